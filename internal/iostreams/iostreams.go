@@ -1,0 +1,93 @@
+// Package iostreams holds the streams a command writes to, and the decisions that depend on them: whether
+// they are terminals, whether to colour, whether to log. Results go to Out; logs and progress to ErrOut.
+package iostreams
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// IO is the standard streams of one run.
+type IO struct {
+	In     io.Reader
+	Out    io.Writer
+	ErrOut io.Writer
+
+	// Quiet silences Infof; warnings and errors still show.
+	Quiet bool
+
+	outTTY, errTTY bool
+	noColor        bool
+}
+
+// System returns the process's streams. getenv decides NO_COLOR and TERM=dumb.
+func System(getenv func(string) string) *IO {
+	return &IO{
+		In:      os.Stdin,
+		Out:     os.Stdout,
+		ErrOut:  os.Stderr,
+		outTTY:  term.IsTerminal(int(os.Stdout.Fd())),
+		errTTY:  term.IsTerminal(int(os.Stderr.Fd())),
+		noColor: getenv("NO_COLOR") != "" || getenv("TERM") == "dumb",
+	}
+}
+
+// Test returns streams backed by buffers, as if no terminal were attached.
+func Test() (s *IO, in, out, errOut *bytes.Buffer) {
+	in, out, errOut = &bytes.Buffer{}, &bytes.Buffer{}, &bytes.Buffer{}
+	return &IO{In: in, Out: out, ErrOut: errOut}, in, out, errOut
+}
+
+// SetTerminal pretends, for tests, that stdout and stderr are terminals.
+func (s *IO) SetTerminal(out, errOut bool) { s.outTTY, s.errTTY = out, errOut }
+
+// SetNoColor turns colour off whatever the terminal (the --no-color flag).
+func (s *IO) SetNoColor() { s.noColor = true }
+
+// IsStderrTTY reports whether progress bars can redraw on stderr.
+func (s *IO) IsStderrTTY() bool { return s.errTTY }
+
+// Out and ErrOut palettes colour only on a terminal and never under NO_COLOR.
+func (s *IO) OutPalette() Palette { return Palette{on: s.outTTY && !s.noColor} }
+func (s *IO) ErrPalette() Palette { return Palette{on: s.errTTY && !s.noColor} }
+
+// Infof logs a status line to stderr unless Quiet.
+func (s *IO) Infof(format string, args ...any) {
+	if s.Quiet {
+		return
+	}
+	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+}
+
+// Warnf logs a warning to stderr, even when Quiet.
+func (s *IO) Warnf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Yellow("warning:"), fmt.Sprintf(format, args...))
+}
+
+// Errorf prints an error to stderr, even when Quiet.
+func (s *IO) Errorf(format string, args ...any) {
+	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Red("error:"), fmt.Sprintf(format, args...))
+}
+
+// Palette wraps text in ANSI colours when enabled.
+type Palette struct{ on bool }
+
+// Enabled reports whether the palette colours.
+func (p Palette) Enabled() bool { return p.on }
+
+func (p Palette) paint(code, s string) string {
+	if !p.on {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p Palette) Bold(s string) string   { return p.paint("1", s) }
+func (p Palette) Dim(s string) string    { return p.paint("2", s) }
+func (p Palette) Red(s string) string    { return p.paint("31", s) }
+func (p Palette) Green(s string) string  { return p.paint("32", s) }
+func (p Palette) Yellow(s string) string { return p.paint("33", s) }
