@@ -1,0 +1,130 @@
+package semver
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/shipyardci/shipyard/internal/gitx"
+)
+
+// history is what one computation reads from the repository, in a handful of git calls.
+type history struct {
+	repo    *gitx.Repo
+	prefix  string
+	head    string // the commit being versioned
+	shallow bool
+	all     []Tag // every semver tag with the prefix, reachable or not
+	merged  []Tag // the tags reachable from head
+}
+
+func readHistory(ctx context.Context, o *Options) (*history, error) {
+	repo, err := gitx.Open(ctx, o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	out, err := repo.Output(ctx, "rev-parse", "--is-shallow-repository", "--verify", o.Ref+"^{commit}")
+	if err != nil {
+		if gitx.ExitCode(err) == 128 && o.Ref == "HEAD" {
+			return nil, fmt.Errorf("%s has no commits yet: commit first, then version", repo.Dir)
+		}
+		return nil, fmt.Errorf("resolving %s: %w", o.Ref, err)
+	}
+	lines := strings.Split(out, "\n")
+	h := &history{repo: repo, prefix: o.TagPrefix, shallow: lines[0] == "true", head: lines[len(lines)-1]}
+	if h.all, err = h.tags(ctx); err != nil {
+		return nil, err
+	}
+	if h.merged, err = h.tags(ctx, "--merged="+h.head); err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// tags lists the semver tags with the prefix, peeled to their commits.
+func (h *history) tags(ctx context.Context, args ...string) ([]Tag, error) {
+	args = append([]string{"for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"}, args...)
+	out, err := h.repo.Output(ctx, append(args, "refs/tags/")...)
+	if err != nil {
+		return nil, fmt.Errorf("listing tags: %w", err)
+	}
+	var tags []Tag
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Split(line, "\x00")
+		if len(f) != 3 {
+			continue
+		}
+		v, ok := ParseTag(f[0], h.prefix)
+		if !ok {
+			continue
+		}
+		commit := f[2] // the commit of an annotated tag; empty for a lightweight one
+		if commit == "" {
+			commit = f[1]
+		}
+		tags = append(tags, Tag{Name: f[0], Version: v, Commit: commit})
+	}
+	return tags, nil
+}
+
+// atHead returns the reachable tags that point at the commit being versioned.
+func (h *history) atHead() []Tag {
+	var out []Tag
+	for _, t := range h.merged {
+		if t.Commit == h.head {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// commits lists the commits reachable from head and not from since (all of them when since is nil), newest
+// first, limited to those touching paths when paths are given.
+func (h *history) commits(ctx context.Context, since *Tag, paths []string) ([]Commit, error) {
+	rng := h.head
+	if since != nil {
+		rng = since.Commit + ".." + h.head
+	}
+	args := []string{"log", "-z", "--format=%H%x1f%P%x1f%an%x1f%aI%x1f%B", rng}
+	if len(paths) > 0 {
+		args = append(append(args, "--"), paths...)
+	}
+	out, err := h.repo.Run(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("reading commits %s: %w", rng, err)
+	}
+	return parseLog(string(out))
+}
+
+func parseLog(out string) ([]Commit, error) {
+	var commits []Commit
+	for _, rec := range strings.Split(out, "\x00") {
+		rec = strings.TrimLeft(rec, "\n")
+		if rec == "" {
+			continue
+		}
+		f := strings.SplitN(rec, "\x1f", 5)
+		if len(f) != 5 {
+			return nil, fmt.Errorf("reading commits: unexpected git log record %q", rec)
+		}
+		date, err := time.Parse(time.RFC3339, f[3])
+		if err != nil {
+			return nil, fmt.Errorf("reading commit %s: date %q: %w", f[0], f[3], err)
+		}
+		c := Commit{Hash: f[0], Parents: strings.Fields(f[1]), Author: f[2], Date: date, Message: strings.TrimRight(f[4], "\n")}
+		if cc, ok := ParseCommitMessage(c.Message); ok {
+			c.Conventional = &cc
+		}
+		commits = append(commits, c)
+	}
+	return commits, nil
+}
+
+// withV reports whether new tags get a "v": like the newest existing tag, and "v" when there is none.
+func (h *history) withV() bool {
+	if t := highest(h.all, false); t != nil {
+		return t.VPrefix(h.prefix)
+	}
+	return true
+}
