@@ -1,0 +1,46 @@
+// Package cmd is shipyard's command line: cobra commands that parse flags, call one library function and
+// render its result as text or JSON. Exit codes are decided in one place, Run.
+package cmd
+
+import (
+	"context"
+	"os"
+	"strings"
+
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/iostreams"
+)
+
+// Main runs shipyard with the process's arguments, streams and environment, and returns the exit code.
+func Main(ctx context.Context, info BuildInfo) int {
+	f := &Factory{
+		IO:      iostreams.System(os.Getenv),
+		Getenv:  os.Getenv,
+		Environ: os.Environ,
+	}
+	f.Actions = ghactions.New(f.Getenv, f.IO.ErrOut)
+	return Run(ctx, f, info, os.Args[1:])
+}
+
+// Run executes one command line and maps its error to the exit code of PRODUCT.md: 0 success, 1 the job
+// failed, 2 usage or input error, 130 interrupted.
+func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
+	root := NewRoot(f, info)
+	root.SetArgs(args)
+	executed, err := root.ExecuteContextC(ctx)
+	code := exitcode.Code(err)
+	if err == nil || exitcode.IsSilent(err) {
+		return code
+	}
+	msg := err.Error()
+	if code == exitcode.Interrupted {
+		msg = "interrupted"
+	}
+	f.IO.Errorf("%s", msg)
+	f.Actions.Annotate(ghactions.Annotation{Title: strings.TrimSpace("shipyard " + subcommandPath(executed)), Message: msg})
+	if code == exitcode.Usage && executed != nil {
+		f.IO.Infof("Run '%s --help' for usage.", executed.CommandPath())
+	}
+	return code
+}
