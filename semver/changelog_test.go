@@ -7,8 +7,8 @@ import (
 	"regexp"
 	"testing"
 
-	"github.com/shipyardci/shipyard/internal/golden"
 	"github.com/shipyardci/shipyard/internal/gittest"
+	"github.com/shipyardci/shipyard/internal/golden"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )

@@ -13,7 +13,9 @@ type InvalidError struct {
 	Err   error
 }
 
-func (e *InvalidError) Error() string { return fmt.Sprintf("invalid %s %q: %v", e.What, e.Input, e.Err) }
+func (e *InvalidError) Error() string {
+	return fmt.Sprintf("invalid %s %q: %v", e.What, e.Input, e.Err)
+}
 func (e *InvalidError) Unwrap() error { return e.Err }
 
 // Check reports whether version satisfies constraint (Masterminds syntax: ">=1.2 <2", "^1.4", "~1.2.3 || 2.x")
