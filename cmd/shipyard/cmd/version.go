@@ -48,7 +48,7 @@ func (o *historyOptions) addFlags(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVar(&o.TagPrefix, "tag-prefix", "", "only tags starting with `PREFIX` count, for one component of a monorepo (\"api/\" for api/v1.2.0)")
 	fl.StringSliceVar(&o.Paths, "path", nil, "only commits touching `PATH` count (repeatable)")
-	fl.StringVar(&o.Ref, "ref", "HEAD", "the commit to version")
+	fl.StringVar(&o.Ref, "ref", "HEAD", "the commit `REF` to version")
 	fl.StringVar(&o.Initial, "initial", "0.1.0", "the first `VERSION`, when no version tag exists yet")
 	config.Bind(fl, "tag-prefix", "version.tag_prefix")
 	config.Bind(fl, "path", "version.paths")
@@ -75,7 +75,7 @@ type bumpOptions struct {
 
 func (o *bumpOptions) addFlags(c *cobra.Command) {
 	fl := c.Flags()
-	fl.StringVar(&o.Bump, "bump", "", "increment the current version explicitly, as `npm version` does: major, minor, patch, premajor, preminor, prepatch or prerelease")
+	fl.StringVar(&o.Bump, "bump", "", "increment the current version by `LEVEL` as npm version does: major, minor, patch, premajor, preminor, prepatch or prerelease")
 	fl.StringVar(&o.Pre, "pre", "", "make a pre-release with `ID`, counted from existing tags (rc: 1.3.0-rc.1, then rc.2)")
 	fl.StringVar(&o.Build, "build", "", "add build metadata (1.3.0+`META`)")
 }
