@@ -18,7 +18,7 @@ func Current(ctx context.Context, opts ...Option) (*Tag, error) {
 	if err != nil {
 		return nil, err
 	}
-	return highest(h.merged, false), nil
+	return h.latest, nil
 }
 
 // Describe returns a version for the commit even when it is not tagged, like `git describe` in semver form:
@@ -51,7 +51,7 @@ func Describe(ctx context.Context, opts ...Option) (*Result, error) {
 	if !r.Changed {
 		target = fromLevel(target, Patch) // nothing releasable yet: the work heads for the next patch
 	}
-	latest := highest(h.merged, false)
+	latest := h.latest
 	rng := h.head
 	if latest != nil {
 		rng = latest.Commit + ".." + h.head

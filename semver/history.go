@@ -3,7 +3,9 @@ package semver
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/shipyardci/shipyard/internal/gitx"
@@ -16,7 +18,8 @@ type history struct {
 	head    string // the commit being versioned
 	shallow bool
 	all     []Tag // every semver tag with the prefix, reachable or not
-	merged  []Tag // the tags reachable from head
+	// latest and stable are the highest tag and the highest stable tag reachable from head, or nil.
+	latest, stable *Tag
 }
 
 func readHistory(ctx context.Context, o *Options) (*history, error) {
@@ -24,28 +27,99 @@ func readHistory(ctx context.Context, o *Options) (*history, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := repo.Output(ctx, "rev-parse", "--is-shallow-repository", "--verify", o.Ref+"^{commit}")
-	if err != nil {
-		if gitx.ExitCode(err) == 128 && o.Ref == "HEAD" {
+	h := &history{repo: repo, prefix: o.TagPrefix}
+	var (
+		wg              sync.WaitGroup
+		head            string
+		headErr, tagErr error
+	)
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		head, headErr = repo.Output(ctx, "rev-parse", "--is-shallow-repository", "--verify", o.Ref+"^{commit}")
+	}()
+	go func() {
+		defer wg.Done()
+		h.all, tagErr = h.tags(ctx)
+	}()
+	wg.Wait()
+	if headErr != nil {
+		if gitx.ExitCode(headErr) == 128 && o.Ref == "HEAD" {
 			return nil, fmt.Errorf("%s has no commits yet: commit first, then version", repo.Dir)
 		}
-		return nil, fmt.Errorf("resolving %s: %w", o.Ref, err)
+		return nil, fmt.Errorf("resolving %s: %w", o.Ref, headErr)
 	}
-	lines := strings.Split(out, "\n")
-	h := &history{repo: repo, prefix: o.TagPrefix, shallow: lines[0] == "true", head: lines[len(lines)-1]}
-	if h.all, err = h.tags(ctx); err != nil {
-		return nil, err
+	if tagErr != nil {
+		return nil, tagErr
 	}
-	if h.merged, err = h.tags(ctx, "--merged="+h.head); err != nil {
+	lines := strings.Split(head, "\n")
+	h.shallow, h.head = lines[0] == "true", lines[len(lines)-1]
+	if err := h.findReachable(ctx); err != nil {
 		return nil, err
 	}
 	return h, nil
 }
 
+// firstCandidates is how many of the highest tags the first reachability question asks about.
+const firstCandidates = 16
+
+// findReachable sets latest and stable. It asks git about the highest tags first: a reachability walk ends
+// once it has found all its tips, so in the usual case (the highest tags are recent and reachable) it costs
+// a short walk instead of the whole history. Only when the answer is not among them does it ask about all.
+func (h *history) findReachable(ctx context.Context) error {
+	sorted := slices.Clone(h.all)
+	slices.SortFunc(sorted, func(a, b Tag) int { return b.Version.Compare(a.Version) })
+	var patterns []string
+	if len(sorted) > firstCandidates {
+		for _, t := range sorted[:firstCandidates] {
+			patterns = append(patterns, "refs/tags/"+t.Name) // ref names cannot hold glob characters
+		}
+	}
+	for {
+		reachable, err := h.mergedNames(ctx, patterns)
+		if err != nil {
+			return err
+		}
+		for i := range sorted {
+			t := &sorted[i]
+			if !reachable[t.Name] {
+				continue
+			}
+			if h.latest == nil {
+				h.latest = t
+			}
+			if h.stable == nil && t.Version.Prerelease() == "" {
+				h.stable = t
+				break
+			}
+		}
+		if h.stable != nil || patterns == nil {
+			return nil
+		}
+		patterns = nil // not among the highest: ask about every tag
+	}
+}
+
+// mergedNames returns the names of the tags matching patterns (all tags when none) reachable from head.
+func (h *history) mergedNames(ctx context.Context, patterns []string) (map[string]bool, error) {
+	if len(patterns) == 0 {
+		patterns = []string{"refs/tags/"}
+	}
+	args := append([]string{"for-each-ref", "--merged=" + h.head, "--format=%(refname:strip=2)"}, patterns...)
+	out, err := h.repo.Output(ctx, args...)
+	if err != nil {
+		return nil, fmt.Errorf("listing the tags reachable from %s: %w", short(h.head), err)
+	}
+	names := map[string]bool{}
+	for _, name := range strings.Split(out, "\n") {
+		names[name] = true
+	}
+	return names, nil
+}
+
 // tags lists the semver tags with the prefix, peeled to their commits.
-func (h *history) tags(ctx context.Context, args ...string) ([]Tag, error) {
-	args = append([]string{"for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"}, args...)
-	out, err := h.repo.Output(ctx, append(args, "refs/tags/")...)
+func (h *history) tags(ctx context.Context) ([]Tag, error) {
+	out, err := h.repo.Output(ctx, "for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)", "refs/tags/")
 	if err != nil {
 		return nil, fmt.Errorf("listing tags: %w", err)
 	}
@@ -68,10 +142,10 @@ func (h *history) tags(ctx context.Context, args ...string) ([]Tag, error) {
 	return tags, nil
 }
 
-// atHead returns the reachable tags that point at the commit being versioned.
+// atHead returns the tags that point at the commit being versioned.
 func (h *history) atHead() []Tag {
 	var out []Tag
-	for _, t := range h.merged {
+	for _, t := range h.all {
 		if t.Commit == h.head {
 			out = append(out, t)
 		}

@@ -45,7 +45,7 @@ func Next(ctx context.Context, opts ...Option) (*Result, error) {
 
 func next(ctx context.Context, h *history, o *Options) (*Result, error) {
 	r := &Result{Head: h.head, Shallow: h.shallow, Changed: true}
-	latest, stable := highest(h.merged, false), highest(h.merged, true)
+	latest, stable := h.latest, h.stable
 	var target *mm.Version
 	var err error
 	if o.Bump != "" {

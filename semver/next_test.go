@@ -2,6 +2,7 @@ package semver
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	mm "github.com/Masterminds/semver/v3"
@@ -144,4 +145,47 @@ func TestNextCommitsAreTheRange(t *testing.T) {
 	assert.Equal(t, "fix", r.Commits[1].Conventional.Type)
 	assert.Equal(t, "Ada Lovelace", r.Commits[0].Author)
 	assert.False(t, r.Shallow)
+}
+
+// More tags than the first reachability question covers (firstCandidates): the answer must not depend on
+// whether the highest tags are reachable.
+func TestNextWithManyTags(t *testing.T) {
+	ctx := context.Background()
+	t.Run("highest tags unreachable", func(t *testing.T) {
+		repo := gittest.New(t)
+		for i := 0; i < 5; i++ {
+			repo.Commit("fix: main")
+			repo.Git("tag", fmt.Sprintf("v1.0.%d", i))
+		}
+		repo.Git("checkout", "-q", "-b", "next")
+		for i := 0; i < firstCandidates+4; i++ {
+			repo.Commit("feat: next")
+			repo.Git("tag", fmt.Sprintf("v2.%d.0", i))
+		}
+		repo.Git("checkout", "-q", "main")
+		repo.Commit("fix: more")
+		r, err := Next(ctx, WithDir(repo.Dir))
+		require.NoError(t, err)
+		assert.Equal(t, "1.0.5", r.Version.String())
+		assert.Equal(t, "v1.0.4", r.Previous.Name)
+	})
+	t.Run("highest reachable tags are all pre-releases", func(t *testing.T) {
+		repo := gittest.New(t)
+		repo.Script("c feat: a", "t v1.5.0", "c feat!: b")
+		for i := 1; i <= firstCandidates+4; i++ {
+			repo.Commit("fix: candidate")
+			repo.Git("tag", fmt.Sprintf("v2.0.0-rc.%d", i))
+		}
+		repo.Commit("fix: after")
+		r, err := Next(ctx, WithDir(repo.Dir))
+		require.NoError(t, err)
+		assert.Equal(t, "v1.5.0", r.Previous.Name, "the stable tag is found past the first candidates")
+		assert.Equal(t, "2.0.0", r.Version.String())
+		cur, err := Current(ctx, WithDir(repo.Dir))
+		require.NoError(t, err)
+		assert.Equal(t, "v2.0.0-rc.20", cur.Name)
+		r, err = Next(ctx, WithDir(repo.Dir), WithPre("rc"))
+		require.NoError(t, err)
+		assert.Equal(t, "2.0.0-rc.21", r.Version.String())
+	})
 }
