@@ -1,0 +1,114 @@
+// Command bench runs each shipyard capability side by side with its peer tool on the same input and prints
+// the ratio. It measures; it is not a test. Usage: go run ./bench [-runs N] CAPABILITY…
+//
+//	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+)
+
+type capability struct {
+	name string
+	run  func(ctx context.Context, b *bench) error
+}
+
+var capabilities = []capability{
+	{"version", benchVersion},
+}
+
+// bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.
+type bench struct {
+	shipyard string
+	scratch  string
+	runs     int
+	failed   bool
+}
+
+func main() {
+	runs := flag.Int("runs", 5, "timed runs of each command; the median is reported")
+	keep := flag.Bool("keep", false, "keep the generated inputs and print where they are")
+	flag.Usage = func() {
+		fmt.Fprintf(os.Stderr, "usage: go run ./bench [-runs N] [capability…]\ncapabilities:")
+		for _, c := range capabilities {
+			fmt.Fprintf(os.Stderr, " %s", c.name)
+		}
+		fmt.Fprintln(os.Stderr)
+	}
+	flag.Parse()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, *runs, *keep, flag.Args()); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, runs int, keep bool, names []string) error {
+	scratch, err := os.MkdirTemp("", "shipyard-bench-")
+	if err != nil {
+		return err
+	}
+	if keep {
+		defer fmt.Printf("\ninputs kept in %s\n", scratch)
+	} else {
+		defer os.RemoveAll(scratch)
+	}
+	b := &bench{shipyard: filepath.Join(scratch, "shipyard"), scratch: scratch, runs: runs}
+	if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.shipyard, "./cmd/shipyard").CombinedOutput(); err != nil {
+		return fmt.Errorf("building shipyard: %v\n%s", err, out)
+	}
+	for _, c := range capabilities {
+		if len(names) > 0 && !slices.Contains(names, c.name) {
+			continue
+		}
+		if err := c.run(ctx, b); err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	if b.failed {
+		return fmt.Errorf("a target was missed")
+	}
+	return nil
+}
+
+// timed runs a command b.runs times after one warm-up run and returns the median wall time.
+func (b *bench) timed(ctx context.Context, dir string, name string, args ...string) (time.Duration, error) {
+	var times []time.Duration
+	for i := 0; i <= b.runs; i++ {
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Dir = dir
+		start := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+		if i > 0 { // the first run warms the page cache
+			times = append(times, time.Since(start))
+		}
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	return times[len(times)/2], nil
+}
+
+// report prints one side-by-side comparison and checks shipyard's time against its target.
+func (b *bench) report(title string, ours, peer time.Duration, peerName string, target time.Duration) {
+	fmt.Printf("\n%s\n", title)
+	fmt.Printf("  %-28s %10s\n", "shipyard", ours.Round(time.Millisecond))
+	fmt.Printf("  %-28s %10s\n", peerName, peer.Round(time.Millisecond))
+	fmt.Printf("  %-28s %10.2f\n", "ratio (shipyard / peer)", float64(ours)/float64(peer))
+	verdict := "met"
+	if ours > target {
+		verdict, b.failed = "MISSED", true
+	}
+	fmt.Printf("  %-28s %10s  %s (median of %d runs)\n", "target", "< "+target.String(), verdict, b.runs)
+}
