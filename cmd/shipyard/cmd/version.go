@@ -225,15 +225,14 @@ func versionOptions(f *Factory, hist *historyOptions, bump *bumpOptions) ([]semv
 }
 
 func (f *Factory) logNext(r *semver.Result) {
-	from := "no previous version tag"
-	if r.Previous != nil {
-		from = "from " + r.Previous.Name
-	}
-	if !r.Changed {
+	switch {
+	case !r.Changed:
 		f.IO.Infof("nothing to release: %s", r.Reason)
-		return
+	case r.Previous == nil:
+		f.IO.Infof("%s: the first version (no version tag yet), %s", r.Tag, plural(len(r.Commits), "commit"))
+	default:
+		f.IO.Infof("%s: %s bump from %s, %s", r.Tag, r.Bump, r.Previous.Name, plural(len(r.Commits), "commit"))
 	}
-	f.IO.Infof("%s: %s bump %s, %s", r.Tag, r.Bump, from, plural(len(r.Commits), "commit"))
 }
 
 func nextSummary(r *semver.Result) string {
