@@ -1,9 +1,11 @@
 package config
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -200,4 +202,30 @@ func TestFind(t *testing.T) {
 
 	outside := t.TempDir()
 	assert.Equal(t, filepath.Join(outside, FileName), Find(outside))
+}
+
+// FuzzLoad feeds arbitrary documents to the loader: it never panics, and every failure is a *Error that
+// names the file.
+func FuzzLoad(f *testing.F) {
+	for _, s := range []string{
+		"version:\n  tag_prefix: api/\n", "versoin: 1\n", "- a\n", "version: [1, 2]\n", "a: &x {b: *x}\n",
+		"version:\n  paths: [a, {b: c}]\n", "version: !!binary aGVsbG8=\n", "? [a]\n: b\n",
+	} {
+		f.Add(s)
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, doc string) {
+		path := filepath.Join(dir, FileName)
+		if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Load(path, true, nil)
+		if err == nil {
+			return
+		}
+		var cerr *Error
+		if !errors.As(err, &cerr) || !strings.HasPrefix(cerr.Where, path) {
+			t.Fatalf("error %v (%T) does not name %s", err, err, path)
+		}
+	})
 }

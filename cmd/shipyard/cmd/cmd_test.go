@@ -19,12 +19,14 @@ type result struct {
 // cli runs shipyard in-process in dir with exactly the environment env (nothing of the test process's).
 func cli(t *testing.T, dir string, env map[string]string, args ...string) result {
 	t.Helper()
-	return cliContext(context.Background(), t, dir, env, args...)
+	return execute(context.Background(), t, dir, env, false, args...)
 }
 
-func cliContext(ctx context.Context, t *testing.T, dir string, env map[string]string, args ...string) result {
+// execute is cli with a context, and with stdout and stderr as terminals when tty is set.
+func execute(ctx context.Context, t *testing.T, dir string, env map[string]string, tty bool, args ...string) result {
 	t.Helper()
 	io, _, out, errOut := iostreams.Test()
+	io.SetTerminal(tty, tty)
 	getenv := func(k string) string { return env[k] }
 	f := &Factory{
 		IO:      io,

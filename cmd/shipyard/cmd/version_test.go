@@ -247,9 +247,19 @@ func TestInterrupted(t *testing.T) {
 	repo := releasedRepo(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	r := cliContext(ctx, t, repo.Dir, nil, "version", "next")
+	r := execute(ctx, t, repo.Dir, nil, false, "version", "next")
 	assert.Equal(t, exitcode.Interrupted, r.code)
 	assert.Equal(t, "error: interrupted\n", r.stderr)
+}
+
+func TestColourOnlyOnATerminalAndNeverWithNoColor(t *testing.T) {
+	dir := t.TempDir()
+	r := execute(context.Background(), t, dir, nil, true, "version", "next")
+	assert.Contains(t, r.stderr, "\x1b[31merror:\x1b[0m", "a terminal gets colour")
+	r = execute(context.Background(), t, dir, nil, true, "--no-color", "version", "next")
+	assert.NotContains(t, r.stderr, "\x1b[")
+	r = execute(context.Background(), t, dir, nil, false, "version", "next")
+	assert.NotContains(t, r.stderr, "\x1b[", "a pipe gets none")
 }
 
 func TestVersionFlag(t *testing.T) {
