@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"strings"
+
+	mm "github.com/Masterminds/semver/v3"
 )
 
 // Current returns the highest version tag reachable from the ref, pre-releases included, or nil when there
 // is none.
 func Current(ctx context.Context, opts ...Option) (*Tag, error) {
-	o, err := newOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	h, err := readHistory(ctx, o)
+	_, h, err := open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -22,16 +19,12 @@ func Current(ctx context.Context, opts ...Option) (*Tag, error) {
 }
 
 // Describe returns a version for the commit even when it is not tagged, like `git describe` in semver form:
-// the version of its tag when it has one, otherwise the next version as a development pre-release counting
+// the version of its tag when it has one ("+dirty" added when tracked files have uncommitted changes), otherwise the next version as a development pre-release counting
 // the commits since the latest tag, with the abbreviated commit as build metadata:
 // 1.3.0-dev.5+g1a2b3c4, and ".dirty" added when tracked files have uncommitted changes. After a
 // pre-release tag the count extends it (1.3.0-rc.1.dev.2), so that it still sorts between rc.1 and rc.2.
 func Describe(ctx context.Context, opts ...Option) (*Result, error) {
-	o, err := newOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	h, err := readHistory(ctx, o)
+	o, h, err := open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -40,8 +33,16 @@ func Describe(ctx context.Context, opts ...Option) (*Result, error) {
 		preid = "dev"
 	}
 	o.Pre, o.Bump, o.Build = "", "", ""
+	dirty, err := uncommitted(ctx, h.repo)
+	if err != nil {
+		return nil, err
+	}
 	if at := highest(h.atHead(), false); at != nil {
-		return &Result{Version: at.Version, Tag: at.Name, Previous: at, Bump: "none", Reason: fmt.Sprintf("%s is tagged %s", short(h.head), at.Name), Head: h.head, Shallow: h.shallow}, nil
+		v := at.Version
+		if len(dirty) > 0 { // a build of this tree is not the tagged version
+			v = mm.New(v.Major(), v.Minor(), v.Patch(), v.Prerelease(), "dirty")
+		}
+		return &Result{Version: v, Tag: at.Name, Previous: at, Bump: "none", Reason: fmt.Sprintf("%s is tagged %s", short(h.head), at.Name), Head: h.head, Shallow: h.shallow}, nil
 	}
 	r, err := next(ctx, h, o)
 	if err != nil {
@@ -68,11 +69,7 @@ func Describe(ctx context.Context, opts ...Option) (*Result, error) {
 		pre = latest.Version.Prerelease() + "." + pre
 	}
 	meta := "g" + short(h.head)
-	status, err := h.repo.Output(ctx, "status", "--porcelain", "--untracked-files=no")
-	if err != nil {
-		return nil, fmt.Errorf("checking for uncommitted changes: %w", err)
-	}
-	if strings.TrimSpace(status) != "" {
+	if len(dirty) > 0 {
 		meta += ".dirty"
 	}
 	v, err := withPre(release(target), pre)

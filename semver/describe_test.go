@@ -28,6 +28,7 @@ func TestDescribe(t *testing.T) {
 		{"after a release candidate", []string{"c feat: a", "t v1.2.0", "c feat: b", "t v1.3.0-rc.1", "c fix: c", "c fix: d"}, "", false, "1.3.0-rc.1.dev.2+g%s"},
 		{"other identifier", []string{"c feat: a", "t v1.2.0", "c fix: b"}, "snapshot", false, "1.2.1-snapshot.1+g%s"},
 		{"dirty tree", []string{"f a.txt feat: a", "t v1.2.0", "f a.txt fix: b"}, "", true, "1.2.1-dev.1+g%s.dirty"},
+		{"dirty tree at a tag", []string{"f a.txt feat: a", "t v1.2.0-rc.1+b7"}, "", true, "1.2.0-rc.1+dirty"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

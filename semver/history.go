@@ -22,6 +22,19 @@ type history struct {
 	latest, stable *Tag
 }
 
+// open applies opts and reads the history they select: the first step of every entry point.
+func open(ctx context.Context, opts []Option) (*Options, *history, error) {
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	h, err := readHistory(ctx, o)
+	if err != nil {
+		return nil, nil, err
+	}
+	return o, h, nil
+}
+
 func readHistory(ctx context.Context, o *Options) (*history, error) {
 	repo, err := gitx.Open(ctx, o.Dir)
 	if err != nil {
@@ -201,4 +214,20 @@ func (h *history) withV() bool {
 		return t.VPrefix(h.prefix)
 	}
 	return true
+}
+
+// uncommitted lists the tracked files with uncommitted changes (untracked files do not count, as in
+// git describe --dirty).
+func uncommitted(ctx context.Context, repo *gitx.Repo) ([]string, error) {
+	status, err := repo.Output(ctx, "status", "--porcelain", "--untracked-files=no")
+	if err != nil {
+		return nil, fmt.Errorf("checking for uncommitted changes: %w", err)
+	}
+	var files []string
+	for _, line := range strings.Split(status, "\n") {
+		if len(line) > 3 {
+			files = append(files, line[3:])
+		}
+	}
+	return files, nil
 }

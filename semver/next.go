@@ -32,11 +32,7 @@ type Result struct {
 
 // Next computes the next version of the repository.
 func Next(ctx context.Context, opts ...Option) (*Result, error) {
-	o, err := newOptions(opts)
-	if err != nil {
-		return nil, err
-	}
-	h, err := readHistory(ctx, o)
+	o, h, err := open(ctx, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -45,32 +41,31 @@ func Next(ctx context.Context, opts ...Option) (*Result, error) {
 
 func next(ctx context.Context, h *history, o *Options) (*Result, error) {
 	r := &Result{Head: h.head, Shallow: h.shallow, Changed: true}
-	latest, stable := h.latest, h.stable
 	var target *mm.Version
 	var err error
 	if o.Bump != "" {
-		r.Previous, r.Bump = latest, string(o.Bump)
+		r.Previous, r.Bump = h.latest, string(o.Bump)
 		base := mm.New(0, 0, 0, "", "")
-		if latest != nil {
-			base = latest.Version
+		if h.latest != nil {
+			base = h.latest.Version
 		}
 		if target, err = Increment(base, o.Bump, o.Pre, o.PreBase); err != nil {
 			return nil, err
 		}
-		if r.Commits, err = h.commits(ctx, latest, o.Paths); err != nil {
+		if r.Commits, err = h.commits(ctx, h.latest, o.Paths); err != nil {
 			return nil, err
 		}
 		if o.Pre != "" && !o.Bump.IsPre() {
-			if target, err = withPre(target, o.Pre+"."+strconv.FormatUint(preCounter(target, o.Pre, h.all, o.PreBase), 10)); err != nil {
+			if target, err = h.nextPreRelease(target, o); err != nil {
 				return nil, err
 			}
 		}
 	} else {
-		r.Previous = stable
-		if r.Commits, err = h.commits(ctx, stable, o.Paths); err != nil {
+		r.Previous = h.stable
+		if r.Commits, err = h.commits(ctx, h.stable, o.Paths); err != nil {
 			return nil, err
 		}
-		if target, err = h.fromCommits(r, latest, stable, o); err != nil {
+		if target, err = h.fromCommits(r, o); err != nil {
 			return nil, err
 		}
 	}
@@ -88,7 +83,8 @@ func next(ctx context.Context, h *history, o *Options) (*Result, error) {
 
 // fromCommits derives the version from the commits since the latest stable tag: the level they ask for
 // applied to it, or the pending pre-release train when that is further ahead.
-func (h *history) fromCommits(r *Result, latest, stable *Tag, o *Options) (*mm.Version, error) {
+func (h *history) fromCommits(r *Result, o *Options) (*mm.Version, error) {
+	latest, stable := h.latest, h.stable
 	level := analyse(r.Commits)
 	if stable != nil && stable.Version.Major() == 0 && level == Major {
 		level = Minor // in 0.x a breaking change moves the minor version
@@ -127,6 +123,12 @@ func (h *history) fromCommits(r *Result, latest, stable *Tag, o *Options) (*mm.V
 			return t.Version, nil
 		}
 	}
+	return h.nextPreRelease(target, o)
+}
+
+// nextPreRelease is the next o.Pre pre-release of target, counted over every tag so that no two branches
+// can produce the same one.
+func (h *history) nextPreRelease(target *mm.Version, o *Options) (*mm.Version, error) {
 	n := preCounter(target, o.Pre, h.all, o.PreBase)
 	return withPre(target, o.Pre+"."+strconv.FormatUint(n, 10))
 }

@@ -53,17 +53,11 @@ func CreateTag(ctx context.Context, dir, name string, to TagOptions) error {
 	if to.Message == "" {
 		to.Message = "Release " + name
 	}
-	status, err := repo.Output(ctx, "status", "--porcelain", "--untracked-files=no")
+	files, err := uncommitted(ctx, repo)
 	if err != nil {
-		return fmt.Errorf("checking for uncommitted changes: %w", err)
+		return err
 	}
-	if status != "" {
-		var files []string
-		for _, line := range strings.Split(status, "\n") {
-			if len(line) > 3 {
-				files = append(files, line[3:])
-			}
-		}
+	if len(files) > 0 {
 		return &DirtyError{Files: files}
 	}
 	if commit, err := repo.Output(ctx, "rev-parse", "-q", "--verify", "refs/tags/"+name+"^{commit}"); err == nil {

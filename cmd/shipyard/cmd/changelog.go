@@ -20,15 +20,10 @@ func newChangelogCmd(f *Factory) *cobra.Command {
 performance improvements and reverts, from the Conventional Commits since the latest version tag.
 --all lists every commit type; --file prepends the section to a CHANGELOG.md (once per version).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := versionOptions(f, &hist, &bump)
+			r, err := f.nextVersion(cmd.Context(), &hist, &bump)
 			if err != nil {
 				return err
 			}
-			r, err := semver.Next(cmd.Context(), opts...)
-			if err != nil {
-				return err
-			}
-			f.warnShallow(r)
 			log := semver.NewChangelog(r, all)
 			md := log.Markdown()
 			if file != "" {

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -90,8 +91,8 @@ func (o *bumpOptions) semverOptions() ([]semver.Option, error) {
 		opts = append(opts, semver.WithBump(b))
 	}
 	if o.Pre != "" {
-		if _, err := mm.New(0, 0, 0, "", "").SetPrerelease(o.Pre); err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--pre: %q is not a pre-release identifier (letters, digits and hyphens)", o.Pre))
+		if err := checkPre(o.Pre); err != nil {
+			return nil, err
 		}
 		opts = append(opts, semver.WithPre(o.Pre))
 	}
@@ -102,6 +103,14 @@ func (o *bumpOptions) semverOptions() ([]semver.Option, error) {
 		opts = append(opts, semver.WithBuild(o.Build))
 	}
 	return opts, nil
+}
+
+// checkPre validates the --pre identifier.
+func checkPre(id string) error {
+	if _, err := mm.New(0, 0, 0, "", "").SetPrerelease(id); err != nil || id == "" {
+		return exitcode.Input(fmt.Errorf("--pre: %q is not a pre-release identifier (letters, digits and hyphens)", id))
+	}
+	return nil
 }
 
 // versionResult is the JSON of version current, next, describe and tag.
@@ -191,15 +200,10 @@ func newVersionNextCmd(f *Factory) *cobra.Command {
   shipyard version next --bump prerelease --pre beta
   shipyard version next --tag-prefix api/ --path services/api`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := versionOptions(f, &hist, &bump)
+			r, err := f.nextVersion(cmd.Context(), &hist, &bump)
 			if err != nil {
 				return err
 			}
-			r, err := semver.Next(cmd.Context(), opts...)
-			if err != nil {
-				return err
-			}
-			f.warnShallow(r)
 			f.logNext(r)
 			if err := f.Actions.AddSummary(nextSummary(r)); err != nil {
 				return err
@@ -212,7 +216,8 @@ func newVersionNextCmd(f *Factory) *cobra.Command {
 	return c
 }
 
-func versionOptions(f *Factory, hist *historyOptions, bump *bumpOptions) ([]semver.Option, error) {
+// nextVersion computes the next version as the flags say, warning about a shallow clone.
+func (f *Factory) nextVersion(ctx context.Context, hist *historyOptions, bump *bumpOptions) (*semver.Result, error) {
 	opts, err := hist.semverOptions(f.Dir)
 	if err != nil {
 		return nil, err
@@ -221,7 +226,12 @@ func versionOptions(f *Factory, hist *historyOptions, bump *bumpOptions) ([]semv
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, more...), nil
+	r, err := semver.Next(ctx, append(opts, more...)...)
+	if err != nil {
+		return nil, err
+	}
+	f.warnShallow(r)
+	return r, nil
 }
 
 func (f *Factory) logNext(r *semver.Result) {
@@ -267,10 +277,8 @@ metadata and .dirty when tracked files have uncommitted changes: 1.3.0-dev.5+g1a
 			if err != nil {
 				return err
 			}
-			if pre != "" {
-				if _, err := mm.New(0, 0, 0, "", "").SetPrerelease(pre); err != nil {
-					return exitcode.Input(fmt.Errorf("--pre: %q is not a pre-release identifier", pre))
-				}
+			if err := checkPre(pre); err != nil {
+				return err
 			}
 			r, err := semver.Describe(cmd.Context(), append(opts, semver.WithPre(pre))...)
 			if err != nil {
@@ -297,16 +305,11 @@ func newVersionTagCmd(f *Factory) *cobra.Command {
 of the release as its message. It refuses a working tree with uncommitted changes and an existing tag, and
 does nothing, successfully, when there is nothing to release.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			opts, err := versionOptions(f, &hist, &bump)
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			r, err := semver.Next(ctx, opts...)
+			r, err := f.nextVersion(ctx, &hist, &bump)
 			if err != nil {
 				return err
 			}
-			f.warnShallow(r)
 			type tagResult struct {
 				versionResult
 				Tagged bool `json:"tagged"`
