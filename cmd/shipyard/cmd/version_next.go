@@ -1,0 +1,82 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/shipyardci/shipyard/semver"
+	"github.com/spf13/cobra"
+)
+
+func newVersionNextCmd(f *Factory) *cobra.Command {
+	var hist historyOptions
+	var bump bumpOptions
+	c := &cobra.Command{
+		Use:   "next",
+		Short: "Print the next version, from Conventional Commits or --bump",
+		Example: `  shipyard version next                  # 1.3.0 after a feat: since v1.2.0
+  shipyard version next --pre rc         # 1.3.0-rc.1, then 1.3.0-rc.2
+  shipyard version next --bump prerelease --pre beta
+  shipyard version next --tag-prefix api/ --path services/api`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.nextVersion(cmd.Context(), &hist, &bump)
+			if err != nil {
+				return err
+			}
+			f.logNext(r)
+			if err := f.Actions.AddSummary(nextSummary(r)); err != nil {
+				return err
+			}
+			return f.emitVersion(r)
+		},
+	}
+	hist.addFlags(c)
+	bump.addFlags(c)
+	return c
+}
+
+func (f *Factory) nextVersion(ctx context.Context, hist *historyOptions, bump *bumpOptions) (*semver.Result, error) {
+	opts, err := hist.semverOptions(f.Dir)
+	if err != nil {
+		return nil, err
+	}
+	more, err := bump.semverOptions()
+	if err != nil {
+		return nil, err
+	}
+	r, err := semver.Next(ctx, append(opts, more...)...)
+	if err != nil {
+		return nil, err
+	}
+	f.warnShallow(r)
+	return r, nil
+}
+
+func (f *Factory) logNext(r *semver.Result) {
+	switch {
+	case !r.Changed:
+		f.IO.Infof("nothing to release: %s", r.Reason)
+	case r.Previous == nil:
+		f.IO.Infof("%s: the first version (no version tag yet), %s", r.Tag, plural(len(r.Commits), "commit"))
+	default:
+		f.IO.Infof("%s: %s bump from %s, %s", r.Tag, r.Bump, r.Previous.Name, plural(len(r.Commits), "commit"))
+	}
+}
+
+func nextSummary(r *semver.Result) string {
+	if !r.Changed {
+		return fmt.Sprintf("**Version:** `%s` (nothing to release: %s)", r.Version, r.Reason)
+	}
+	from := ""
+	if r.Previous != nil {
+		from = " from `" + r.Previous.Name + "`"
+	}
+	return fmt.Sprintf("**Next version:** `%s` (%s%s, %s)", r.Version, r.Bump, from, plural(len(r.Commits), "commit"))
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
