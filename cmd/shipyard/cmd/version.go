@@ -46,7 +46,7 @@ type historyOptions struct {
 func (o *historyOptions) addFlags(c *cobra.Command) {
 	fl := c.Flags()
 	fl.StringVar(&o.TagPrefix, "tag-prefix", "", "only tags starting with `PREFIX` count, for one component of a monorepo (\"api/\" for api/v1.2.0)")
-	fl.StringSliceVar(&o.Paths, "path", nil, "only commits touching `PATH` count (repeatable)")
+	fl.StringSliceVar(&o.Paths, "path", nil, "only commits touching `PATH` count, relative to the repository root (repeatable)")
 	fl.StringVar(&o.Ref, "ref", "HEAD", "the commit `REF` to version")
 	fl.StringVar(&o.Initial, "initial", "0.1.0", "the first `VERSION`, when no version tag exists yet")
 	config.Bind(fl, "tag-prefix", "version.tag_prefix")
