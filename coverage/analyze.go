@@ -74,6 +74,8 @@ type FileCoverage struct {
 // PackageCoverage sums the files of one package.
 type PackageCoverage struct {
 	Name string `json:"name"`
+	// Dir is the package's directory relative to the module root, when its sources were found.
+	Dir string `json:"dir"`
 	Counts
 	Files int `json:"files"`
 }
@@ -176,7 +178,7 @@ func Analyze(ctx context.Context, p *Profile, opts ...Option) (*Report, error) {
 		}
 		pc := pkgs[fc.Package]
 		if pc == nil {
-			pc = &PackageCoverage{Name: fc.Package}
+			pc = &PackageCoverage{Name: fc.Package, Dir: packageDir(fc.Path)}
 			pkgs[fc.Package] = pc
 		}
 		pc.add(fc.Counts)
