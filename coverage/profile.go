@@ -85,7 +85,7 @@ func ParseProfile(r io.Reader, name string) (*Profile, error) {
 		}
 		file, b, err := parseBlock(line)
 		if err != nil {
-			return nil, &ParseError{name, lineNo, fmt.Sprintf("%s in %q", err, truncate(line))}
+			return nil, &ParseError{name, lineNo, fmt.Sprintf("%s in %q (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)", err, truncate(line))}
 		}
 		// Lines of one file come together: compare with the last file before a map lookup and a string.
 		if last == nil || last.Name != string(file) {

@@ -49,10 +49,10 @@ func TestParseProfileErrors(t *testing.T) {
 		{"empty", "", "cover.out:1: empty profile: want a first line \"mode: set|count|atomic\""},
 		{"no mode line", "a.go:1.1,2.2 1 1\n", "cover.out:1: want a first line \"mode: set|count|atomic\", got \"a.go:1.1,2.2 1 1\""},
 		{"unknown mode", "mode: sometimes\n", "cover.out:1: unknown mode \"sometimes\" (want set, count or atomic)"},
-		{"bad count", "mode: set\na.go:1.1,2.2 1 1\na.go:3.1,4.2 1 x\n", "cover.out:3: bad count \"x\" in \"a.go:3.1,4.2 1 x\""},
-		{"negative", "mode: set\na.go:1.1,2.2 -1 1\n", "cover.out:2: bad statement count \"-1\" in \"a.go:1.1,2.2 -1 1\""},
-		{"missing field", "mode: set\na.go:1.1 1 1\n", "cover.out:2: no ',' before the end line in \"a.go:1.1 1 1\""},
-		{"no file", "mode: set\n:1.1,2.2 1 1\n", "cover.out:2: no file name in \":1.1,2.2 1 1\""},
+		{"bad count", "mode: set\na.go:1.1,2.2 1 1\na.go:3.1,4.2 1 x\n", "cover.out:3: bad count \"x\" in \"a.go:3.1,4.2 1 x\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
+		{"negative", "mode: set\na.go:1.1,2.2 -1 1\n", "cover.out:2: bad statement count \"-1\" in \"a.go:1.1,2.2 -1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
+		{"missing field", "mode: set\na.go:1.1 1 1\n", "cover.out:2: no ',' before the end line in \"a.go:1.1 1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
+		{"no file", "mode: set\n:1.1,2.2 1 1\n", "cover.out:2: no file name in \":1.1,2.2 1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
 		{"inconsistent statements", "mode: set\na.go:1.1,2.2 1 1\na.go:1.1,2.2 2 1\n", "cover.out: a.go:1.1: the block counts 1 statements in one profile and 2 in another: the profiles come from different sources"},
 	}
 	for _, tt := range tests {

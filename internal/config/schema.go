@@ -4,6 +4,7 @@ package config
 // the file, in its environment variable and in the flag binding.
 type Config struct {
 	Version Version `yaml:"version"`
+	Test    Test    `yaml:"test"`
 }
 
 // Version configures `shipyard version` and `shipyard changelog`.
@@ -16,4 +17,26 @@ type Version struct {
 	Paths []string `yaml:"paths"`
 	// Remote is where `version tag --push` pushes.
 	Remote string `yaml:"remote"`
+}
+
+// Test configures `shipyard test`: coverage thresholds in percent of statements, or, when negative, the
+// most statements allowed to stay uncovered.
+type Test struct {
+	MinTotal   float64 `yaml:"min_total"`
+	MinPackage float64 `yaml:"min_package"`
+	MinFile    float64 `yaml:"min_file"`
+	// Exclude lists globs of module-relative paths left out of coverage ("**/mocks/**").
+	Exclude []string `yaml:"exclude"`
+	// IncludeGenerated counts generated files, left out by default.
+	IncludeGenerated bool `yaml:"include_generated"`
+	// Coverpkg measures these packages from every test binary (go test -coverpkg).
+	Coverpkg string `yaml:"coverpkg"`
+	// Overrides set the package and file thresholds of the paths they match; the last match wins.
+	Overrides []CoverageOverride `yaml:"overrides"`
+}
+
+// CoverageOverride is the threshold of the packages and files matching a glob.
+type CoverageOverride struct {
+	Path string  `yaml:"path"`
+	Min  float64 `yaml:"min"`
 }

@@ -88,6 +88,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 	root.AddCommand(
 		newVersionCmd(f),
 		newChangelogCmd(f),
+		newTestCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,200 @@
+package cmd
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
+)
+
+type testOptions struct {
+	Profiles         []string
+	MinTotal         float64
+	MinPackage       float64
+	MinFile          float64
+	Exclude          []string
+	IncludeGenerated bool
+	Coverpkg         string
+	All              bool
+}
+
+func newTestCmd(f *Factory) *cobra.Command {
+	var o testOptions
+	c := &cobra.Command{
+		Use:   "test [packages] [-- go test flags]",
+		Short: "Run the tests and enforce coverage thresholds",
+		Long: `Run go test with atomic coverage, or read existing profiles with --profile, and enforce coverage
+thresholds on the total, each package and each file. A threshold is a percentage of statements or, when
+negative, the most statements allowed to stay uncovered. Generated files are left out; so are functions
+and statements marked // coverage:ignore, which the report counts.
+
+Per-path thresholds go in shipyard.yaml:
+
+  test:
+    min_total: 80
+    min_file: 50
+    exclude: ["**/mocks/**"]
+    overrides:
+      - {path: "internal/legacy/**", min: 30}`,
+		Example: `  shipyard test --min-total 80
+  shipyard test ./internal/... --min-file 60 -- -race -count=1
+  shipyard test --profile unit.out --profile integration.out --min-total 75`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pkgs, extra := args, []string(nil)
+			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
+				pkgs, extra = args[:dash], args[dash:]
+			}
+			return runTest(cmd, f, &o, pkgs, extra)
+		},
+	}
+	fl := c.Flags()
+	fl.StringArrayVar(&o.Profiles, "profile", nil, "check this cover profile `FILE` instead of running the tests (repeatable: profiles are merged)")
+	fl.Float64Var(&o.MinTotal, "min-total", 0, "minimum total coverage in `PERCENT` (negative: most uncovered statements)")
+	fl.Float64Var(&o.MinPackage, "min-package", 0, "minimum coverage of every package in `PERCENT`")
+	fl.Float64Var(&o.MinFile, "min-file", 0, "minimum coverage of every file in `PERCENT`")
+	fl.StringSliceVar(&o.Exclude, "exclude", nil, "leave out files matching `GLOB`, relative to the module root (repeatable)")
+	fl.BoolVar(&o.IncludeGenerated, "include-generated", false, "count generated files too")
+	fl.StringVar(&o.Coverpkg, "coverpkg", "", "measure `PACKAGES` from every test binary (go test -coverpkg)")
+	fl.BoolVar(&o.All, "all", false, "list every file, not only the worst")
+	config.Bind(fl, "min-total", "test.min_total")
+	config.Bind(fl, "min-package", "test.min_package")
+	config.Bind(fl, "min-file", "test.min_file")
+	config.Bind(fl, "exclude", "test.exclude")
+	config.Bind(fl, "include-generated", "test.include_generated")
+	config.Bind(fl, "coverpkg", "test.coverpkg")
+	return c
+}
+
+func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) error {
+	ctx := cmd.Context()
+	profiles := o.Profiles
+	var testsErr error
+	if len(profiles) == 0 {
+		tmp, err := os.MkdirTemp("", "shipyard-cover-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		profile := filepath.Join(tmp, "cover.out")
+		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile})
+		if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
+			return testsErr
+		}
+		if _, err := os.Stat(profile); err != nil {
+			return testsErr // nothing was measured: the tests did not build
+		}
+		profiles = []string{profile}
+	} else if len(pkgs)+len(extra) > 0 {
+		return exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile"))
+	}
+
+	p, err := readProfiles(f, profiles)
+	if err != nil {
+		return err
+	}
+	report, err := coverage.Analyze(ctx, p, coverage.WithDir(f.Dir), coverage.WithExclude(o.Exclude...), coverage.WithGenerated(o.IncludeGenerated))
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "invalid exclude pattern") {
+			return exitcode.Input(fmt.Errorf("--exclude: %w", err))
+		}
+		return err
+	}
+	for _, name := range report.NoSource {
+		f.IO.Warnf("no source for %s: all its statements count, outside functions too", name)
+	}
+	t := coverage.Thresholds{Total: o.MinTotal, Package: o.MinPackage, File: o.MinFile}
+	for _, ov := range f.Config.Test.Overrides {
+		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
+	}
+	failures := report.Check(t)
+
+	if err := f.testOutputs(report, failures); err != nil {
+		return err
+	}
+	out := newTestResult(report, failures)
+	if err := f.Render(out, func(w io.Writer) error { return writeCoverageTable(w, report, failures, o.All) }); err != nil {
+		return err
+	}
+	var errs []error
+	if testsErr != nil {
+		errs = append(errs, testsErr)
+	}
+	if len(failures) > 0 {
+		msgs := make([]string, len(failures))
+		for i, fl := range failures {
+			msgs[i] = fl.Message
+		}
+		errs = append(errs, fmt.Errorf("coverage below thresholds: %s", strings.Join(msgs, "; ")))
+	}
+	return errors.Join(errs...)
+}
+
+// goTest runs the tests with their output on stderr, folded in a group under GitHub Actions. With --quiet
+// the output is kept back and shown only when the tests fail.
+func (f *Factory) goTest(cmd *cobra.Command, g coverage.GoTest) error {
+	var held bytes.Buffer
+	w := f.IO.ErrOut
+	if f.IO.Quiet {
+		w = &held
+	}
+	g.Stdout, g.Stderr = w, w
+	end := f.Actions.Group("go test")
+	err := g.Run(cmd.Context())
+	end()
+	if err != nil && held.Len() > 0 {
+		f.IO.ErrOut.Write(held.Bytes())
+	}
+	return err
+}
+
+func readProfiles(f *Factory, paths []string) (*coverage.Profile, error) {
+	var profiles []*coverage.Profile
+	for _, p := range paths {
+		prof, err := coverage.ReadProfile(f.Path(p))
+		var perr *coverage.ParseError
+		if errors.As(err, &perr) || errors.Is(err, fs.ErrNotExist) {
+			return nil, exitcode.Input(err)
+		}
+		if err != nil {
+			return nil, err
+		}
+		profiles = append(profiles, prof)
+	}
+	p, err := coverage.Merge(profiles...)
+	if err != nil {
+		return nil, exitcode.Input(err)
+	}
+	return p, nil
+}
+
+func (f *Factory) testOutputs(r *coverage.Report, failures []coverage.Failure) error {
+	if err := f.SetOutputs("coverage", fmt.Sprintf("%.1f", r.Total.Percent())); err != nil {
+		return err
+	}
+	for _, fl := range failures {
+		if fl.Scope == "file" {
+			f.Actions.Annotate(ghactions.Annotation{File: fl.Name, Title: "coverage", Message: fl.Message})
+		}
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "### Coverage: %.1f%%\n\n| Coverage | Statements | File |\n|---:|---:|:---|\n", r.Total.Percent())
+	for _, fc := range worstFiles(r.Files, failures, false) {
+		fmt.Fprintf(&b, "| %.1f%% | %d/%d | `%s` |\n", fc.Percent(), fc.Covered, fc.Statements, displayName(fc))
+	}
+	for _, fl := range failures {
+		fmt.Fprintf(&b, "\n:x: %s", fl.Message)
+	}
+	return f.Actions.AddSummary(b.String())
+}

@@ -1,0 +1,140 @@
+package cmd
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"regexp"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/golden"
+)
+
+// fixtureModule copies the coverage fixture module to a temporary directory, where tests may write.
+func fixtureModule(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "fixture")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "..", "coverage", "testdata", "fixture"))))
+	return dir
+}
+
+func TestTestCommandText(t *testing.T) {
+	dir := fixtureModule(t)
+	r := cli(t, dir, nil, "test")
+	require.Equal(t, 0, r.code, r.stderr)
+	golden.Assert(t, "test-fixture.txt", []byte(r.stdout))
+	assert.Contains(t, r.stderr, "ok  \texample.com/fixture/calc", "go test's output streams to stderr")
+}
+
+func TestTestCommandThresholds(t *testing.T) {
+	dir := fixtureModule(t)
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"met", []string{"--min-total", "50", "--min-file", "-5"}, 0, ""},
+		{"total missed", []string{"--min-total", "60"}, 1, "error: coverage below thresholds: total 52.9% < 60%\n"},
+		{"every miss in one message", []string{"--min-total", "60", "--min-package", "50", "--min-file", "-2"}, 1,
+			"error: coverage below thresholds: total 52.9% < 60%; package example.com/fixture/legacy 0.0% < 50%; file calc/calc.go has 5 uncovered statements, at most 2 allowed; file legacy/legacy.go has 3 uncovered statements, at most 2 allowed\n"},
+		{"exclusion", []string{"--min-total", "60", "--exclude", "legacy/**"}, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := cli(t, dir, nil, append([]string{"--quiet", "test"}, tt.args...)...)
+			assert.Equal(t, tt.code, r.code, r.stderr)
+			assert.Equal(t, tt.err, r.stderr, "--quiet keeps go test's output back when the tests pass")
+		})
+	}
+}
+
+func TestTestCommandConfigOverrides(t *testing.T) {
+	dir := fixtureModule(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte(`test:
+  min_total: 50
+  min_file: 60
+  overrides:
+    - path: "legacy/**"
+      min: 0
+    - path: "calc/*.go"
+      min: 60
+`), 0o644))
+	r := cli(t, dir, nil, "-q", "test")
+	assert.Equal(t, 0, r.code, r.stderr)
+
+	r = cli(t, dir, map[string]string{"SHIPYARD_TEST_MIN_TOTAL": "90"}, "-q", "test")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: coverage below thresholds: total 52.9% < 90%\n", r.stderr)
+}
+
+func TestTestCommandJSONAndActions(t *testing.T) {
+	dir := fixtureModule(t)
+	env, output, summary := actionsEnv(t)
+	r := cli(t, dir, env, "-o", "json", "test", "--min-file", "10")
+	require.Equal(t, 1, r.code)
+	var got testResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+	assert.Equal(t, 52.94, got.Total)
+	assert.False(t, got.Passed)
+	require.Len(t, got.Failures, 1)
+	assert.Equal(t, "legacy/legacy.go", got.Failures[0].Name)
+	assert.Len(t, got.Files, 2)
+	assert.Len(t, got.Packages, 2)
+	assert.Equal(t, 64.29, got.Files[0].Percent)
+
+	assert.Equal(t, "coverage=52.9\n", readFile(t, output))
+	assert.Contains(t, readFile(t, summary), "### Coverage: 52.9%")
+	assert.Contains(t, readFile(t, summary), "| 0.0% | 0/3 | `legacy/legacy.go` |")
+	assert.Contains(t, r.stderr, "::group::go test\n")
+	assert.Contains(t, r.stderr, "::error file=legacy/legacy.go,title=coverage::file legacy/legacy.go 0.0%25 < 10%25\n")
+}
+
+func TestTestCommandFailingTests(t *testing.T) {
+	dir := fixtureModule(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "calc", "fail_test.go"), []byte(`package calc
+
+import "testing"
+
+func TestFails(t *testing.T) { t.Fatal("boom") }
+`), 0o644))
+	r := cli(t, dir, nil, "-q", "test", "./calc/")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "boom", "with --quiet the output of failing tests is still shown")
+	assert.Contains(t, r.stderr, "error: go test: tests failed\n")
+	assert.Contains(t, r.stdout, "calc/calc.go", "what ran is still reported")
+}
+
+func TestTestCommandProfileErrors(t *testing.T) {
+	dir := fixtureModule(t)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.out"), []byte("mode: set\nx.go:1.1,2.2 1\n"), 0o644))
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--profile", "bad.out"}, `bad.out:2: no ' ' before the statement count`},
+		{[]string{"--profile", "missing.out"}, "reading cover profile: open "},
+		{[]string{"--profile", "bad.out", "./calc"}, "packages and go test flags go with running the tests, not with --profile"},
+		{[]string{"--exclude", "[x"}, `--exclude: invalid exclude pattern "[x"`},
+		{[]string{"--min-total", "high"}, `invalid argument "high" for "--min-total" flag`},
+	}
+	for _, tt := range tests {
+		r := cli(t, dir, nil, append([]string{"-q", "test"}, tt.args...)...)
+		assert.Equal(t, 2, r.code, "%v: %s", tt.args, r.stderr)
+		assert.Regexp(t, regexp.QuoteMeta(tt.want), r.stderr, "%v", tt.args)
+	}
+}
+
+func TestTestCommandMergesProfiles(t *testing.T) {
+	dir := fixtureModule(t)
+	one := "mode: atomic\nexample.com/fixture/calc/calc.go:15.24,15.40 1 0\nexample.com/fixture/calc/calc.go:36.21,36.30 1 1\n"
+	two := "mode: atomic\nexample.com/fixture/calc/calc.go:15.24,15.40 1 3\nexample.com/fixture/calc/calc.go:36.21,36.30 1 0\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "one.out"), []byte(one), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "two.out"), []byte(two), 0o644))
+	r := cli(t, dir, nil, "test", "--profile", "one.out", "--profile", "two.out", "--min-total", "100")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "total 100.0% (2/2 statements")
+}
