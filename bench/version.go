@@ -42,7 +42,7 @@ func benchVersion(ctx context.Context, b *bench) error {
 		if err != nil {
 			return err
 		}
-		b.report(fmt.Sprintf("version next: %d commits, %d tags, %s", versionCommits, versionTags, layout), ours, peer, "git describe --tags", time.Second)
+		b.report(fmt.Sprintf("version next: %d commits, %d tags, %s", versionCommits, versionTags, layout), ours, peer, "git describe --tags", time.Second, 0)
 	}
 	return nil
 }
