@@ -88,6 +88,8 @@ type Excluded struct {
 
 // Report is the coverage of a profile.
 type Report struct {
+	// Root is the module root the file paths are relative to ("" when no go.mod was found).
+	Root      string            `json:"root"`
 	Mode      string            `json:"mode"`
 	Total     Counts            `json:"total"`
 	Functions FuncCounts        `json:"functions"`
@@ -98,6 +100,14 @@ type Report struct {
 	// NoSource lists the files whose source was not found: all their blocks count, as go tool cover -func
 	// would refuse them.
 	NoSource []string `json:"no_source"`
+
+	// measured holds, by profile name, where each counted file is and what its source says.
+	measured map[string]measuredFile
+}
+
+type measuredFile struct {
+	abs, rel string
+	src      *source
 }
 
 // Options says where the sources are and what to leave out.
@@ -147,7 +157,8 @@ func Analyze(ctx context.Context, p *Profile, opts ...Option) (*Report, error) {
 		return nil, err
 	}
 
-	r := &Report{Mode: p.Mode, Packages: []PackageCoverage{}, Files: []FileCoverage{}, Excluded: []Excluded{}, NoSource: []string{}}
+	r := &Report{Root: loc.modDir, Mode: p.Mode, Packages: []PackageCoverage{}, Files: []FileCoverage{}, Excluded: []Excluded{}, NoSource: []string{},
+		measured: map[string]measuredFile{}}
 	pkgs := map[string]*PackageCoverage{}
 	for _, fp := range p.Files {
 		rel := loc.relative(paths[fp.Name])
@@ -157,6 +168,12 @@ func Analyze(ctx context.Context, p *Profile, opts ...Option) (*Report, error) {
 			continue
 		}
 		fc := FileCoverage{Name: fp.Name, Path: rel, Package: path.Dir(fp.Name), Functions: []FuncCoverage{}}
+		if abs, err := filepath.Abs(paths[fp.Name]); err == nil && paths[fp.Name] != "" {
+			if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+				abs = resolved // as git names files: /private/var, not /var
+			}
+			r.measured[fp.Name] = measuredFile{abs: abs, rel: rel, src: src}
+		}
 		if src == nil {
 			r.NoSource = append(r.NoSource, fp.Name)
 			for _, b := range fp.Blocks {

@@ -89,6 +89,9 @@ func TestAnalyzeFixture(t *testing.T) {
 	assert.Equal(t, Counts{Statements: 4, Covered: 0}, r.Ignored, "Debug's 3 and Clamp's panic")
 	assert.Equal(t, FuncCounts{Total: 6, Called: 4}, r.Functions, "Add, Div, Inc, Clamp of Add, Div, Abs, Inc, Clamp, Old")
 
+	root, _ := filepath.Abs(fixture)
+	assert.Equal(t, root, r.Root)
+	r.Root = "FIXTURE" // machine-independent golden file
 	b, err := json.MarshalIndent(r, "", "  ")
 	require.NoError(t, err)
 	golden.Assert(t, "fixture-report.json", append(b, '\n'))

@@ -33,6 +33,12 @@ type Test struct {
 	Coverpkg string `yaml:"coverpkg"`
 	// Overrides set the package and file thresholds of the paths they match; the last match wins.
 	Overrides []CoverageOverride `yaml:"overrides"`
+	// DiffBase and MinDiff gate the coverage of the lines changed since the merge base with DiffBase.
+	DiffBase string  `yaml:"diff_base"`
+	MinDiff  float64 `yaml:"min_diff"`
+	// Baseline is a file recording the total; a run may not fall more than BaselineTolerance points below.
+	Baseline          string  `yaml:"baseline"`
+	BaselineTolerance float64 `yaml:"baseline_tolerance"`
 }
 
 // CoverageOverride is the threshold of the packages and files matching a glob.

@@ -34,10 +34,15 @@ func Env() []string {
 	}
 }
 
-// New initialises a repository on branch main.
+// New initialises a repository on branch main in a temporary directory.
 func New(t testing.TB) *Repo {
 	t.Helper()
-	dir := t.TempDir()
+	return At(t, t.TempDir())
+}
+
+// At initialises a repository on branch main in dir, which may hold files already.
+func At(t testing.TB, dir string) *Repo {
+	t.Helper()
 	r := &Repo{t: t, Dir: dir, git: &gitx.Repo{Dir: dir, Env: Env()}}
 	r.Git("init", "-q", "-b", "main")
 	// Code under test runs git without Env: the identity must also live in the repository's configuration.

@@ -27,6 +27,11 @@ type testOptions struct {
 	IncludeGenerated bool
 	Coverpkg         string
 	All              bool
+	DiffBase         string
+	MinDiff          float64
+	Baseline         string
+	Tolerance        float64
+	UpdateBaseline   bool
 }
 
 func newTestCmd(f *Factory) *cobra.Command {
@@ -68,17 +73,32 @@ Per-path thresholds go in shipyard.yaml:
 	fl.BoolVar(&o.IncludeGenerated, "include-generated", false, "count generated files too")
 	fl.StringVar(&o.Coverpkg, "coverpkg", "", "measure `PACKAGES` from every test binary (go test -coverpkg)")
 	fl.BoolVar(&o.All, "all", false, "list every file, not only the worst")
+	fl.StringVar(&o.DiffBase, "diff-base", "", "measure the lines changed since `REF` (from the merge base, as a pull request)")
+	fl.Float64Var(&o.MinDiff, "min-diff", 0, "minimum coverage of the changed lines in `PERCENT` (with --diff-base)")
+	fl.StringVar(&o.Baseline, "baseline", "", "fail when the total falls below the one recorded in `FILE`")
+	fl.Float64Var(&o.Tolerance, "baseline-tolerance", 0.1, "how many `POINTS` the total may fall below the baseline")
+	fl.BoolVar(&o.UpdateBaseline, "update-baseline", false, "record the total in the --baseline file when every check passes")
 	config.Bind(fl, "min-total", "test.min_total")
 	config.Bind(fl, "min-package", "test.min_package")
 	config.Bind(fl, "min-file", "test.min_file")
 	config.Bind(fl, "exclude", "test.exclude")
 	config.Bind(fl, "include-generated", "test.include_generated")
 	config.Bind(fl, "coverpkg", "test.coverpkg")
+	config.Bind(fl, "diff-base", "test.diff_base")
+	config.Bind(fl, "min-diff", "test.min_diff")
+	config.Bind(fl, "baseline", "test.baseline")
+	config.Bind(fl, "baseline-tolerance", "test.baseline_tolerance")
 	return c
 }
 
 func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) error {
 	ctx := cmd.Context()
+	if o.UpdateBaseline && o.Baseline == "" {
+		return exitcode.Input(errors.New("--update-baseline needs --baseline FILE"))
+	}
+	if o.MinDiff != 0 && o.DiffBase == "" {
+		return exitcode.Input(errors.New("--min-diff needs --diff-base REF"))
+	}
 	profiles := o.Profiles
 	var testsErr error
 	if len(profiles) == 0 {
@@ -119,13 +139,45 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
 	}
 	failures := report.Check(t)
+	var diff *coverage.DiffCoverage
+	if o.DiffBase != "" {
+		changed, err := coverage.ChangedLines(ctx, f.Dir, o.DiffBase)
+		if err != nil {
+			return exitcode.Input(fmt.Errorf("--diff-base: %w", err))
+		}
+		diff = report.Diff(p, changed)
+		if fl, ok := diff.CheckDiff(o.MinDiff); !ok {
+			failures = append(failures, fl)
+		}
+	}
+	var baseline *coverage.Baseline
+	if o.Baseline != "" {
+		if baseline, err = coverage.ReadBaseline(f.Path(o.Baseline)); err != nil {
+			return exitcode.Input(err)
+		}
+		if fl, ok := report.CheckBaseline(baseline, o.Tolerance); !ok {
+			failures = append(failures, fl)
+		}
+	}
 
-	if err := f.testOutputs(report, failures); err != nil {
+	if err := f.testOutputs(report, diff, failures); err != nil {
 		return err
 	}
 	out := newTestResult(report, failures)
-	if err := f.Render(out, func(w io.Writer) error { return writeCoverageTable(w, report, failures, o.All) }); err != nil {
+	out.Diff, out.Baseline = diff, baseline
+	if err := f.Render(out, func(w io.Writer) error {
+		if err := writeCoverageTable(w, report, failures, o.All); err != nil {
+			return err
+		}
+		return writeDiffSummary(w, diff, o.DiffBase)
+	}); err != nil {
 		return err
+	}
+	if o.UpdateBaseline && len(failures) == 0 && testsErr == nil {
+		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {
+			return err
+		}
+		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
 	}
 	var errs []error
 	if testsErr != nil {
@@ -179,13 +231,27 @@ func readProfiles(f *Factory, paths []string) (*coverage.Profile, error) {
 	return p, nil
 }
 
-func (f *Factory) testOutputs(r *coverage.Report, failures []coverage.Failure) error {
+func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, failures []coverage.Failure) error {
 	if err := f.SetOutputs("coverage", fmt.Sprintf("%.1f", r.Total.Percent())); err != nil {
 		return err
 	}
+	if !f.Actions.Enabled() {
+		return nil
+	}
 	for _, fl := range failures {
 		if fl.Scope == "file" {
-			f.Actions.Annotate(ghactions.Annotation{File: fl.Name, Title: "coverage", Message: fl.Message})
+			f.Actions.Annotate(ghactions.Annotation{File: f.repoPath(r.Root, fl.Name), Title: "coverage", Message: fl.Message})
+		}
+	}
+	if diff != nil {
+		if err := f.SetOutputs("diff_coverage", fmt.Sprintf("%.1f", diff.Percent())); err != nil {
+			return err
+		}
+		for _, df := range diff.Files {
+			for _, rg := range lineRanges(df.Uncovered) {
+				f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: f.repoPath(r.Root, df.Path), Line: rg[0], EndLine: rg[1],
+					Title: "not covered", Message: "changed lines without a test that runs them"})
+			}
 		}
 	}
 	var b strings.Builder
@@ -197,4 +263,33 @@ func (f *Factory) testOutputs(r *coverage.Report, failures []coverage.Failure) e
 		fmt.Fprintf(&b, "\n:x: %s", fl.Message)
 	}
 	return f.Actions.AddSummary(b.String())
+}
+
+// repoPath makes a module-relative path relative to the repository (the GitHub workspace), as annotations
+// need when the module is in a subdirectory.
+func (f *Factory) repoPath(moduleRoot, p string) string {
+	if moduleRoot == "" || filepath.IsAbs(p) {
+		return p
+	}
+	top := f.Getenv("GITHUB_WORKSPACE")
+	if top == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(top, filepath.Join(moduleRoot, p)); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return p
+}
+
+// lineRanges folds sorted line numbers into [first, last] runs.
+func lineRanges(lines []int) [][2]int {
+	var out [][2]int
+	for _, l := range lines {
+		if n := len(out); n > 0 && out[n-1][1] == l-1 {
+			out[n-1][1] = l
+			continue
+		}
+		out = append(out, [2]int{l, l})
+	}
+	return out
 }

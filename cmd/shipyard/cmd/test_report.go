@@ -15,16 +15,18 @@ const shownFiles = 10
 
 // testResult is the JSON of shipyard test: the contract's total, packages[], files[], passed, failures[].
 type testResult struct {
-	Total      float64             `json:"total"`
-	Statements int                 `json:"statements"`
-	Covered    int                 `json:"covered"`
-	Functions  coverage.FuncCounts `json:"functions"`
-	Ignored    int                 `json:"ignored_statements"`
-	Packages   []packageResult     `json:"packages"`
-	Files      []fileResult        `json:"files"`
-	Excluded   []coverage.Excluded `json:"excluded"`
-	Passed     bool                `json:"passed"`
-	Failures   []coverage.Failure  `json:"failures"`
+	Total      float64                `json:"total"`
+	Statements int                    `json:"statements"`
+	Covered    int                    `json:"covered"`
+	Functions  coverage.FuncCounts    `json:"functions"`
+	Ignored    int                    `json:"ignored_statements"`
+	Packages   []packageResult        `json:"packages"`
+	Files      []fileResult           `json:"files"`
+	Excluded   []coverage.Excluded    `json:"excluded"`
+	Passed     bool                   `json:"passed"`
+	Failures   []coverage.Failure     `json:"failures"`
+	Diff       *coverage.DiffCoverage `json:"diff,omitempty"`
+	Baseline   *coverage.Baseline     `json:"baseline,omitempty"`
 }
 
 type packageResult struct {
@@ -112,4 +114,27 @@ func writeCoverageTable(w io.Writer, r *coverage.Report, failures []coverage.Fai
 	}
 	_, err := fmt.Fprintf(w, "\ntotal %.1f%% (%d/%d statements; %s)\n", r.Total.Percent(), r.Total.Covered, r.Total.Statements, strings.Join(notes, "; "))
 	return err
+}
+
+// writeDiffSummary prints the coverage of the changed lines and where they are not covered.
+func writeDiffSummary(w io.Writer, d *coverage.DiffCoverage, base string) error {
+	if d == nil {
+		return nil
+	}
+	fmt.Fprintf(w, "changed lines since %s: %.1f%% (%d of %d lines with statements covered)\n", base, d.Percent(), d.Covered, d.Lines)
+	for _, df := range d.Files {
+		if len(df.Uncovered) == 0 {
+			continue
+		}
+		var ranges []string
+		for _, rg := range lineRanges(df.Uncovered) {
+			if rg[0] == rg[1] {
+				ranges = append(ranges, fmt.Sprint(rg[0]))
+			} else {
+				ranges = append(ranges, fmt.Sprintf("%d-%d", rg[0], rg[1]))
+			}
+		}
+		fmt.Fprintf(w, "  not covered: %s:%s\n", df.Path, strings.Join(ranges, ","))
+	}
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shipyardci/shipyard/internal/gittest"
 	"github.com/shipyardci/shipyard/internal/golden"
 )
 
@@ -137,4 +138,47 @@ func TestTestCommandMergesProfiles(t *testing.T) {
 	r := cli(t, dir, nil, "test", "--profile", "one.out", "--profile", "two.out", "--min-total", "100")
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stdout, "total 100.0% (2/2 statements")
+}
+
+func TestTestCommandBaseline(t *testing.T) {
+	dir := fixtureModule(t)
+	r := cli(t, dir, nil, "-q", "test", "--baseline", "coverage.json", "--update-baseline")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.JSONEq(t, `{"total": 52.94, "statements": 17, "covered": 9}`, readFile(t, filepath.Join(dir, "coverage.json")))
+
+	r = cli(t, dir, nil, "-q", "test", "--baseline", "coverage.json")
+	assert.Equal(t, 0, r.code, "the same coverage passes its baseline: %s", r.stderr)
+
+	r = cli(t, dir, nil, "-q", "test", "--baseline", "coverage.json", "--include-generated", "--update-baseline")
+	assert.Equal(t, 1, r.code)
+	assert.Equal(t, "error: coverage below thresholds: total 42.86% fell below the baseline 52.94% (tolerance 0.1 points)\n", r.stderr)
+	assert.Contains(t, readFile(t, filepath.Join(dir, "coverage.json")), "52.94", "a failing run does not lower the baseline")
+
+	r = cli(t, dir, nil, "-q", "test", "--update-baseline")
+	assert.Equal(t, 2, r.code)
+	assert.Equal(t, "error: --update-baseline needs --baseline FILE\n", r.stderr)
+}
+
+func TestTestCommandDiffCoverage(t *testing.T) {
+	dir := fixtureModule(t)
+	repo := gittest.At(t, dir)
+	repo.Git("add", "-A")
+	repo.Commit("feat: fixture")
+	repo.Git("checkout", "-q", "-b", "feature")
+	calc := readFile(t, filepath.Join(dir, "calc", "calc.go"))
+	repo.CommitFile("calc/calc.go", calc+"\n// Neg is new and untested.\nfunc Neg(x int) int {\n\treturn -x\n}\n", "feat: neg")
+	env, _, _ := actionsEnv(t)
+	env["GITHUB_WORKSPACE"] = filepath.Dir(dir) // the module sits in a subdirectory of the workspace
+
+	r := cli(t, dir, env, "-q", "test", "--diff-base", "main", "--min-diff", "50")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "changed lines since main: 0.0% (0 of 3 lines with statements covered)\n  not covered: calc/calc.go:66-68\n")
+	assert.Contains(t, r.stderr, "::warning file=fixture/calc/calc.go,line=66,endLine=68,title=not covered::changed lines without a test that runs them\n")
+	assert.Contains(t, r.stderr, "error: coverage below thresholds: changed lines 0.0% < 50% (0 of 3 lines covered)\n")
+
+	r = cli(t, dir, nil, "-q", "test", "--min-diff", "50")
+	assert.Equal(t, 2, r.code)
+	r = cli(t, dir, nil, "-q", "test", "--diff-base", "nowhere")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--diff-base: finding where HEAD left nowhere")
 }
