@@ -139,7 +139,7 @@ func Analyze(ctx context.Context, p *Profile, opts ...Option) (*Report, error) {
 		opt(o)
 	}
 	for _, g := range o.Exclude {
-		if !doublestar.ValidatePattern(g) {
+		if !validGlob(g) {
 			return nil, fmt.Errorf("invalid exclude pattern %q", g)
 		}
 	}
@@ -220,6 +220,8 @@ func excluded(o *Options, name, rel string, src *source) string {
 	}
 	return ""
 }
+
+func validGlob(g string) bool { return doublestar.ValidatePattern(g) }
 
 func match(glob, name string) bool {
 	if name == "" {

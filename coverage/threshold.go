@@ -35,11 +35,11 @@ type Failure struct {
 // Check returns the thresholds r misses, total first, then packages and files in name order.
 func (r *Report) Check(t Thresholds) []Failure {
 	failures := []Failure{}
-	if f, ok := check("total", "total", r.Total, t.Total); !ok {
+	if f, ok := check("total", "total", r.Total, t.Total, "statements"); !ok {
 		failures = append(failures, f)
 	}
 	for _, p := range r.Packages {
-		if f, ok := check("package", p.Name, p.Counts, t.forPath(p.Dir, t.Package)); !ok {
+		if f, ok := check("package", p.Name, p.Counts, t.forPath(p.Dir, t.Package), "statements"); !ok {
 			failures = append(failures, f)
 		}
 	}
@@ -48,7 +48,7 @@ func (r *Report) Check(t Thresholds) []Failure {
 		if name == "" {
 			name = fc.Name
 		}
-		if f, ok := check("file", name, fc.Counts, t.forPath(fc.Path, t.File)); !ok {
+		if f, ok := check("file", name, fc.Counts, t.forPath(fc.Path, t.File), "statements"); !ok {
 			failures = append(failures, f)
 		}
 	}
@@ -65,7 +65,7 @@ func (t Thresholds) forPath(p string, fallback float64) float64 {
 	return min
 }
 
-func check(scope, name string, c Counts, min float64) (Failure, bool) {
+func check(scope, name string, c Counts, min float64, noun string) (Failure, bool) {
 	f := Failure{Scope: scope, Name: name, Min: min, Percent: c.Percent(), Uncovered: c.Uncovered()}
 	label := scope + " " + name
 	if scope == name {
@@ -75,7 +75,7 @@ func check(scope, name string, c Counts, min float64) (Failure, bool) {
 	case min > 0 && c.Percent() < min:
 		f.Message = fmt.Sprintf("%s %s < %s%%", label, pct(c.Percent(), min), trimFloat(min))
 	case min < 0 && float64(c.Uncovered()) > -min:
-		f.Message = fmt.Sprintf("%s has %d uncovered statements, at most %s allowed", label, c.Uncovered(), trimFloat(-min))
+		f.Message = fmt.Sprintf("%s: %d %s uncovered, at most %s allowed", label, c.Uncovered(), noun, trimFloat(-min))
 	default:
 		return f, true
 	}

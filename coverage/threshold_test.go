@@ -41,8 +41,8 @@ func TestCheck(t *testing.T) {
 		{"last override wins", Thresholds{File: 10, Overrides: []Override{{"internal/**", 10}, {"internal/legacy/gen.go", 90}}}, []string{"file internal/legacy/gen.go 50.0% < 90%"}},
 		{"negative: at most N uncovered", Thresholds{Total: -40}, []string{}},
 		{"negative missed", Thresholds{Total: -39, File: -5}, []string{
-			"total has 40 uncovered statements, at most 39 allowed",
-			"file internal/legacy/old.go has 30 uncovered statements, at most 5 allowed",
+			"total: 40 statements uncovered, at most 39 allowed",
+			"file internal/legacy/old.go: 30 statements uncovered, at most 5 allowed",
 		}},
 	}
 	for _, tt := range tests {

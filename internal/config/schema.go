@@ -33,6 +33,10 @@ type Test struct {
 	Coverpkg string `yaml:"coverpkg"`
 	// Overrides set the package and file thresholds of the paths they match; the last match wins.
 	Overrides []CoverageOverride `yaml:"overrides"`
+	// MinLines, MinFunctions and MinBranches are the thresholds of an lcov file (shipyard test --lcov).
+	MinLines     float64 `yaml:"min_lines"`
+	MinFunctions float64 `yaml:"min_functions"`
+	MinBranches  float64 `yaml:"min_branches"`
 	// DiffBase and MinDiff gate the coverage of the lines changed since the merge base with DiffBase.
 	DiffBase string  `yaml:"diff_base"`
 	MinDiff  float64 `yaml:"min_diff"`

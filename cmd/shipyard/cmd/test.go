@@ -32,6 +32,10 @@ type testOptions struct {
 	Baseline         string
 	Tolerance        float64
 	UpdateBaseline   bool
+	Lcov             string
+	MinLines         float64
+	MinFunctions     float64
+	MinBranches      float64
 }
 
 func newTestCmd(f *Factory) *cobra.Command {
@@ -54,12 +58,17 @@ Per-path thresholds go in shipyard.yaml:
       - {path: "internal/legacy/**", min: 30}`,
 		Example: `  shipyard test --min-total 80
   shipyard test ./internal/... --min-file 60 -- -race -count=1
-  shipyard test --profile unit.out --profile integration.out --min-total 75`,
+  shipyard test --profile unit.out --profile integration.out --min-total 75
+  shipyard test --diff-base origin/main --min-diff 80
+  shipyard test --lcov coverage/lcov.info --min-lines 80 --min-branches 70`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pkgs, extra := args, []string(nil)
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				pkgs, extra = args[:dash], args[dash:]
+			}
+			if o.Lcov != "" {
+				return runLcov(cmd, f, &o, args)
 			}
 			return runTest(cmd, f, &o, pkgs, extra)
 		},
@@ -78,6 +87,13 @@ Per-path thresholds go in shipyard.yaml:
 	fl.StringVar(&o.Baseline, "baseline", "", "fail when the total falls below the one recorded in `FILE`")
 	fl.Float64Var(&o.Tolerance, "baseline-tolerance", 0.1, "how many `POINTS` the total may fall below the baseline")
 	fl.BoolVar(&o.UpdateBaseline, "update-baseline", false, "record the total in the --baseline file when every check passes")
+	fl.StringVar(&o.Lcov, "lcov", "", "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches)")
+	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
+	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
+	fl.Float64Var(&o.MinBranches, "min-branches", 0, "with --lcov: minimum share of branches taken in `PERCENT`")
+	config.Bind(fl, "min-lines", "test.min_lines")
+	config.Bind(fl, "min-functions", "test.min_functions")
+	config.Bind(fl, "min-branches", "test.min_branches")
 	config.Bind(fl, "min-total", "test.min_total")
 	config.Bind(fl, "min-package", "test.min_package")
 	config.Bind(fl, "min-file", "test.min_file")
@@ -179,18 +195,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
 	}
-	var errs []error
-	if testsErr != nil {
-		errs = append(errs, testsErr)
-	}
-	if len(failures) > 0 {
-		msgs := make([]string, len(failures))
-		for i, fl := range failures {
-			msgs[i] = fl.Message
-		}
-		errs = append(errs, fmt.Errorf("coverage below thresholds: %s", strings.Join(msgs, "; ")))
-	}
-	return errors.Join(errs...)
+	return errors.Join(testsErr, thresholdError(failures))
 }
 
 // goTest runs the tests with their output on stderr, folded in a group under GitHub Actions. With --quiet

@@ -41,7 +41,7 @@ func TestTestCommandThresholds(t *testing.T) {
 		{"met", []string{"--min-total", "50", "--min-file", "-5"}, 0, ""},
 		{"total missed", []string{"--min-total", "60"}, 1, "error: coverage below thresholds: total 52.9% < 60%\n"},
 		{"every miss in one message", []string{"--min-total", "60", "--min-package", "50", "--min-file", "-2"}, 1,
-			"error: coverage below thresholds: total 52.9% < 60%; package example.com/fixture/legacy 0.0% < 50%; file calc/calc.go has 5 uncovered statements, at most 2 allowed; file legacy/legacy.go has 3 uncovered statements, at most 2 allowed\n"},
+			"error: coverage below thresholds: total 52.9% < 60%; package example.com/fixture/legacy 0.0% < 50%; file calc/calc.go: 5 statements uncovered, at most 2 allowed; file legacy/legacy.go: 3 statements uncovered, at most 2 allowed\n"},
 		{"exclusion", []string{"--min-total", "60", "--exclude", "legacy/**"}, 0, ""},
 	}
 	for _, tt := range tests {
@@ -181,4 +181,39 @@ func TestTestCommandDiffCoverage(t *testing.T) {
 	r = cli(t, dir, nil, "-q", "test", "--diff-base", "nowhere")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--diff-base: finding where HEAD left nowhere")
+}
+
+func TestTestCommandLcov(t *testing.T) {
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join("..", "..", "..", "coverage", "testdata", "lcov", "nyc.info"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "lcov.info"), data, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.info"), []byte("SF:a.js\nDA:x,1\nend_of_record\n"), 0o644))
+
+	r := cli(t, dir, nil, "test", "--lcov", "lcov.info", "--min-lines", "60", "--min-functions", "80", "--min-branches", "50")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "   55.6%      75.0%     50.0%  src/app.js\n")
+
+	r = cli(t, dir, nil, "-o", "json", "test", "--lcov", "lcov.info", "--min-branches", "60", "--min-file", "60")
+	assert.Equal(t, 1, r.code)
+	var got lcovResult
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+	assert.Equal(t, 63.64, got.Total)
+	assert.False(t, got.Passed)
+	assert.Equal(t, "error: coverage below thresholds: branches 50.0% < 60%; file src/app.js 55.6% < 60%\n", r.stderr)
+
+	r = cli(t, dir, nil, "test", "--lcov", "lcov.info", "--exclude", "src/app.js", "--min-lines", "100")
+	assert.Equal(t, 0, r.code, "excluded files leave the totals: %s", r.stderr)
+
+	for _, args := range [][]string{
+		{"--lcov", "bad.info"},
+		{"--lcov", "missing.info"},
+		{"--lcov", "lcov.info", "--min-package", "50"},
+		{"--lcov", "lcov.info", "./..."},
+	} {
+		r = cli(t, dir, nil, append([]string{"test"}, args...)...)
+		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+	}
+	r = cli(t, dir, nil, "test", "--lcov", "bad.info")
+	assert.Contains(t, r.stderr, `bad.info:2: DA wants line,count: "x,1"`)
 }

@@ -1,0 +1,102 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
+)
+
+// goOnlyFlags are the flags of shipyard test that measure Go profiles and mean nothing for an lcov file.
+var goOnlyFlags = []string{"profile", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
+
+// lcovResult is the JSON of shipyard test --lcov.
+type lcovResult struct {
+	Total     float64             `json:"total"` // lines
+	Lines     coverage.Tally      `json:"lines"`
+	Functions coverage.Tally      `json:"functions"`
+	Branches  coverage.Tally      `json:"branches"`
+	Packages  []any               `json:"packages"`
+	Files     []coverage.LcovFile `json:"files"`
+	Passed    bool                `json:"passed"`
+	Failures  []coverage.Failure  `json:"failures"`
+}
+
+// runLcov checks an lcov tracefile from nyc, c8 or jest against --min-lines, --min-functions,
+// --min-branches and --min-file (lines of each file).
+func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) error {
+	for _, name := range goOnlyFlags {
+		if cmd.Flags().Changed(name) {
+			return exitcode.Input(fmt.Errorf("--%s measures Go profiles and does not go with --lcov", name))
+		}
+	}
+	if len(args) > 0 {
+		return exitcode.Input(errors.New("packages and go test flags do not go with --lcov"))
+	}
+	r, err := coverage.ReadLcov(f.Path(o.Lcov))
+	var perr *coverage.ParseError
+	if errors.As(err, &perr) || errors.Is(err, fs.ErrNotExist) {
+		return exitcode.Input(err)
+	}
+	if err != nil {
+		return err
+	}
+	if r, err = r.Exclude(o.Exclude...); err != nil {
+		return exitcode.Input(fmt.Errorf("--exclude: %w", err))
+	}
+	failures := r.Check(coverage.LcovThresholds{Lines: o.MinLines, Functions: o.MinFunctions, Branches: o.MinBranches, File: o.MinFile})
+
+	if err := f.SetOutputs("coverage", fmt.Sprintf("%.1f", r.Lines.Percent())); err != nil {
+		return err
+	}
+	for _, fl := range failures {
+		if fl.Scope == "file" {
+			f.Actions.Annotate(ghactions.Annotation{File: fl.Name, Title: "coverage", Message: fl.Message})
+		}
+	}
+	if err := f.Actions.AddSummary(fmt.Sprintf("### Coverage: %.1f%% of lines\n\nfunctions %.1f%%, branches %.1f%%", r.Lines.Percent(), r.Functions.Percent(), r.Branches.Percent())); err != nil {
+		return err
+	}
+	out := lcovResult{Total: round2(r.Lines.Percent()), Lines: r.Lines, Functions: r.Functions, Branches: r.Branches,
+		Packages: []any{}, Files: r.Files, Passed: len(failures) == 0, Failures: failures}
+	if err := f.Render(out, func(w io.Writer) error { return writeLcovTable(w, r) }); err != nil {
+		return err
+	}
+	return thresholdError(failures)
+}
+
+func writeLcovTable(w io.Writer, r *coverage.LcovReport) error {
+	cell := func(t coverage.Tally) string {
+		if t.Found == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.1f%%", t.Percent())
+	}
+	fmt.Fprintf(w, "%8s  %9s  %8s  %s\n", "LINES", "FUNCTIONS", "BRANCHES", "FILE")
+	for _, fl := range r.Files {
+		fmt.Fprintf(w, "%8s  %9s  %8s  %s\n", cell(fl.Lines), cell(fl.Functions), cell(fl.Branches), fl.Path)
+	}
+	_, err := fmt.Fprintf(w, "\ntotal lines %s (%d/%d), functions %s (%d/%d), branches %s (%d/%d)\n",
+		cell(r.Lines), r.Lines.Hit, r.Lines.Found, cell(r.Functions), r.Functions.Hit, r.Functions.Found,
+		cell(r.Branches), r.Branches.Hit, r.Branches.Found)
+	return err
+}
+
+// thresholdError names every missed threshold in one error, or is nil.
+func thresholdError(failures []coverage.Failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(failures))
+	for i, fl := range failures {
+		msgs[i] = fl.Message
+	}
+	return fmt.Errorf("coverage below thresholds: %s", strings.Join(msgs, "; "))
+}
