@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 type testOptions struct {
 	Profiles         []string
+	CoverDirs        []string
 	MinTotal         float64
 	MinPackage       float64
 	MinFile          float64
@@ -75,6 +77,7 @@ Per-path thresholds go in shipyard.yaml:
 	}
 	fl := c.Flags()
 	fl.StringArrayVar(&o.Profiles, "profile", nil, "check this cover profile `FILE` instead of running the tests (repeatable: profiles are merged)")
+	fl.StringArrayVar(&o.CoverDirs, "coverdir", nil, "check the GOCOVERDIR `DIR` of binaries built with go build -cover (repeatable; merges with --profile)")
 	fl.Float64Var(&o.MinTotal, "min-total", 0, "minimum total coverage in `PERCENT` (negative: most uncovered statements)")
 	fl.Float64Var(&o.MinPackage, "min-package", 0, "minimum coverage of every package in `PERCENT`")
 	fl.Float64Var(&o.MinFile, "min-file", 0, "minimum coverage of every file in `PERCENT`")
@@ -117,7 +120,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	}
 	profiles := o.Profiles
 	var testsErr error
-	if len(profiles) == 0 {
+	if len(profiles) == 0 && len(o.CoverDirs) == 0 {
 		tmp, err := os.MkdirTemp("", "shipyard-cover-")
 		if err != nil {
 			return err
@@ -133,10 +136,10 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		profiles = []string{profile}
 	} else if len(pkgs)+len(extra) > 0 {
-		return exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile"))
+		return exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
 	}
 
-	p, err := readProfiles(f, profiles)
+	p, err := readProfiles(ctx, f, profiles, o.CoverDirs)
 	if err != nil {
 		return err
 	}
@@ -216,8 +219,19 @@ func (f *Factory) goTest(cmd *cobra.Command, g coverage.GoTest) error {
 	return err
 }
 
-func readProfiles(f *Factory, paths []string) (*coverage.Profile, error) {
+func readProfiles(ctx context.Context, f *Factory, paths, coverDirs []string) (*coverage.Profile, error) {
 	var profiles []*coverage.Profile
+	if len(coverDirs) > 0 {
+		dirs := make([]string, len(coverDirs))
+		for i, d := range coverDirs {
+			dirs[i] = f.Path(d)
+		}
+		prof, err := coverage.ReadCoverDirs(ctx, dirs...)
+		if err != nil {
+			return nil, exitcode.Input(fmt.Errorf("--coverdir: %w", err))
+		}
+		profiles = append(profiles, prof)
+	}
 	for _, p := range paths {
 		prof, err := coverage.ReadProfile(f.Path(p))
 		var perr *coverage.ParseError

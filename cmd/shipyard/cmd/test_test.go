@@ -112,13 +112,15 @@ func TestFails(t *testing.T) { t.Fatal("boom") }
 func TestTestCommandProfileErrors(t *testing.T) {
 	dir := fixtureModule(t)
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "bad.out"), []byte("mode: set\nx.go:1.1,2.2 1\n"), 0o644))
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "empty"), 0o755))
 	tests := []struct {
 		args []string
 		want string
 	}{
 		{[]string{"--profile", "bad.out"}, `bad.out:2: no ' ' before the statement count`},
 		{[]string{"--profile", "missing.out"}, "reading cover profile: open "},
-		{[]string{"--profile", "bad.out", "./calc"}, "packages and go test flags go with running the tests, not with --profile"},
+		{[]string{"--profile", "bad.out", "./calc"}, "packages and go test flags go with running the tests, not with --profile or --coverdir"},
+		{[]string{"--coverdir", "empty"}, "--coverdir: reading coverage data in "},
 		{[]string{"--exclude", "[x"}, `--exclude: invalid exclude pattern "[x"`},
 		{[]string{"--min-total", "high"}, `invalid argument "high" for "--min-total" flag`},
 	}
