@@ -124,23 +124,15 @@ func (r *Report) Diff(p *Profile, changed map[string][]int) *DiffCoverage {
 		if !ok || len(lines) == 0 {
 			continue
 		}
-		ran := map[int]bool{} // line → some block over it ran; present when a block holds statements there
-		for _, b := range fp.Blocks {
-			if b.NumStmt == 0 || m.src != nil && m.src.isIgnored(b) {
-				continue
-			}
-			for l := b.StartLine; l <= b.EndLine; l++ {
-				ran[l] = ran[l] || b.Count > 0
-			}
-		}
+		hits := lineHits(fp.Blocks, m.src)
 		df := DiffFile{Path: m.rel, Uncovered: []int{}}
 		for _, l := range lines {
-			covered, holds := ran[l]
+			n, holds := hits[l]
 			if !holds {
 				continue
 			}
 			df.Lines++
-			if covered {
+			if n > 0 {
 				df.Covered++
 			} else {
 				df.Uncovered = append(df.Uncovered, l)
@@ -164,4 +156,19 @@ func (d *DiffCoverage) CheckDiff(min float64) (Failure, bool) {
 	}
 	f.Message = fmt.Sprintf("changed lines %s < %s%% (%d of %d lines covered)", pct(d.Percent(), min), trimFloat(min), d.Covered, d.Lines)
 	return f, false
+}
+
+// lineHits maps each line that a block with statements spans to the highest count of those blocks: a line
+// ran when any block over it ran. Ignored blocks do not count.
+func lineHits(blocks []Block, src *source) map[int]int {
+	hits := map[int]int{}
+	for _, b := range blocks {
+		if b.NumStmt == 0 || src != nil && src.isIgnored(b) {
+			continue
+		}
+		for l := b.StartLine; l <= b.EndLine; l++ {
+			hits[l] = max(hits[l], b.Count)
+		}
+	}
+	return hits
 }

@@ -9,8 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/coverage"
@@ -34,6 +37,8 @@ type testOptions struct {
 	Baseline         string
 	Tolerance        float64
 	UpdateBaseline   bool
+	Cobertura        string
+	Badge            string
 	Lcov             string
 	MinLines         float64
 	MinFunctions     float64
@@ -90,6 +95,8 @@ Per-path thresholds go in shipyard.yaml:
 	fl.StringVar(&o.Baseline, "baseline", "", "fail when the total falls below the one recorded in `FILE`")
 	fl.Float64Var(&o.Tolerance, "baseline-tolerance", 0.1, "how many `POINTS` the total may fall below the baseline")
 	fl.BoolVar(&o.UpdateBaseline, "update-baseline", false, "record the total in the --baseline file when every check passes")
+	fl.StringVar(&o.Cobertura, "cobertura", "", "write a Cobertura XML report to `FILE` (GitLab, Jenkins, Azure DevOps)")
+	fl.StringVar(&o.Badge, "badge", "", "write an SVG coverage badge to `FILE`")
 	fl.StringVar(&o.Lcov, "lcov", "", "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches)")
 	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
 	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
@@ -190,6 +197,14 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		return writeDiffSummary(w, diff, o.DiffBase)
 	}); err != nil {
+		return err
+	}
+	if o.Cobertura != "" {
+		if err := writeReport(f.Path(o.Cobertura), func(w io.Writer) error { return report.WriteCobertura(w, p, f.now()) }); err != nil {
+			return err
+		}
+	}
+	if err := f.writeBadge(o.Badge, report.Total.Percent()); err != nil {
 		return err
 	}
 	if o.UpdateBaseline && len(failures) == 0 && testsErr == nil {
@@ -311,4 +326,43 @@ func lineRanges(lines []int) [][2]int {
 		out = append(out, [2]int{l, l})
 	}
 	return out
+}
+
+// writeReport writes a report file atomically (a reader never sees half of it), creating its directory.
+func writeReport(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer t.Cleanup()
+	if err := write(t); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
+
+func (f *Factory) writeBadge(path string, percent float64) error {
+	if path == "" {
+		return nil
+	}
+	return writeReport(f.Path(path), func(w io.Writer) error {
+		_, err := w.Write(coverage.Badge("coverage", percent))
+		return err
+	})
+}
+
+// now is the time reports carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
+func (f *Factory) now() time.Time {
+	if s := f.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return time.Unix(sec, 0).UTC()
+		}
+	}
+	return time.Now()
 }

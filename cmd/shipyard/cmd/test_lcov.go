@@ -15,7 +15,7 @@ import (
 )
 
 // goOnlyFlags are the flags of shipyard test that measure Go profiles and mean nothing for an lcov file.
-var goOnlyFlags = []string{"profile", "coverdir", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
+var goOnlyFlags = []string{"profile", "coverdir", "cobertura", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
 
 // lcovResult is the JSON of shipyard test --lcov.
 type lcovResult struct {
@@ -67,6 +67,9 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	out := lcovResult{Total: round2(r.Lines.Percent()), Lines: r.Lines, Functions: r.Functions, Branches: r.Branches,
 		Packages: []any{}, Files: r.Files, Passed: len(failures) == 0, Failures: failures}
 	if err := f.Render(out, func(w io.Writer) error { return writeLcovTable(w, r) }); err != nil {
+		return err
+	}
+	if err := f.writeBadge(o.Badge, r.Lines.Percent()); err != nil {
 		return err
 	}
 	return thresholdError(failures)

@@ -219,3 +219,13 @@ func TestTestCommandLcov(t *testing.T) {
 	r = cli(t, dir, nil, "test", "--lcov", "bad.info")
 	assert.Contains(t, r.stderr, `bad.info:2: DA wants line,count: "x,1"`)
 }
+
+func TestTestCommandReports(t *testing.T) {
+	dir := fixtureModule(t)
+	r := cli(t, dir, map[string]string{"SOURCE_DATE_EPOCH": "1795428000"}, "-q", "test", "--cobertura", "out/cobertura.xml", "--badge", "badge.svg")
+	require.Equal(t, 0, r.code, "the report's directory is created: %s", r.stderr)
+	cob := readFile(t, filepath.Join(dir, "out", "cobertura.xml"))
+	assert.Contains(t, cob, `timestamp="1795428000000"`)
+	assert.Contains(t, cob, `<class name="calc.go" filename="calc/calc.go"`)
+	assert.Contains(t, readFile(t, filepath.Join(dir, "badge.svg")), "coverage: 52.9%")
+}
