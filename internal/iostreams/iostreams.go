@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 
 	"golang.org/x/term"
 )
@@ -91,3 +92,19 @@ func (p Palette) Dim(s string) string    { return p.paint("2", s) }
 func (p Palette) Red(s string) string    { return p.paint("31", s) }
 func (p Palette) Green(s string) string  { return p.paint("32", s) }
 func (p Palette) Yellow(s string) string { return p.paint("33", s) }
+
+// Locked serialises the writes to w, for a writer shared by goroutines: a command's stdout and stderr
+// copied by os/exec. Without it a bytes.Buffer loses writes, since its ReadFrom holds the buffer while it
+// waits on a pipe.
+func Locked(w io.Writer) io.Writer { return &lockedWriter{w: w} }
+
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -1,6 +1,7 @@
 package iostreams
 
 import (
+	"bytes"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -57,4 +58,22 @@ func TestSystemHonoursNoColor(t *testing.T) {
 	s = System(func(k string) string { return env[k] })
 	s.SetTerminal(true, true)
 	assert.False(t, s.OutPalette().Enabled())
+}
+
+func TestLockedKeepsConcurrentWrites(t *testing.T) {
+	var b bytes.Buffer
+	w := Locked(&b)
+	done := make(chan struct{})
+	for range 4 {
+		go func() {
+			for range 1000 {
+				_, _ = w.Write([]byte("x"))
+			}
+			done <- struct{}{}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+	assert.Equal(t, 4000, b.Len())
 }

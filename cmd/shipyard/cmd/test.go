@@ -20,6 +20,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/iostreams"
 )
 
 type testOptions struct {
@@ -37,6 +38,7 @@ type testOptions struct {
 	Baseline         string
 	Tolerance        float64
 	UpdateBaseline   bool
+	JUnit            string
 	Cobertura        string
 	Badge            string
 	Lcov             string
@@ -95,6 +97,7 @@ Per-path thresholds go in shipyard.yaml:
 	fl.StringVar(&o.Baseline, "baseline", "", "fail when the total falls below the one recorded in `FILE`")
 	fl.Float64Var(&o.Tolerance, "baseline-tolerance", 0.1, "how many `POINTS` the total may fall below the baseline")
 	fl.BoolVar(&o.UpdateBaseline, "update-baseline", false, "record the total in the --baseline file when every check passes")
+	fl.StringVar(&o.JUnit, "junit", "", "write the test results as JUnit XML to `FILE` (runs go test -json)")
 	fl.StringVar(&o.Cobertura, "cobertura", "", "write a Cobertura XML report to `FILE` (GitLab, Jenkins, Azure DevOps)")
 	fl.StringVar(&o.Badge, "badge", "", "write an SVG coverage badge to `FILE`")
 	fl.StringVar(&o.Lcov, "lcov", "", "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches)")
@@ -134,7 +137,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		defer os.RemoveAll(tmp)
 		profile := filepath.Join(tmp, "cover.out")
-		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile})
+		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile}, o.JUnit)
 		if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
 			return testsErr
 		}
@@ -142,6 +145,8 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 			return testsErr // nothing was measured: the tests did not build
 		}
 		profiles = []string{profile}
+	} else if o.JUnit != "" {
+		return exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
 	} else if len(pkgs)+len(extra) > 0 {
 		return exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
 	}
@@ -217,19 +222,32 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 }
 
 // goTest runs the tests with their output on stderr, folded in a group under GitHub Actions. With --quiet
-// the output is kept back and shown only when the tests fail.
-func (f *Factory) goTest(cmd *cobra.Command, g coverage.GoTest) error {
+// the output is kept back and shown only when the tests fail. With a junit path, go test reports in JSON
+// and the results are written there as JUnit XML.
+func (f *Factory) goTest(cmd *cobra.Command, g coverage.GoTest, junit string) error {
 	var held bytes.Buffer
 	w := f.IO.ErrOut
 	if f.IO.Quiet {
 		w = &held
 	}
+	w = iostreams.Locked(w) // go test's stdout and stderr are copied by two goroutines
 	g.Stdout, g.Stderr = w, w
+	var rec *coverage.TestRecorder
+	if junit != "" {
+		rec = coverage.NewTestRecorder(w)
+		g.Stdout = rec
+		g.Args = append([]string{"-json"}, g.Args...)
+	}
 	end := f.Actions.Group("go test")
 	err := g.Run(cmd.Context())
 	end()
 	if err != nil && held.Len() > 0 {
 		f.IO.ErrOut.Write(held.Bytes())
+	}
+	if rec != nil {
+		if werr := writeReport(f.Path(junit), rec.WriteJUnit); werr != nil {
+			return errors.Join(err, werr)
+		}
 	}
 	return err
 }

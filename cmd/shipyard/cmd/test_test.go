@@ -102,8 +102,12 @@ import "testing"
 
 func TestFails(t *testing.T) { t.Fatal("boom") }
 `), 0o644))
-	r := cli(t, dir, nil, "-q", "test", "./calc/")
+	r := cli(t, dir, nil, "-q", "test", "./calc/", "--junit", "junit.xml")
 	assert.Equal(t, 1, r.code)
+	junit := readFile(t, filepath.Join(dir, "junit.xml"))
+	assert.Contains(t, junit, `<testsuites tests="2" failures="1" errors="0" skipped="0"`)
+	assert.Contains(t, junit, `<testcase classname="example.com/fixture/calc" name="TestFails"`)
+	assert.Contains(t, junit, "fail_test.go:5: boom")
 	assert.Contains(t, r.stderr, "boom", "with --quiet the output of failing tests is still shown")
 	assert.Contains(t, r.stderr, "error: go test: tests failed\n")
 	assert.Contains(t, r.stdout, "calc/calc.go", "what ran is still reported")
@@ -121,6 +125,7 @@ func TestTestCommandProfileErrors(t *testing.T) {
 		{[]string{"--profile", "missing.out"}, "reading cover profile: open "},
 		{[]string{"--profile", "bad.out", "./calc"}, "packages and go test flags go with running the tests, not with --profile or --coverdir"},
 		{[]string{"--coverdir", "empty"}, "--coverdir: reading coverage data in "},
+		{[]string{"--profile", "bad.out", "--junit", "j.xml"}, "--junit records a test run and does not go with --profile or --coverdir"},
 		{[]string{"--exclude", "[x"}, `--exclude: invalid exclude pattern "[x"`},
 		{[]string{"--min-total", "high"}, `invalid argument "high" for "--min-total" flag`},
 	}
