@@ -41,6 +41,7 @@ type testOptions struct {
 	JUnit            string
 	Cobertura        string
 	Badge            string
+	HTML             string
 	Lcov             string
 	MinLines         float64
 	MinFunctions     float64
@@ -100,6 +101,7 @@ Per-path thresholds go in shipyard.yaml:
 	fl.StringVar(&o.JUnit, "junit", "", "write the test results as JUnit XML to `FILE` (runs go test -json)")
 	fl.StringVar(&o.Cobertura, "cobertura", "", "write a Cobertura XML report to `FILE` (GitLab, Jenkins, Azure DevOps)")
 	fl.StringVar(&o.Badge, "badge", "", "write an SVG coverage badge to `FILE`")
+	fl.StringVar(&o.HTML, "html", "", "write an HTML report (an index and a page per file) to `DIR`")
 	fl.StringVar(&o.Lcov, "lcov", "", "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches)")
 	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
 	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
@@ -211,6 +213,12 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	}
 	if err := f.writeBadge(o.Badge, report.Total.Percent()); err != nil {
 		return err
+	}
+	if o.HTML != "" {
+		if err := report.WriteHTML(f.Path(o.HTML), p); err != nil {
+			return err
+		}
+		f.IO.Infof("HTML report: %s", filepath.Join(o.HTML, "index.html"))
 	}
 	if o.UpdateBaseline && len(failures) == 0 && testsErr == nil {
 		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {

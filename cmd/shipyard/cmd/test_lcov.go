@@ -15,7 +15,7 @@ import (
 )
 
 // goOnlyFlags are the flags of shipyard test that measure Go profiles and mean nothing for an lcov file.
-var goOnlyFlags = []string{"profile", "coverdir", "cobertura", "junit", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
+var goOnlyFlags = []string{"profile", "coverdir", "cobertura", "junit", "html", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
 
 // lcovResult is the JSON of shipyard test --lcov.
 type lcovResult struct {

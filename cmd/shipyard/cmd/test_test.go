@@ -227,10 +227,12 @@ func TestTestCommandLcov(t *testing.T) {
 
 func TestTestCommandReports(t *testing.T) {
 	dir := fixtureModule(t)
-	r := cli(t, dir, map[string]string{"SOURCE_DATE_EPOCH": "1795428000"}, "-q", "test", "--cobertura", "out/cobertura.xml", "--badge", "badge.svg")
+	r := cli(t, dir, map[string]string{"SOURCE_DATE_EPOCH": "1795428000"}, "-q", "test", "--cobertura", "out/cobertura.xml", "--badge", "badge.svg", "--html", "out/html")
 	require.Equal(t, 0, r.code, "the report's directory is created: %s", r.stderr)
 	cob := readFile(t, filepath.Join(dir, "out", "cobertura.xml"))
 	assert.Contains(t, cob, `timestamp="1795428000000"`)
 	assert.Contains(t, cob, `<class name="calc.go" filename="calc/calc.go"`)
 	assert.Contains(t, readFile(t, filepath.Join(dir, "badge.svg")), "coverage: 52.9%")
+	assert.Contains(t, readFile(t, filepath.Join(dir, "out", "html", "index.html")), `<a href="calc/calc.go.html">calc/calc.go</a>`)
+	assert.Contains(t, readFile(t, filepath.Join(dir, "out", "html", "calc", "calc.go.html")), "func Abs(x int) int {")
 }
