@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -22,22 +23,28 @@ var version = "dev"
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, getenv("ADDR", ":8080"), getenv("DATABASE_URL", "sqlite://hello.db")); err != nil {
+	ln, err := net.Listen("tcp", getenv("ADDR", ":8080"))
+	if err == nil {
+		err = run(ctx, ln, getenv("DATABASE_URL", "sqlite://hello.db"))
+	}
+	if err != nil {
 		slog.Error("hello stopped", "err", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, addr, databaseURL string) error {
+// run serves on ln until ctx is done, then shuts down gracefully.
+func run(ctx context.Context, ln net.Listener, databaseURL string) error {
 	db, err := openDB(databaseURL)
 	if err != nil {
+		ln.Close()
 		return err
 	}
 	defer db.Close()
-	srv := &http.Server{Addr: addr, Handler: newHandler(db, version), ReadHeaderTimeout: 5 * time.Second}
+	srv := &http.Server{Handler: newHandler(db, version), ReadHeaderTimeout: 5 * time.Second}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	slog.Info("hello listening", "addr", addr, "version", version)
+	go func() { errc <- srv.Serve(ln) }()
+	slog.Info("hello listening", "addr", ln.Addr().String(), "version", version)
 	select {
 	case err := <-errc:
 		return err
