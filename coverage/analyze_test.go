@@ -52,6 +52,16 @@ func fixtureCover(t *testing.T) string {
 	return fixtureProfile
 }
 
+// fixtureReport analyses the fixture's profile with opts (the fixture's directory unless opts say otherwise).
+func fixtureReport(t *testing.T, opts ...Option) (*Profile, *Report) {
+	t.Helper()
+	p, err := ReadProfile(fixtureCover(t))
+	require.NoError(t, err)
+	r, err := Analyze(context.Background(), p, append([]Option{WithDir(fixture)}, opts...)...)
+	require.NoError(t, err)
+	return p, r
+}
+
 var funcTotal = regexp.MustCompile(`(?m)^total:\s+\(statements\)\s+([0-9.]+)%$`)
 
 // TestTotalEqualsGoToolCoverFunc runs both on the same profile: with generated files counted and the
@@ -78,10 +88,7 @@ func TestTotalEqualsGoToolCoverFunc(t *testing.T) {
 }
 
 func TestAnalyzeFixture(t *testing.T) {
-	p, err := ReadProfile(fixtureCover(t))
-	require.NoError(t, err)
-	r, err := Analyze(context.Background(), p, WithDir(fixture))
-	require.NoError(t, err)
+	_, r := fixtureReport(t)
 
 	assert.Equal(t, []Excluded{{Name: "example.com/fixture/gen/gen.go", Reason: "generated"}}, r.Excluded)
 	// calc: Add 1/1, Div 2/3, Abs 0/3, Inc 1/1, Clamp 5/6 (the ignored panic out), Debug ignored; legacy 0/3.
@@ -98,26 +105,19 @@ func TestAnalyzeFixture(t *testing.T) {
 }
 
 func TestAnalyzeExclude(t *testing.T) {
-	p, err := ReadProfile(fixtureCover(t))
-	require.NoError(t, err)
-	r, err := Analyze(context.Background(), p, WithDir(fixture), WithExclude("legacy/**"))
-	require.NoError(t, err)
+	p, r := fixtureReport(t, WithExclude("legacy/**"))
 	assert.Contains(t, r.Excluded, Excluded{Name: "example.com/fixture/legacy/legacy.go", Reason: "excluded by legacy/**"})
 	assert.Equal(t, Counts{Statements: 14, Covered: 9}, r.Total)
 
-	r, err = Analyze(context.Background(), p, WithDir(fixture), WithExclude("example.com/fixture/calc/*.go"))
-	require.NoError(t, err)
+	_, r = fixtureReport(t, WithExclude("example.com/fixture/calc/*.go"))
 	assert.Equal(t, Counts{Statements: 3, Covered: 0}, r.Total, "a glob may also match the profile's name")
 
-	_, err = Analyze(context.Background(), p, WithDir(fixture), WithExclude("[bad"))
+	_, err := Analyze(context.Background(), p, WithDir(fixture), WithExclude("[bad"))
 	assert.EqualError(t, err, `invalid exclude pattern "[bad"`)
 }
 
 func TestAnalyzeWithoutSource(t *testing.T) {
-	p, err := ReadProfile(fixtureCover(t))
-	require.NoError(t, err)
-	r, err := Analyze(context.Background(), p, WithDir(t.TempDir()))
-	require.NoError(t, err)
+	_, r := fixtureReport(t, WithDir(t.TempDir()))
 	assert.Len(t, r.NoSource, 3, "nothing found: every block counts, package-level closures included")
 	assert.Equal(t, 28, r.Total.Statements)
 }

@@ -2,7 +2,6 @@ package coverage
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"testing"
 	"time"
@@ -14,10 +13,7 @@ import (
 )
 
 func TestWriteCobertura(t *testing.T) {
-	p, err := ReadProfile(fixtureCover(t))
-	require.NoError(t, err)
-	r, err := Analyze(context.Background(), p, WithDir(fixture))
-	require.NoError(t, err)
+	p, r := fixtureReport(t)
 	r.Root = "FIXTURE"
 	var b bytes.Buffer
 	require.NoError(t, r.WriteCobertura(&b, p, time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)))

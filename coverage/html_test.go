@@ -1,7 +1,6 @@
 package coverage
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -13,10 +12,7 @@ import (
 )
 
 func TestWriteHTML(t *testing.T) {
-	p, err := ReadProfile(fixtureCover(t))
-	require.NoError(t, err)
-	r, err := Analyze(context.Background(), p, WithDir(fixture))
-	require.NoError(t, err)
+	p, r := fixtureReport(t)
 	dir := t.TempDir()
 	require.NoError(t, r.WriteHTML(dir, p))
 
