@@ -138,10 +138,8 @@ func Analyze(ctx context.Context, p *Profile, opts ...Option) (*Report, error) {
 	for _, opt := range opts {
 		opt(o)
 	}
-	for _, g := range o.Exclude {
-		if !validGlob(g) {
-			return nil, fmt.Errorf("invalid exclude pattern %q", g)
-		}
+	if err := checkPatterns(o.Exclude); err != nil {
+		return nil, err
 	}
 	loc := newLocator(o.Dir)
 	names := make([]string, len(p.Files))
@@ -221,7 +219,19 @@ func excluded(o *Options, name, rel string, src *source) string {
 	return ""
 }
 
-func validGlob(g string) bool { return doublestar.ValidatePattern(g) }
+// PatternError is an exclude glob that does not parse.
+type PatternError struct{ Pattern string }
+
+func (e *PatternError) Error() string { return fmt.Sprintf("invalid exclude pattern %q", e.Pattern) }
+
+func checkPatterns(globs []string) error {
+	for _, g := range globs {
+		if !doublestar.ValidatePattern(g) {
+			return &PatternError{Pattern: g}
+		}
+	}
+	return nil
+}
 
 func match(glob, name string) bool {
 	if name == "" {

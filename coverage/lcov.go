@@ -229,10 +229,8 @@ func (r *LcovReport) Check(t LcovThresholds) []Failure {
 
 // Exclude leaves out the files matching the globs and recomputes the totals.
 func (r *LcovReport) Exclude(globs ...string) (*LcovReport, error) {
-	for _, g := range globs {
-		if !validGlob(g) {
-			return nil, fmt.Errorf("invalid exclude pattern %q", g)
-		}
+	if err := checkPatterns(globs); err != nil {
+		return nil, err
 	}
 	out := &LcovReport{Files: []LcovFile{}}
 	for _, f := range r.Files {

@@ -130,43 +130,79 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	if o.MinDiff != 0 && o.DiffBase == "" {
 		return exitcode.Input(errors.New("--min-diff needs --diff-base REF"))
 	}
-	profiles := o.Profiles
-	var testsErr error
-	if len(profiles) == 0 && len(o.CoverDirs) == 0 {
-		tmp, err := os.MkdirTemp("", "shipyard-cover-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(tmp)
-		profile := filepath.Join(tmp, "cover.out")
-		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile}, o.JUnit)
-		if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
-			return testsErr
-		}
-		if _, err := os.Stat(profile); err != nil {
-			return testsErr // nothing was measured: the tests did not build
-		}
-		profiles = []string{profile}
-	} else if o.JUnit != "" {
-		return exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
-	} else if len(pkgs)+len(extra) > 0 {
-		return exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
-	}
-
-	p, err := readProfiles(ctx, f, profiles, o.CoverDirs)
+	p, testsErr, err := measure(cmd, f, o, pkgs, extra)
 	if err != nil {
 		return err
 	}
 	report, err := coverage.Analyze(ctx, p, coverage.WithDir(f.Dir), coverage.WithExclude(o.Exclude...), coverage.WithGenerated(o.IncludeGenerated))
+	var perr *coverage.PatternError
+	if errors.As(err, &perr) {
+		return exitcode.Input(fmt.Errorf("--exclude: %w", err))
+	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "invalid exclude pattern") {
-			return exitcode.Input(fmt.Errorf("--exclude: %w", err))
-		}
 		return err
 	}
 	for _, name := range report.NoSource {
 		f.IO.Warnf("no source for %s: all its statements count, outside functions too", name)
 	}
+	out, err := checkCoverage(ctx, f, o, report, p)
+	if err != nil {
+		return err
+	}
+	if err := f.testOutputs(report, out.Diff, out.Failures); err != nil {
+		return err
+	}
+	if err := f.Render(out, func(w io.Writer) error {
+		if err := writeCoverageTable(w, report, out.Failures, o.All); err != nil {
+			return err
+		}
+		return writeDiffSummary(w, out.Diff, o.DiffBase)
+	}); err != nil {
+		return err
+	}
+	if err := f.writeTestReports(o, report, p); err != nil {
+		return err
+	}
+	if o.UpdateBaseline && len(out.Failures) == 0 && testsErr == nil {
+		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {
+			return err
+		}
+		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
+	}
+	return errors.Join(testsErr, thresholdError(out.Failures))
+}
+
+// measure runs the tests and returns their profile, or reads the profiles and coverage directories given.
+// testsErr says the tests failed; what ran is measured all the same.
+func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) (p *coverage.Profile, testsErr, err error) {
+	profiles := o.Profiles
+	switch {
+	case len(profiles) == 0 && len(o.CoverDirs) == 0:
+		tmp, err := os.MkdirTemp("", "shipyard-cover-")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		profile := filepath.Join(tmp, "cover.out")
+		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile}, o.JUnit)
+		if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
+			return nil, nil, testsErr
+		}
+		if _, err := os.Stat(profile); err != nil {
+			return nil, nil, testsErr // nothing was measured: the tests did not build
+		}
+		profiles = []string{profile}
+	case o.JUnit != "":
+		return nil, nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
+	case len(pkgs)+len(extra) > 0:
+		return nil, nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
+	}
+	p, err = readProfiles(cmd.Context(), f, profiles, o.CoverDirs)
+	return p, testsErr, err
+}
+
+// checkCoverage applies the thresholds, the changed-lines gate and the baseline.
+func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *coverage.Report, p *coverage.Profile) (testResult, error) {
 	t := coverage.Thresholds{Total: o.MinTotal, Package: o.MinPackage, File: o.MinFile}
 	for _, ov := range f.Config.Test.Overrides {
 		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
@@ -176,7 +212,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	if o.DiffBase != "" {
 		changed, err := coverage.ChangedLines(ctx, f.Dir, o.DiffBase)
 		if err != nil {
-			return exitcode.Input(fmt.Errorf("--diff-base: %w", err))
+			return testResult{}, exitcode.Input(fmt.Errorf("--diff-base: %w", err))
 		}
 		diff = report.Diff(p, changed)
 		if fl, ok := diff.CheckDiff(o.MinDiff); !ok {
@@ -185,27 +221,21 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	}
 	var baseline *coverage.Baseline
 	if o.Baseline != "" {
+		var err error
 		if baseline, err = coverage.ReadBaseline(f.Path(o.Baseline)); err != nil {
-			return exitcode.Input(err)
+			return testResult{}, exitcode.Input(err)
 		}
 		if fl, ok := report.CheckBaseline(baseline, o.Tolerance); !ok {
 			failures = append(failures, fl)
 		}
 	}
-
-	if err := f.testOutputs(report, diff, failures); err != nil {
-		return err
-	}
 	out := newTestResult(report, failures)
 	out.Diff, out.Baseline = diff, baseline
-	if err := f.Render(out, func(w io.Writer) error {
-		if err := writeCoverageTable(w, report, failures, o.All); err != nil {
-			return err
-		}
-		return writeDiffSummary(w, diff, o.DiffBase)
-	}); err != nil {
-		return err
-	}
+	return out, nil
+}
+
+// writeTestReports writes the report files that were asked for.
+func (f *Factory) writeTestReports(o *testOptions, report *coverage.Report, p *coverage.Profile) error {
 	if o.Cobertura != "" {
 		if err := writeReport(f.Path(o.Cobertura), func(w io.Writer) error { return report.WriteCobertura(w, p, f.now()) }); err != nil {
 			return err
@@ -220,13 +250,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		f.IO.Infof("HTML report: %s", filepath.Join(o.HTML, "index.html"))
 	}
-	if o.UpdateBaseline && len(failures) == 0 && testsErr == nil {
-		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {
-			return err
-		}
-		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
-	}
-	return errors.Join(testsErr, thresholdError(failures))
+	return nil
 }
 
 // goTest runs the tests with their output on stderr, folded in a group under GitHub Actions. With --quiet
