@@ -1,0 +1,138 @@
+package migrate
+
+import (
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Migration is one version of the migrations directory: its up and, when present, down SQL file.
+type Migration struct {
+	Version uint64
+	Name    string
+	Up      string // file name of the up part
+	Down    string // file name of the down part, "" when there is none
+	// Checksum is the sha256 of the up file, hex.
+	Checksum string
+}
+
+// Source is the migrations of a directory or an embed.FS.
+type Source struct {
+	FS         fs.FS
+	Migrations []Migration // by version
+}
+
+// FileError is a migration file that cannot be used, with the reason and what to do.
+type FileError struct {
+	File string
+	Msg  string
+}
+
+func (e *FileError) Error() string { return e.File + ": " + e.Msg }
+
+// fileName is golang-migrate's naming: {version}_{name}.{up|down}.{ext}.
+var fileName = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.([a-z]+)$`)
+
+// ParseFileName reads a migration file name. ok is false for files that are not migrations (README.md),
+// err is set for names that look like migrations but cannot be one.
+func ParseFileName(name string) (version uint64, title, direction string, ok bool, err error) {
+	m := fileName.FindStringSubmatch(name)
+	if m == nil {
+		return 0, "", "", false, nil
+	}
+	if m[4] != "sql" {
+		return 0, "", "", false, nil
+	}
+	version, perr := strconv.ParseUint(m[1], 10, 64)
+	if perr != nil {
+		return 0, "", "", true, fmt.Errorf("version %s does not fit in 64 bits", m[1])
+	}
+	if m[2] == "" {
+		return 0, "", "", true, fmt.Errorf("no name after the version (want %s_create_users.%s.sql)", m[1], m[3])
+	}
+	return version, m[2], m[3], true, nil
+}
+
+// ReadSource lists the migrations of fsys (a directory's os.DirFS or an embed.FS sub-tree). It refuses two
+// files for one version and direction, and down files without their up.
+func ReadSource(fsys fs.FS) (*Source, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading the migrations: %w", err)
+	}
+	byVersion := map[uint64]*Migration{}
+	for _, e := range entries {
+		if e.IsDir() {
+			continue
+		}
+		v, title, dir, ok, err := ParseFileName(e.Name())
+		if err != nil {
+			return nil, &FileError{File: e.Name(), Msg: err.Error()}
+		}
+		if !ok {
+			continue
+		}
+		m := byVersion[v]
+		if m == nil {
+			m = &Migration{Version: v, Name: title}
+			byVersion[v] = m
+		}
+		if m.Name != title {
+			return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also named %q: give each migration its own version", v, m.Name)}
+		}
+		slot := &m.Up
+		if dir == "down" {
+			slot = &m.Down
+		}
+		if *slot != "" {
+			return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d has two %s files (%s too)", v, dir, *slot)}
+		}
+		*slot = e.Name()
+	}
+	s := &Source{FS: fsys}
+	for _, m := range byVersion {
+		if m.Up == "" {
+			return nil, &FileError{File: m.Down, Msg: "a down file without its up file"}
+		}
+		data, err := fs.ReadFile(fsys, m.Up)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", m.Up, err)
+		}
+		sum := sha256.Sum256(data)
+		m.Checksum = hex.EncodeToString(sum[:])
+		s.Migrations = append(s.Migrations, *m)
+	}
+	slices.SortFunc(s.Migrations, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
+	return s, nil
+}
+
+// Find returns the migration of version v.
+func (s *Source) Find(v uint64) (Migration, bool) {
+	i, ok := slices.BinarySearchFunc(s.Migrations, v, func(m Migration, v uint64) int { return cmp.Compare(m.Version, v) })
+	if !ok {
+		return Migration{}, false
+	}
+	return s.Migrations[i], true
+}
+
+// slug makes a migration name from free text: "Add users table" becomes "add_users_table".
+func slug(name string) string {
+	var b strings.Builder
+	underscore := false
+	for _, r := range strings.ToLower(name) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+			underscore = false
+		} else if !underscore && b.Len() > 0 {
+			b.WriteByte('_')
+			underscore = true
+		}
+	}
+	return strings.TrimSuffix(b.String(), "_")
+}
