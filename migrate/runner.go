@@ -1,0 +1,357 @@
+package migrate
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	gomigrate "github.com/golang-migrate/migrate/v4"
+	"github.com/golang-migrate/migrate/v4/database"
+	_ "github.com/golang-migrate/migrate/v4/database/mysql"  // mysql://
+	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // pgx5://
+	_ "github.com/golang-migrate/migrate/v4/database/sqlite" // sqlite://, pure Go
+	"github.com/golang-migrate/migrate/v4/source/iofs"
+)
+
+// Options configures a Runner. Set them with the With… functions; defaults are set in Open.
+type Options struct {
+	LockTimeout time.Duration
+	Logger      *slog.Logger
+	// Dir resolves relative sqlite:// paths (default ".").
+	Dir string
+}
+
+// Option changes one of the Options.
+type Option func(*Options)
+
+// WithLockTimeout is how long a runner waits for another to finish (default 5 minutes).
+func WithLockTimeout(d time.Duration) Option { return func(o *Options) { o.LockTimeout = d } }
+
+// WithLogger receives progress: each migration as it starts and ends, and lock waits. Default: none.
+func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithDir is the directory relative sqlite:// paths are read from.
+func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
+
+// Runner migrates one database from one source of migrations.
+type Runner struct {
+	target *Target
+	source *Source
+	m      *gomigrate.Migrate
+	lock   locker
+	opts   Options
+}
+
+// Open connects to databaseURL with the migrations of fsys (os.DirFS of the migrations directory, or an
+// embed.FS sub-tree). Close it when done.
+func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (*Runner, error) {
+	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: "."}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	t, err := ParseURL(databaseURL, o.Dir)
+	if err != nil {
+		return nil, err
+	}
+	src, err := ReadSource(fsys)
+	if err != nil {
+		return nil, err
+	}
+	if t.Dialect == SQLite {
+		if err := os.MkdirAll(filepath.Dir(t.Database), 0o755); err != nil {
+			return nil, fmt.Errorf("creating the directory of %s: %w", t.Database, err)
+		}
+	}
+	driver, err := iofs.New(fsys, ".")
+	if err != nil {
+		return nil, fmt.Errorf("reading the migrations: %w", err)
+	}
+	m, err := gomigrate.NewWithSourceInstance("iofs", driver, t.MigrateURL)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %s", t.Redacted(), strings.ReplaceAll(err.Error(), databaseURL, t.Redacted()))
+	}
+	lock, err := newLocker(ctx, t)
+	if err != nil {
+		m.Close()
+		return nil, err
+	}
+	return &Runner{target: t, source: src, m: m, lock: lock, opts: o}, nil
+}
+
+// Close releases the connections.
+func (r *Runner) Close() error {
+	srcErr, dbErr := r.m.Close()
+	return errors.Join(srcErr, dbErr, r.lock.close())
+}
+
+// Target is the database the runner migrates.
+func (r *Runner) Target() *Target { return r.target }
+
+// Source is the migrations the runner applies.
+func (r *Runner) Source() *Source { return r.source }
+
+// Step is one migration that ran.
+type Step struct {
+	Version   uint64        `json:"version"`
+	Name      string        `json:"name"`
+	Direction string        `json:"direction"` // up or down
+	Duration  time.Duration `json:"duration_ns"`
+}
+
+// Result is what a run did. No steps means there was nothing to do, which is success.
+type Result struct {
+	From  uint64 `json:"from"`
+	To    uint64 `json:"to"`
+	Steps []Step `json:"steps"`
+}
+
+// DirtyError is a database left dirty by a migration that failed part way: golang-migrate will not run
+// again until someone checks the database and says with force which version it is at.
+type DirtyError struct {
+	Version   uint64
+	File      string // the migration file that failed, when known
+	Statement string // the statement that failed, when known
+	Cause     error
+	Previous  uint64 // the version before the failed migration (0: none)
+}
+
+func (e *DirtyError) Error() string {
+	var b strings.Builder
+	if e.Cause != nil {
+		fmt.Fprintf(&b, "migration %s failed: %v", e.File, e.Cause)
+		if e.Statement != "" {
+			fmt.Fprintf(&b, "\n  in: %s", oneLine(e.Statement))
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "the database is dirty at version %d: check what %s changed, then either undo it by hand and run `shipyard migrate force %d` to retry, or finish it by hand and run `shipyard migrate force %d`",
+		e.Version, orUnknown(e.File), e.Previous, e.Version)
+	return b.String()
+}
+
+func (e *DirtyError) Unwrap() error { return e.Cause }
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "the failed migration"
+	}
+	return s
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return s
+}
+
+// version is the database's current version and whether it is dirty (0, false: nothing applied).
+func (r *Runner) version() (uint64, bool, error) {
+	v, dirty, err := r.m.Version()
+	if errors.Is(err, gomigrate.ErrNilVersion) {
+		return 0, false, nil
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
+	}
+	return uint64(v), dirty, nil
+}
+
+// previous is the version before v in the source, 0 when v is the first.
+func (r *Runner) previous(v uint64) uint64 {
+	prev := uint64(0)
+	for _, m := range r.source.Migrations {
+		if m.Version >= v {
+			break
+		}
+		prev = m.Version
+	}
+	return prev
+}
+
+func (r *Runner) dirty(v uint64, cause error) *DirtyError {
+	e := &DirtyError{Version: v, Previous: r.previous(v), Cause: cause}
+	if m, ok := r.source.Find(v); ok {
+		e.File = m.Up
+	}
+	var dbErr database.Error
+	if errors.As(cause, &dbErr) {
+		e.Statement = string(dbErr.Query)
+		if dbErr.OrigErr != nil {
+			e.Cause = dbErr.OrigErr
+		}
+	}
+	return e
+}
+
+// locked runs fn while holding the migration lock.
+func (r *Runner) locked(ctx context.Context, fn func() error) error {
+	err := acquire(ctx, r.lock, r.opts.LockTimeout, func(lock string) {
+		r.opts.Logger.Info("waiting for another migration runner", "lock", lock, "timeout", r.opts.LockTimeout)
+	})
+	if err != nil {
+		return err
+	}
+	defer r.lock.unlock(context.WithoutCancel(ctx)) // released even when ctx was cancelled (SIGTERM)
+	return fn()
+}
+
+// Up applies the pending migrations, all of them when n is 0, at most n otherwise.
+func (r *Runner) Up(ctx context.Context, n int) (*Result, error) {
+	return r.run(ctx, func(current uint64) []Migration {
+		var todo []Migration
+		for _, m := range r.source.Migrations {
+			if m.Version > current && (n == 0 || len(todo) < n) {
+				todo = append(todo, m)
+			}
+		}
+		return todo
+	}, +1)
+}
+
+// Down reverts applied migrations, n of them (all when n is 0).
+func (r *Runner) Down(ctx context.Context, n int) (*Result, error) {
+	return r.run(ctx, func(current uint64) []Migration {
+		var todo []Migration
+		for i := len(r.source.Migrations) - 1; i >= 0; i-- {
+			m := r.source.Migrations[i]
+			if m.Version <= current && (n == 0 || len(todo) < n) {
+				todo = append(todo, m)
+			}
+		}
+		return todo
+	}, -1)
+}
+
+// Goto migrates up or down to version v.
+func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
+	if _, ok := r.source.Find(v); !ok && v != 0 {
+		return nil, fmt.Errorf("no migration has version %d", v)
+	}
+	current, _, err := r.version()
+	if err != nil {
+		return nil, err
+	}
+	if v >= current {
+		return r.run(ctx, func(current uint64) []Migration {
+			var todo []Migration
+			for _, m := range r.source.Migrations {
+				if m.Version > current && m.Version <= v {
+					todo = append(todo, m)
+				}
+			}
+			return todo
+		}, +1)
+	}
+	return r.run(ctx, func(current uint64) []Migration {
+		var todo []Migration
+		for i := len(r.source.Migrations) - 1; i >= 0; i-- {
+			if m := r.source.Migrations[i]; m.Version <= current && m.Version > v {
+				todo = append(todo, m)
+			}
+		}
+		return todo
+	}, -1)
+}
+
+// run takes the lock, reads the version, and steps through the migrations plan picks, one at a time so
+// that each is timed and a cancelled context stops between two migrations.
+func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int) (*Result, error) {
+	var res *Result
+	err := r.locked(ctx, func() error {
+		current, dirty, err := r.version()
+		if err != nil {
+			return err
+		}
+		if dirty {
+			return r.dirty(current, nil)
+		}
+		res = &Result{From: current, To: current, Steps: []Step{}}
+		for _, m := range plan(current) {
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("stopped before %s: %w", m.Up, err)
+			}
+			if dir < 0 && m.Down == "" {
+				return fmt.Errorf("migration %d_%s has no down file: it cannot be reverted", m.Version, m.Name)
+			}
+			name := m.Up
+			if dir < 0 {
+				name = m.Down
+			}
+			r.opts.Logger.Info("migrating", "file", name)
+			start := time.Now()
+			if err := r.m.Steps(dir); err != nil {
+				failed := m.Version
+				if v, _, verr := r.version(); verr == nil {
+					failed = v
+				}
+				return r.dirty(failed, err)
+			}
+			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
+			res.Steps = append(res.Steps, step)
+			r.opts.Logger.Info("migrated", "file", name, "duration", step.Duration)
+			if res.To, _, err = r.version(); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return res, err
+}
+
+func direction(dir int) string {
+	if dir < 0 {
+		return "down"
+	}
+	return "up"
+}
+
+// Force sets the version without running anything, and clears the dirty flag: the way out of a dirty
+// state once the database was checked by hand. Version 0 means no migration applied.
+func (r *Runner) Force(ctx context.Context, v uint64) error {
+	if _, ok := r.source.Find(v); !ok && v != 0 {
+		return fmt.Errorf("no migration has version %d", v)
+	}
+	return r.locked(ctx, func() error {
+		target := int(v)
+		if v == 0 {
+			target = database.NilVersion
+		}
+		if err := r.m.Force(target); err != nil {
+			return fmt.Errorf("forcing version %d: %w", v, err)
+		}
+		return nil
+	})
+}
+
+// Status is where the database stands against the migrations.
+type Status struct {
+	Version uint64      `json:"version"`
+	Dirty   bool        `json:"dirty"`
+	Applied []Migration `json:"applied"`
+	Pending []Migration `json:"pending"`
+}
+
+// Status reads the version and splits the migrations into applied and pending.
+func (r *Runner) Status(ctx context.Context) (*Status, error) {
+	v, dirty, err := r.version()
+	if err != nil {
+		return nil, err
+	}
+	s := &Status{Version: v, Dirty: dirty, Applied: []Migration{}, Pending: []Migration{}}
+	for _, m := range r.source.Migrations {
+		if m.Version <= v {
+			s.Applied = append(s.Applied, m)
+		} else {
+			s.Pending = append(s.Pending, m)
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,143 @@
+package migrate
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func open(t *testing.T, url, dir string, opts ...Option) *Runner {
+	t.Helper()
+	r, err := Open(context.Background(), url, os.DirFS(dir), opts...)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
+func versions(steps []Step) []uint64 {
+	out := []uint64{}
+	for _, s := range steps {
+		out = append(out, s.Version)
+	}
+	return out
+}
+
+// TestConformance is the behaviour every database must show.
+func TestConformance(t *testing.T) {
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := open(t, db.url, "testdata/basic")
+
+			st, err := r.Status(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, uint64(0), st.Version)
+			assert.Len(t, st.Pending, 3)
+
+			res, err := r.Up(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{1, 2, 3}, versions(res.Steps))
+			assert.Equal(t, uint64(3), res.To)
+
+			res, err = r.Up(ctx, 0)
+			require.NoError(t, err, "nothing to do is success")
+			assert.Empty(t, res.Steps)
+
+			res, err = r.Down(ctx, 1)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{3}, versions(res.Steps))
+			assert.Equal(t, "down", res.Steps[0].Direction)
+
+			res, err = r.Goto(ctx, 1)
+			require.NoError(t, err)
+			assert.Equal(t, uint64(1), res.To)
+			res, err = r.Goto(ctx, 3)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{2, 3}, versions(res.Steps))
+
+			res, err = r.Up(ctx, 1)
+			require.NoError(t, err)
+			assert.Empty(t, res.Steps)
+
+			res, err = r.Down(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{3, 2, 1}, versions(res.Steps))
+			st, err = r.Status(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, uint64(0), st.Version)
+			assert.Empty(t, st.Applied)
+
+			res, err = r.Up(ctx, 2)
+			require.NoError(t, err)
+			assert.Equal(t, []uint64{1, 2}, versions(res.Steps))
+
+			_, err = r.Goto(ctx, 7)
+			assert.EqualError(t, err, "no migration has version 7")
+		})
+	}
+}
+
+func TestDirtyAndForce(t *testing.T) {
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := open(t, db.url, "testdata/failing")
+			res, err := r.Up(ctx, 0)
+			var dirty *DirtyError
+			require.ErrorAs(t, err, &dirty)
+			assert.Equal(t, []uint64{1}, versions(res.Steps), "the first migration went through")
+			assert.Equal(t, uint64(2), dirty.Version)
+			assert.Equal(t, "2_broken.up.sql", dirty.File)
+			assert.Contains(t, dirty.Error(), "no_such_table")
+			assert.Contains(t, dirty.Error(), "`shipyard migrate force 1` to retry")
+			assert.Contains(t, dirty.Error(), "`shipyard migrate force 2`")
+
+			st, err := r.Status(ctx)
+			require.NoError(t, err)
+			assert.True(t, st.Dirty)
+			assert.Equal(t, uint64(2), st.Version)
+
+			_, err = r.Up(ctx, 0)
+			require.ErrorAs(t, err, &dirty, "a dirty database refuses to migrate")
+			assert.Nil(t, dirty.Cause)
+
+			require.NoError(t, r.Force(ctx, 1))
+			st, err = r.Status(ctx)
+			require.NoError(t, err)
+			assert.False(t, st.Dirty)
+			assert.Equal(t, uint64(1), st.Version)
+			assert.EqualError(t, r.Force(ctx, 9), "no migration has version 9")
+		})
+	}
+}
+
+func TestLockTimeout(t *testing.T) {
+	for _, db := range databases(t) {
+		t.Run(db.name, func(t *testing.T) {
+			ctx := context.Background()
+			holder := open(t, db.url, "testdata/basic")
+			ok, err := holder.lock.tryLock(ctx)
+			require.NoError(t, err)
+			require.True(t, ok)
+
+			waited := ""
+			second := open(t, db.url, "testdata/basic", WithLockTimeout(time.Second))
+			start := time.Now()
+			err = acquire(ctx, second.lock, time.Second, func(lock string) { waited = lock })
+			var timeout *LockTimeoutError
+			require.ErrorAs(t, err, &timeout)
+			assert.Less(t, time.Since(start), 2*time.Second, "the timeout holds")
+			assert.NotEmpty(t, waited, "the wait is reported")
+			assert.Contains(t, err.Error(), "another migration runner holds the lock "+timeout.Lock)
+
+			require.NoError(t, holder.lock.unlock(ctx))
+			res, err := second.Up(ctx, 0)
+			require.NoError(t, err, "free again")
+			assert.Len(t, res.Steps, 3)
+		})
+	}
+}
