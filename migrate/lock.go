@@ -6,7 +6,6 @@ import (
 	"database/sql"
 	"encoding/binary"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -65,30 +64,25 @@ func acquire(ctx context.Context, l locker, timeout time.Duration, onWait func(l
 	}
 }
 
-func newLocker(ctx context.Context, t *Target) (locker, error) {
+// newLocker returns the lock of t, on a connection of db that it keeps for as long as the lock lives: the
+// server releases the lock when the process dies.
+func newLocker(ctx context.Context, t *Target, db *sql.DB) (locker, error) {
 	if t.Dialect == SQLite {
 		return &fileLock{f: flock.New(t.Database + ".lock")}, nil
 	}
-	db, err := sql.Open(t.SQLDriver, t.DSN)
-	if err != nil {
-		return nil, err
-	}
-	// The lock lives as long as this one connection: the server releases it when the process dies.
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		db.Close()
 		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
 	}
 	key := sha256.Sum256([]byte("shipyard migrate " + t.Database))
 	if t.Dialect == Postgres {
-		return &pgLock{db: db, conn: conn, key: int64(binary.BigEndian.Uint64(key[:8]))}, nil
+		return &pgLock{conn: conn, key: int64(binary.BigEndian.Uint64(key[:8]))}, nil
 	}
 	// MySQL lock names are at most 64 characters.
-	return &mysqlLock{db: db, conn: conn, lockName: "shipyard_migrate_" + hex.EncodeToString(key[:12])}, nil
+	return &mysqlLock{conn: conn, lockName: "shipyard_migrate_" + hex.EncodeToString(key[:12])}, nil
 }
 
 type pgLock struct {
-	db   *sql.DB
 	conn *sql.Conn
 	key  int64
 }
@@ -103,10 +97,9 @@ func (l *pgLock) unlock(ctx context.Context) error {
 	_, err := l.conn.ExecContext(ctx, "SELECT pg_advisory_unlock($1)", l.key)
 	return err
 }
-func (l *pgLock) close() error { return errors.Join(l.conn.Close(), l.db.Close()) }
+func (l *pgLock) close() error { return l.conn.Close() }
 
 type mysqlLock struct {
-	db       *sql.DB
 	conn     *sql.Conn
 	lockName string
 }
@@ -123,7 +116,7 @@ func (l *mysqlLock) unlock(ctx context.Context) error {
 	_, err := l.conn.ExecContext(ctx, "SELECT RELEASE_LOCK(?)", l.lockName)
 	return err
 }
-func (l *mysqlLock) close() error { return errors.Join(l.conn.Close(), l.db.Close()) }
+func (l *mysqlLock) close() error { return l.conn.Close() }
 
 // fileLock serialises runners on one machine around a SQLite file (the only place SQLite is shared).
 type fileLock struct{ f *flock.Flock }

@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -43,9 +44,14 @@ func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
 type Runner struct {
 	target *Target
 	source *Source
-	m      *gomigrate.Migrate
+	fsys   fs.FS
+	db     *sql.DB // shipyard's own connection: the lock and reading the version
+	table  string  // golang-migrate's version table
 	lock   locker
 	opts   Options
+	// m is golang-migrate, created once the lock is held: its drivers take a blocking lock of their own
+	// as they connect, which would make a waiting runner ignore its lock timeout.
+	m *gomigrate.Migrate
 }
 
 // Open connects to databaseURL with the migrations of fsys (os.DirFS of the migrations directory, or an
@@ -68,26 +74,43 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 			return nil, fmt.Errorf("creating the directory of %s: %w", t.Database, err)
 		}
 	}
-	driver, err := iofs.New(fsys, ".")
+	db, err := sql.Open(t.SQLDriver, t.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
+	}
+	lock, err := newLocker(ctx, t, db)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o}, nil
+}
+
+// engine is golang-migrate, connected on first use; call it with the lock held.
+func (r *Runner) engine() (*gomigrate.Migrate, error) {
+	if r.m != nil {
+		return r.m, nil
+	}
+	driver, err := iofs.New(r.fsys, ".")
 	if err != nil {
 		return nil, fmt.Errorf("reading the migrations: %w", err)
 	}
-	m, err := gomigrate.NewWithSourceInstance("iofs", driver, t.MigrateURL)
+	m, err := gomigrate.NewWithSourceInstance("iofs", driver, r.target.MigrateURL)
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %s", t.Redacted(), strings.ReplaceAll(err.Error(), databaseURL, t.Redacted()))
+		return nil, fmt.Errorf("connecting to %s: %s", r.target.Redacted(), strings.ReplaceAll(err.Error(), r.target.MigrateURL, r.target.Redacted()))
 	}
-	lock, err := newLocker(ctx, t)
-	if err != nil {
-		m.Close()
-		return nil, err
-	}
-	return &Runner{target: t, source: src, m: m, lock: lock, opts: o}, nil
+	r.m = m
+	return m, nil
 }
 
 // Close releases the connections.
 func (r *Runner) Close() error {
-	srcErr, dbErr := r.m.Close()
-	return errors.Join(srcErr, dbErr, r.lock.close())
+	var errs []error
+	if r.m != nil {
+		srcErr, dbErr := r.m.Close()
+		errs = append(errs, srcErr, dbErr)
+	}
+	return errors.Join(append(errs, r.lock.close(), r.db.Close())...)
 }
 
 // Target is the database the runner migrates.
@@ -152,14 +175,36 @@ func oneLine(s string) string {
 	return s
 }
 
-// version is the database's current version and whether it is dirty (0, false: nothing applied).
-func (r *Runner) version() (uint64, bool, error) {
-	v, dirty, err := r.m.Version()
-	if errors.Is(err, gomigrate.ErrNilVersion) {
+// version reads golang-migrate's version table with shipyard's own connection, without its lock, so that
+// status answers while another runner migrates (0, false: nothing applied, or no table yet).
+func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
+	var exists bool
+	var err error
+	switch r.target.Dialect {
+	case Postgres:
+		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", r.table).Scan(&exists)
+	case MySQL:
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", r.table).Scan(&exists)
+	default:
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", r.table).Scan(&exists)
+	}
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
+	}
+	if !exists {
+		return 0, false, nil
+	}
+	var v int64
+	var dirty bool
+	err = r.db.QueryRowContext(ctx, "SELECT version, dirty FROM "+r.table+" LIMIT 1").Scan(&v, &dirty)
+	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
 	if err != nil {
 		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
+	}
+	if v < 0 { // golang-migrate's NilVersion, kept when dirty
+		v = 0
 	}
 	return uint64(v), dirty, nil
 }
@@ -200,6 +245,9 @@ func (r *Runner) locked(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer r.lock.unlock(context.WithoutCancel(ctx)) // released even when ctx was cancelled (SIGTERM)
+	if _, err := r.engine(); err != nil {
+		return err
+	}
 	return fn()
 }
 
@@ -233,9 +281,9 @@ func (r *Runner) Down(ctx context.Context, n int) (*Result, error) {
 // Goto migrates up or down to version v.
 func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
 	if _, ok := r.source.Find(v); !ok && v != 0 {
-		return nil, fmt.Errorf("no migration has version %d", v)
+		return nil, &VersionError{Version: v}
 	}
-	current, _, err := r.version()
+	current, _, err := r.version(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -266,7 +314,7 @@ func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
 func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int) (*Result, error) {
 	var res *Result
 	err := r.locked(ctx, func() error {
-		current, dirty, err := r.version()
+		current, dirty, err := r.version(ctx)
 		if err != nil {
 			return err
 		}
@@ -289,7 +337,7 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			start := time.Now()
 			if err := r.m.Steps(dir); err != nil {
 				failed := m.Version
-				if v, _, verr := r.version(); verr == nil {
+				if v, _, verr := r.version(ctx); verr == nil {
 					failed = v
 				}
 				return r.dirty(failed, err)
@@ -297,7 +345,7 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
 			res.Steps = append(res.Steps, step)
 			r.opts.Logger.Info("migrated", "file", name, "duration", step.Duration)
-			if res.To, _, err = r.version(); err != nil {
+			if res.To, _, err = r.version(ctx); err != nil {
 				return err
 			}
 		}
@@ -317,7 +365,7 @@ func direction(dir int) string {
 // state once the database was checked by hand. Version 0 means no migration applied.
 func (r *Runner) Force(ctx context.Context, v uint64) error {
 	if _, ok := r.source.Find(v); !ok && v != 0 {
-		return fmt.Errorf("no migration has version %d", v)
+		return &VersionError{Version: v}
 	}
 	return r.locked(ctx, func() error {
 		target := int(v)
@@ -331,21 +379,41 @@ func (r *Runner) Force(ctx context.Context, v uint64) error {
 	})
 }
 
+// VersionError names a version that no migration has.
+type VersionError struct{ Version uint64 }
+
+func (e *VersionError) Error() string { return fmt.Sprintf("no migration has version %d", e.Version) }
+
 // Status is where the database stands against the migrations.
 type Status struct {
-	Version uint64      `json:"version"`
-	Dirty   bool        `json:"dirty"`
+	Version uint64 `json:"version"`
+	Dirty   bool   `json:"dirty"`
+	// Running says another runner holds the lock: a dirty flag then marks the migration in progress, which
+	// golang-migrate sets before it starts one, not a failure.
+	Running bool        `json:"running"`
 	Applied []Migration `json:"applied"`
 	Pending []Migration `json:"pending"`
 }
 
 // Status reads the version and splits the migrations into applied and pending.
 func (r *Runner) Status(ctx context.Context) (*Status, error) {
-	v, dirty, err := r.version()
+	v, dirty, err := r.version(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s := &Status{Version: v, Dirty: dirty, Applied: []Migration{}, Pending: []Migration{}}
+	if dirty {
+		free, err := r.lock.tryLock(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("checking the migration lock: %w", err)
+		}
+		if free {
+			if err := r.lock.unlock(ctx); err != nil {
+				return nil, err
+			}
+		}
+		s.Running = !free
+	}
 	for _, m := range r.source.Migrations {
 		if m.Version <= v {
 			s.Applied = append(s.Applied, m)

@@ -170,3 +170,12 @@ func Redact(raw string) string {
 
 // ErrNoDatabase means no database URL was configured.
 var ErrNoDatabase = errors.New("no database URL")
+
+// table is golang-migrate's version table: schema_migrations, or the URL's x-migrations-table.
+func (t *Target) table() string {
+	_, query, _ := strings.Cut(t.MigrateURL, "?")
+	if q, err := url.ParseQuery(query); err == nil && q.Get("x-migrations-table") != "" {
+		return q.Get("x-migrations-table")
+	}
+	return "schema_migrations"
+}

@@ -1,10 +1,13 @@
 package config
 
+import "time"
+
 // Config is the schema of shipyard.yaml. Each capability owns one section; a key's yaml tag is its name in
 // the file, in its environment variable and in the flag binding.
 type Config struct {
 	Version Version `yaml:"version"`
 	Test    Test    `yaml:"test"`
+	Migrate Migrate `yaml:"migrate"`
 }
 
 // Version configures `shipyard version` and `shipyard changelog`.
@@ -49,4 +52,12 @@ type Test struct {
 type CoverageOverride struct {
 	Path string  `yaml:"path"`
 	Min  float64 `yaml:"min"`
+}
+
+// Migrate configures `shipyard migrate`. The database URL is better given in DATABASE_URL (or
+// SHIPYARD_MIGRATE_DATABASE) than written here, since it usually holds a password.
+type Migrate struct {
+	Database    string        `yaml:"database"`
+	Dir         string        `yaml:"dir"`
+	LockTimeout time.Duration `yaml:"lock_timeout"`
 }

@@ -4,9 +4,13 @@ package iostreams
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"slices"
+	"strings"
 	"sync"
 
 	"golang.org/x/term"
@@ -108,3 +112,41 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// LogHandler is a slog.Handler that prints library progress for people on stderr: the message, then its
+// attributes as key=value, nothing when Quiet.
+func (s *IO) LogHandler() slog.Handler { return &logHandler{io: s} }
+
+type logHandler struct {
+	io    *IO
+	attrs []slog.Attr
+}
+
+func (h *logHandler) Enabled(_ context.Context, l slog.Level) bool {
+	return l >= slog.LevelWarn || !h.io.Quiet
+}
+
+func (h *logHandler) Handle(_ context.Context, r slog.Record) error {
+	var b strings.Builder
+	b.WriteString(r.Message)
+	write := func(a slog.Attr) bool {
+		fmt.Fprintf(&b, " %s=%v", a.Key, a.Value)
+		return true
+	}
+	for _, a := range h.attrs {
+		write(a)
+	}
+	r.Attrs(write)
+	if r.Level >= slog.LevelWarn {
+		h.io.Warnf("%s", b.String())
+		return nil
+	}
+	h.io.Infof("%s", b.String())
+	return nil
+}
+
+func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return &logHandler{io: h.io, attrs: append(slices.Clone(h.attrs), attrs...)}
+}
+
+func (h *logHandler) WithGroup(string) slog.Handler { return h }

@@ -89,6 +89,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newVersionCmd(f),
 		newChangelogCmd(f),
 		newTestCmd(f),
+		newMigrateCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/migrate"
+)
+
+// migrateOptions are the flags every migrate subcommand shares.
+type migrateOptions struct {
+	Database    string
+	Dir         string
+	LockTimeout time.Duration
+}
+
+func newMigrateCmd(f *Factory) *cobra.Command {
+	var o migrateOptions
+	c := &cobra.Command{
+		Use:   "migrate",
+		Short: "SQL schema migrations for PostgreSQL, MySQL/MariaDB and SQLite",
+		Long: `SQL schema migrations with golang-migrate as the engine: its file naming ({version}_{name}.up.sql and
+.down.sql) and its schema_migrations table, so that both tools can take turns on one database.
+
+The database comes from --database, DATABASE_URL, or migrate.database in shipyard.yaml, and is the
+embedded SQLite file ` + migrate.DefaultURL + ` when none is set. One runner migrates at a time; the others
+wait up to --lock-timeout.`,
+	}
+	pf := c.PersistentFlags()
+	pf.StringVar(&o.Database, "database", "", "database `URL`: postgres://, mysql:// or sqlite:// (default $DATABASE_URL, then "+migrate.DefaultURL+")")
+	pf.StringVar(&o.Dir, "dir", "migrations", "the migrations `DIR`")
+	pf.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Minute, "how long to wait while another runner holds the lock")
+	config.Bind(pf, "database", "migrate.database")
+	config.Bind(pf, "dir", "migrate.dir")
+	config.Bind(pf, "lock-timeout", "migrate.lock_timeout")
+	c.AddCommand(
+		newMigrateCreateCmd(f, &o),
+		newMigrateUpCmd(f, &o),
+		newMigrateDownCmd(f, &o),
+		newMigrateGotoCmd(f, &o),
+		newMigrateForceCmd(f, &o),
+		newMigrateStatusCmd(f, &o),
+	)
+	return c
+}
+
+// databaseURL is the URL to migrate: the flag or configuration, then DATABASE_URL, then the embedded
+// default. Its password is masked under GitHub Actions before anything can print it.
+func (f *Factory) databaseURL(o *migrateOptions) string {
+	raw := o.Database
+	if raw == "" {
+		raw = f.Getenv("DATABASE_URL")
+	}
+	if raw == "" {
+		raw = migrate.DefaultURL
+	}
+	if u, err := url.Parse(raw); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			f.Actions.Mask(pw)
+		}
+	}
+	return raw
+}
+
+// openRunner opens the database and the migrations for a subcommand.
+func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.Runner, error) {
+	dir := f.Path(o.Dir)
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, exitcode.Input(fmt.Errorf("--dir: %s is not a directory of migrations (create one with `shipyard migrate create NAME`)", o.Dir))
+	}
+	r, err := migrate.Open(ctx, f.databaseURL(o), os.DirFS(dir),
+		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())))
+	if err != nil {
+		return nil, migrateError(err)
+	}
+	return r, nil
+}
+
+// migrateError classifies the errors of the migrate package: bad URLs, files and versions are input
+// errors (exit 2); a dirty database, a lock timeout or a failed migration fail the job (exit 1).
+func migrateError(err error) error {
+	var urlErr *migrate.URLError
+	var fileErr *migrate.FileError
+	var versionErr *migrate.VersionError
+	if errors.As(err, &urlErr) || errors.As(err, &fileErr) || errors.As(err, &versionErr) {
+		return exitcode.Input(err)
+	}
+	return err
+}

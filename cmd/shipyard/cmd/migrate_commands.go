@@ -1,0 +1,237 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/migrate"
+)
+
+func newMigrateCreateCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	var seq bool
+	c := &cobra.Command{
+		Use:   "create NAME",
+		Short: "Write an empty up and down migration",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			paths, err := migrate.Create(f.Path(o.Dir), args[0], migrate.CreateOptions{Sequential: seq, Now: time.Now()})
+			if err != nil {
+				var ferr *migrate.FileError
+				if errors.As(err, &ferr) {
+					return exitcode.Input(err)
+				}
+				return err
+			}
+			return f.Render(map[string][]string{"files": paths}, func(w io.Writer) error {
+				for _, p := range paths {
+					if _, err := fmt.Fprintln(w, p); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+	c.Flags().BoolVar(&seq, "seq", false, "number sequentially (000001, 000002) instead of with a timestamp")
+	return c
+}
+
+// optionalCount reads the [N] argument of up and down; 0 means all.
+func optionalCount(args []string) (int, error) {
+	if len(args) == 0 {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(args[0])
+	if err != nil || n < 1 {
+		return 0, exitcode.Input(fmt.Errorf("the number of migrations must be a whole number above 0, not %q", args[0]))
+	}
+	return n, nil
+}
+
+func newMigrateUpCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "up [N]",
+		Short: "Apply the pending migrations, or the next N",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := optionalCount(args)
+			if err != nil {
+				return err
+			}
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Up(cmd.Context(), n) })
+		},
+	}
+}
+
+func newMigrateDownCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	var all, yes bool
+	c := &cobra.Command{
+		Use:   "down [N]",
+		Short: "Revert the last migration, or the last N (--all --yes: every one)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := optionalCount(args)
+			if err != nil {
+				return err
+			}
+			switch {
+			case all && len(args) > 0:
+				return exitcode.Input(errors.New("give N or --all, not both"))
+			case all && !yes:
+				return exitcode.Input(errors.New("--all reverts every migration and drops what they created: add --yes to confirm"))
+			case !all && n == 0:
+				n = 1
+			}
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Down(cmd.Context(), n) })
+		},
+	}
+	c.Flags().BoolVar(&all, "all", false, "revert every applied migration")
+	c.Flags().BoolVar(&yes, "yes", false, "confirm --all")
+	return c
+}
+
+func newMigrateGotoCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "goto VERSION",
+		Short: "Migrate up or down to VERSION",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersion(args[0])
+			if err != nil {
+				return err
+			}
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Goto(cmd.Context(), v) })
+		},
+	}
+}
+
+func parseVersion(s string) (uint64, error) {
+	v, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, exitcode.Input(fmt.Errorf("VERSION must be a migration version such as 20260101120000, not %q", s))
+	}
+	return v, nil
+}
+
+// runMigration opens the runner, runs one operation, and reports each step and the outcome.
+func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*migrate.Runner) (*migrate.Result, error)) error {
+	r, err := f.openRunner(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	res, err := op(r)
+	if res != nil {
+		if rerr := f.renderMigration(res); rerr != nil {
+			return errors.Join(err, rerr)
+		}
+	}
+	if err != nil {
+		return migrateError(err)
+	}
+	return f.SetOutputs("migration_version", strconv.FormatUint(res.To, 10))
+}
+
+func (f *Factory) renderMigration(res *migrate.Result) error {
+	return f.Render(res, func(w io.Writer) error {
+		for _, s := range res.Steps {
+			fmt.Fprintf(w, "%-4s %d_%s (%s)\n", s.Direction, s.Version, s.Name, s.Duration.Round(time.Millisecond))
+		}
+		if len(res.Steps) == 0 {
+			_, err := fmt.Fprintf(w, "nothing to do: at version %d\n", res.To)
+			return err
+		}
+		_, err := fmt.Fprintf(w, "version %d → %d\n", res.From, res.To)
+		return err
+	})
+}
+
+func newMigrateForceCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "force VERSION",
+		Short: "Set the version and clear the dirty flag, running nothing (after fixing a failed migration by hand)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v, err := parseVersion(args[0])
+			if err != nil {
+				return err
+			}
+			r, err := f.openRunner(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			if err := r.Force(cmd.Context(), v); err != nil {
+				return migrateError(err)
+			}
+			return f.Render(map[string]any{"version": v, "dirty": false}, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "forced version %d (not dirty)\n", v)
+				return err
+			})
+		},
+	}
+}
+
+// migrationState is one migration in status output.
+type migrationState struct {
+	Version uint64 `json:"version"`
+	Name    string `json:"name"`
+	File    string `json:"file"`
+}
+
+func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "status",
+		Short: "Show the database's version and the applied and pending migrations",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.openRunner(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			st, err := r.Status(cmd.Context())
+			if err != nil {
+				return migrateError(err)
+			}
+			states := func(ms []migrate.Migration) []migrationState {
+				out := []migrationState{}
+				for _, m := range ms {
+					out = append(out, migrationState{Version: m.Version, Name: m.Name, File: m.Up})
+				}
+				return out
+			}
+			out := struct {
+				Database string           `json:"database"`
+				Version  uint64           `json:"version"`
+				Dirty    bool             `json:"dirty"`
+				Running  bool             `json:"running"`
+				Phase    string           `json:"phase"`
+				Applied  []migrationState `json:"applied"`
+				Pending  []migrationState `json:"pending"`
+			}{r.Target().Redacted(), st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending)}
+			return f.Render(out, func(w io.Writer) error {
+				state := "clean"
+				switch {
+				case st.Running:
+					state = "a migration is running in another runner"
+				case st.Dirty:
+					state = "DIRTY: a migration failed part way; see `shipyard migrate force --help`"
+				}
+				fmt.Fprintf(w, "database %s\nversion  %d (%s)\n", out.Database, st.Version, state)
+				for _, m := range st.Applied {
+					fmt.Fprintf(w, "  applied  %d_%s\n", m.Version, m.Name)
+				}
+				for _, m := range st.Pending {
+					fmt.Fprintf(w, "  pending  %d_%s\n", m.Version, m.Name)
+				}
+				return nil
+			})
+		},
+	}
+}

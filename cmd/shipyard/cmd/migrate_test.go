@@ -1,0 +1,150 @@
+package cmd
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// migrationsDir copies the migrate package's basic migrations into a new project directory.
+func migrationsProject(t *testing.T, extra map[string]string) string {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "migrations"), os.DirFS(filepath.Join("..", "..", "..", "migrate", "testdata", "basic"))))
+	for name, body := range extra {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", name), []byte(body), 0o644))
+	}
+	return dir
+}
+
+func TestMigrateCommandsOnTheEmbeddedDefault(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	r := cli(t, dir, nil, "migrate", "up")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Regexp(t, `^up   1_create_users \(\d+ms\)\nup   2_add_name \(\d+ms\)\nup   3_create_orders \(\d+ms\)\nversion 0 → 3\n$`, r.stdout)
+	assert.FileExists(t, filepath.Join(dir, ".shipyard", "dev.db"), "sqlite://.shipyard/dev.db when nothing is configured")
+
+	r = cli(t, dir, nil, "migrate", "up")
+	assert.Equal(t, 0, r.code)
+	assert.Equal(t, "nothing to do: at version 3\n", r.stdout)
+
+	r = cli(t, dir, nil, "migrate", "down", "2")
+	assert.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "-o", "json", "migrate", "status")
+	require.Equal(t, 0, r.code, r.stderr)
+	var st struct {
+		Version uint64
+		Dirty   bool
+		Applied []struct{ Version uint64 }
+		Pending []struct{ Version uint64 }
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), r.stdout)
+	assert.Equal(t, uint64(1), st.Version)
+	assert.Len(t, st.Applied, 1)
+	assert.Len(t, st.Pending, 2)
+
+	r = cli(t, dir, nil, "migrate", "down", "--all", "--yes")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "version 1 → 0")
+}
+
+func TestMigrateUsageErrors(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"migrate", "down", "--all"}, "--all reverts every migration and drops what they created: add --yes to confirm"},
+		{[]string{"migrate", "up", "zero"}, `the number of migrations must be a whole number above 0, not "zero"`},
+		{[]string{"migrate", "goto", "99"}, "no migration has version 99"},
+		{[]string{"migrate", "up", "--dir", "nowhere"}, "--dir: nowhere is not a directory of migrations"},
+		{[]string{"migrate", "up", "--database", "redis://u:hunter2@x/0"}, `database URL redis://u:xxxxx@x/0: unsupported database "redis"`},
+	}
+	for _, tt := range tests {
+		r := cli(t, dir, nil, tt.args...)
+		assert.Equal(t, 2, r.code, "%v: %s", tt.args, r.stderr)
+		assert.Contains(t, r.stderr, tt.want, "%v", tt.args)
+		assert.NotContains(t, r.stderr+r.stdout, "hunter2", "a password never shows")
+	}
+}
+
+func TestMigrateDatabaseURLFromTheEnvironment(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	db := filepath.Join(t.TempDir(), "env.db")
+	env, output, _ := actionsEnv(t)
+	env["DATABASE_URL"] = "sqlite://" + db
+	r := cli(t, dir, env, "migrate", "up", "1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.FileExists(t, db)
+	assert.Equal(t, "migration_version=1\n", readFile(t, output))
+}
+
+func TestMigrateDirtyDatabaseExitsOne(t *testing.T) {
+	dir := migrationsProject(t, map[string]string{"4_broken.up.sql": "INSERT INTO no_such_table VALUES (1);\n"})
+	r := cli(t, dir, nil, "migrate", "up")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "up   3_create_orders", "what ran before the failure is reported")
+	assert.Contains(t, r.stderr, "error: migration 4_broken.up.sql failed: ")
+	assert.Contains(t, r.stderr, "run `shipyard migrate force 3` to retry")
+
+	r = cli(t, dir, nil, "migrate", "status")
+	assert.Contains(t, r.stdout, "version  4 (DIRTY")
+	r = cli(t, dir, nil, "migrate", "force", "3")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "forced version 3 (not dirty)\n", r.stdout)
+}
+
+// TestMigrateLockTimeoutOnPostgres: while one runner holds the lock through a slow migration, a second
+// with --lock-timeout 3s exits 1 within 5 s, naming the lock.
+func TestMigrateLockTimeoutOnPostgres(t *testing.T) {
+	admin, err := sql.Open("pgx/v5", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
+	require.NoError(t, err)
+	defer admin.Close()
+	if err := admin.Ping(); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("PostgreSQL is not reachable (.ci/run starts it): %v", err)
+		}
+		t.Skipf("PostgreSQL is not reachable: %v", err)
+	}
+	name := fmt.Sprintf("shipyard_lock_%d", time.Now().UnixNano())
+	_, err = admin.Exec("CREATE DATABASE " + name)
+	require.NoError(t, err)
+	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
+	url := "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	dir := migrationsProject(t, map[string]string{"4_slow.up.sql": "SELECT pg_sleep(7);\n"})
+
+	var wg sync.WaitGroup
+	var first result
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		first = execute(context.Background(), t, dir, nil, false, "migrate", "up", "--database", url)
+	}()
+	time.Sleep(1500 * time.Millisecond) // the first runner is in pg_sleep with the lock
+	start := time.Now()
+	status := cli(t, dir, nil, "migrate", "status", "--database", url)
+	assert.Less(t, time.Since(start), 2*time.Second, "status does not wait for the lock")
+	assert.Contains(t, status.stdout, "version  4 (a migration is running in another runner)", "not reported as a failure to force")
+
+	start = time.Now()
+	second := cli(t, dir, nil, "migrate", "up", "--database", url, "--lock-timeout", "3s")
+	elapsed := time.Since(start)
+	wg.Wait()
+
+	assert.Equal(t, 1, second.code, "second: stdout %q stderr %q; first: %q %q", second.stdout, second.stderr, first.stdout, first.stderr)
+	assert.Less(t, elapsed, 5*time.Second)
+	assert.Contains(t, second.stderr, "waiting for another migration runner lock=pg_advisory_lock(")
+	assert.Contains(t, second.stderr, "error: another migration runner holds the lock pg_advisory_lock(")
+	assert.Equal(t, 0, first.code, first.stderr)
+	assert.True(t, strings.HasSuffix(first.stdout, "version 0 → 4\n"), first.stdout)
+}
