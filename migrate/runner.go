@@ -344,7 +344,6 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			}
 			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
 			res.Steps = append(res.Steps, step)
-			r.opts.Logger.Info("migrated", "file", name, "duration", step.Duration)
 			if res.To, _, err = r.version(ctx); err != nil {
 				return err
 			}
