@@ -23,7 +23,9 @@ import (
 // Options configures a Runner. Set them with the With… functions; defaults are set in Open.
 type Options struct {
 	LockTimeout time.Duration
-	Logger      *slog.Logger
+	// AppliedBy and ToolVersion go into the history of each migration applied.
+	AppliedBy, ToolVersion string
+	Logger                 *slog.Logger
 	// Dir resolves relative sqlite:// paths (default ".").
 	Dir string
 }
@@ -36,6 +38,12 @@ func WithLockTimeout(d time.Duration) Option { return func(o *Options) { o.LockT
 
 // WithLogger receives progress: each migration as it starts and ends, and lock waits. Default: none.
 func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
+
+// WithAppliedBy names who applies migrations in the history (default user@host).
+func WithAppliedBy(who string) Option { return func(o *Options) { o.AppliedBy = who } }
+
+// WithToolVersion is the shipyard version recorded in the history.
+func WithToolVersion(v string) Option { return func(o *Options) { o.ToolVersion = v } }
 
 // WithDir is the directory relative sqlite:// paths are read from.
 func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
@@ -57,7 +65,7 @@ type Runner struct {
 // Open connects to databaseURL with the migrations of fsys (os.DirFS of the migrations directory, or an
 // embed.FS sub-tree). Close it when done.
 func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (*Runner, error) {
-	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: "."}
+	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: defaultAppliedBy(), ToolVersion: "dev"}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -248,6 +256,9 @@ func (r *Runner) locked(ctx context.Context, fn func() error) error {
 	if _, err := r.engine(); err != nil {
 		return err
 	}
+	if err := r.ensureHistory(ctx); err != nil {
+		return err
+	}
 	return fn()
 }
 
@@ -344,6 +355,9 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			}
 			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
 			res.Steps = append(res.Steps, step)
+			if err := r.record(context.WithoutCancel(ctx), m, step); err != nil {
+				return err
+			}
 			if res.To, _, err = r.version(ctx); err != nil {
 				return err
 			}

@@ -19,6 +19,9 @@ type Factory struct {
 	Getenv  func(string) string
 	Environ func() []string
 
+	// ToolVersion is shipyard's own version, as --version prints it.
+	ToolVersion string
+
 	// Resolved by the root command's PersistentPreRunE.
 	Dir    string
 	Output outputFormat

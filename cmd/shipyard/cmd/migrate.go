@@ -49,6 +49,7 @@ wait up to --lock-timeout.`,
 		newMigrateGotoCmd(f, &o),
 		newMigrateForceCmd(f, &o),
 		newMigrateStatusCmd(f, &o),
+		newMigrateVerifyCmd(f, &o),
 	)
 	return c
 }
@@ -78,7 +79,8 @@ func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.R
 		return nil, exitcode.Input(fmt.Errorf("--dir: %s is not a directory of migrations (create one with `shipyard migrate create NAME`)", o.Dir))
 	}
 	r, err := migrate.Open(ctx, f.databaseURL(o), os.DirFS(dir),
-		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())))
+		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
+		migrate.WithToolVersion(f.ToolVersion))
 	if err != nil {
 		return nil, migrateError(err)
 	}

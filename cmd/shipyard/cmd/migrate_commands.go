@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/migrate"
 )
 
@@ -232,6 +234,45 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 				}
 				return nil
 			})
+		},
+	}
+}
+
+func newMigrateVerifyCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "verify",
+		Short: "Check the applied migrations against the directory: edited, deleted and out-of-order files",
+		Long: `Check the applied migrations against the directory, from the history shipyard keeps beside
+schema_migrations: applied files that were edited or deleted since, and files older than the current
+version that were never applied (golang-migrate skips them). Exit 1 when there is any.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := f.openRunner(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			findings, err := r.Verify(cmd.Context())
+			if err != nil {
+				return migrateError(err)
+			}
+			dir := o.Dir
+			for _, fd := range findings {
+				f.Actions.Annotate(ghactions.Annotation{File: filepath.ToSlash(filepath.Join(dir, fd.File)), Title: "migration " + fd.Kind, Message: fd.Message})
+			}
+			err = f.Render(map[string]any{"findings": findings}, func(w io.Writer) error {
+				if len(findings) == 0 {
+					_, err := fmt.Fprintln(w, "the applied migrations match the directory")
+					return err
+				}
+				for _, fd := range findings {
+					fmt.Fprintf(w, "%s: %s: %s\n", filepath.Join(dir, fd.File), fd.Kind, fd.Message)
+				}
+				return nil
+			})
+			if err != nil || len(findings) == 0 {
+				return err
+			}
+			return exitcode.Silent(exitcode.Failed)
 		},
 	}
 }

@@ -148,3 +148,19 @@ func TestMigrateLockTimeoutOnPostgres(t *testing.T) {
 	assert.Equal(t, 0, first.code, first.stderr)
 	assert.True(t, strings.HasSuffix(first.stdout, "version 0 → 4\n"), first.stdout)
 }
+
+func TestMigrateVerify(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	r := cli(t, dir, nil, "migrate", "up")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "migrate", "verify")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "the applied migrations match the directory\n", r.stdout)
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "2_add_name.up.sql"), []byte("ALTER TABLE users ADD COLUMN nick VARCHAR(10);\n"), 0o644))
+	env, _, _ := actionsEnv(t)
+	r = cli(t, dir, env, "migrate", "verify")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stdout, "migrations/2_add_name.up.sql: edited: changed since it was applied on ")
+	assert.Contains(t, r.stderr, "::error file=migrations/2_add_name.up.sql,title=migration edited::")
+}

@@ -49,6 +49,7 @@ func (b BuildInfo) withDefaults() BuildInfo {
 // NewRoot builds the command tree.
 func NewRoot(f *Factory, info BuildInfo) *cobra.Command {
 	info = info.withDefaults()
+	f.ToolVersion = info.Version
 	var configFlag string
 	var quiet, noColor bool
 	f.Output = outputText
