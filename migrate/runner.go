@@ -436,3 +436,30 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 	}
 	return s, nil
 }
+
+// PlannedStep is a migration that up would apply, with its SQL.
+type PlannedStep struct {
+	Version uint64 `json:"version"`
+	File    string `json:"file"`
+	SQL     string `json:"sql"`
+}
+
+// Plan returns the migrations up would apply now, with their SQL; nothing runs and no lock is taken.
+func (r *Runner) Plan(ctx context.Context, n int) ([]PlannedStep, error) {
+	current, _, err := r.version(ctx)
+	if err != nil {
+		return nil, err
+	}
+	plan := []PlannedStep{}
+	for _, m := range r.source.Migrations {
+		if m.Version <= current || (n > 0 && len(plan) >= n) {
+			continue
+		}
+		body, err := fs.ReadFile(r.fsys, m.Up)
+		if err != nil {
+			return nil, fmt.Errorf("reading %s: %w", m.Up, err)
+		}
+		plan = append(plan, PlannedStep{Version: m.Version, File: m.Up, SQL: string(body)})
+	}
+	return plan, nil
+}

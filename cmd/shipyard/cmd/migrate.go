@@ -50,6 +50,7 @@ wait up to --lock-timeout.`,
 		newMigrateForceCmd(f, &o),
 		newMigrateStatusCmd(f, &o),
 		newMigrateVerifyCmd(f, &o),
+		newMigratePlanCmd(f, &o),
 	)
 	return c
 }

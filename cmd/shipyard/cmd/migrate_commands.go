@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -273,6 +274,39 @@ version that were never applied (golang-migrate skips them). Exit 1 when there i
 				return err
 			}
 			return exitcode.Silent(exitcode.Failed)
+		},
+	}
+}
+
+func newMigratePlanCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "plan [N]",
+		Short: "Print the SQL that up would run, running nothing",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			n, err := optionalCount(args)
+			if err != nil {
+				return err
+			}
+			r, err := f.openRunner(cmd.Context(), o)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			plan, err := r.Plan(cmd.Context(), n)
+			if err != nil {
+				return migrateError(err)
+			}
+			return f.Render(map[string]any{"pending": plan}, func(w io.Writer) error {
+				if len(plan) == 0 {
+					_, err := fmt.Fprintln(w, "-- nothing to do: no pending migration")
+					return err
+				}
+				for _, p := range plan {
+					fmt.Fprintf(w, "-- %s\n%s\n", p.File, strings.TrimRight(p.SQL, "\n"))
+				}
+				return nil
+			})
 		},
 	}
 }

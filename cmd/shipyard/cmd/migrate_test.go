@@ -164,3 +164,14 @@ func TestMigrateVerify(t *testing.T) {
 	assert.Contains(t, r.stdout, "migrations/2_add_name.up.sql: edited: changed since it was applied on ")
 	assert.Contains(t, r.stderr, "::error file=migrations/2_add_name.up.sql,title=migration edited::")
 }
+
+func TestMigratePlan(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	r := cli(t, dir, nil, "migrate", "up", "2")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "migrate", "plan")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "-- 3_create_orders.up.sql\nCREATE TABLE orders (id INTEGER PRIMARY KEY, user_id INTEGER NOT NULL);\nCREATE INDEX orders_user ON orders (user_id);\n", r.stdout)
+	r = cli(t, dir, nil, "migrate", "status")
+	assert.Contains(t, r.stdout, "version  2 (clean)", "plan ran nothing")
+}
