@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/dbtest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -28,10 +30,10 @@ func versions(steps []Step) []uint64 {
 
 // TestConformance is the behaviour every database must show.
 func TestConformance(t *testing.T) {
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			r := open(t, db.url, "testdata/basic")
+			r := open(t, db.URL, "testdata/basic")
 
 			st, err := r.Status(ctx)
 			require.NoError(t, err)
@@ -82,10 +84,10 @@ func TestConformance(t *testing.T) {
 }
 
 func TestDirtyAndForce(t *testing.T) {
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			r := open(t, db.url, "testdata/failing")
+			r := open(t, db.URL, "testdata/failing")
 			res, err := r.Up(ctx, 0)
 			var dirty *DirtyError
 			require.ErrorAs(t, err, &dirty)
@@ -116,16 +118,16 @@ func TestDirtyAndForce(t *testing.T) {
 }
 
 func TestLockTimeout(t *testing.T) {
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			holder := open(t, db.url, "testdata/basic")
+			holder := open(t, db.URL, "testdata/basic")
 			ok, err := holder.lock.tryLock(ctx)
 			require.NoError(t, err)
 			require.True(t, ok)
 
 			waited := ""
-			second := open(t, db.url, "testdata/basic", WithLockTimeout(time.Second))
+			second := open(t, db.URL, "testdata/basic", WithLockTimeout(time.Second))
 			start := time.Now()
 			err = acquire(ctx, second.lock, time.Second, func(lock string) { waited = lock })
 			var timeout *LockTimeoutError

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/dbtest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -23,10 +25,10 @@ func copyDir(t *testing.T, leaveOut ...string) string {
 }
 
 func TestHistory(t *testing.T) {
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			r := open(t, db.url, "testdata/basic", WithAppliedBy("ci@runner-7"), WithToolVersion("1.2.3"))
+			r := open(t, db.URL, "testdata/basic", WithAppliedBy("ci@runner-7"), WithToolVersion("1.2.3"))
 			_, err := r.Up(ctx, 0)
 			require.NoError(t, err)
 			h, err := r.History(ctx)
@@ -54,11 +56,11 @@ func TestHistory(t *testing.T) {
 }
 
 func TestVerify(t *testing.T) {
-	for _, db := range databases(t) {
-		t.Run(db.name, func(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
 			dir := copyDir(t, "2_add_name.up.sql", "2_add_name.down.sql")
-			r := open(t, db.url, dir)
+			r := open(t, db.URL, dir)
 			_, err := r.Up(ctx, 0) // 1 and 3
 			require.NoError(t, err)
 			r.Close()
@@ -73,7 +75,7 @@ func TestVerify(t *testing.T) {
 			require.NoError(t, os.Remove(filepath.Join(dir, "3_create_orders.up.sql")))
 			require.NoError(t, os.Remove(filepath.Join(dir, "3_create_orders.down.sql")))
 
-			r = open(t, db.url, dir)
+			r = open(t, db.URL, dir)
 			findings, err := r.Verify(ctx)
 			require.NoError(t, err)
 			kinds := map[string]uint64{}

@@ -2,15 +2,15 @@ package cmd
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/shipyardci/shipyard/internal/dbtest"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -107,20 +107,7 @@ func TestMigrateDirtyDatabaseExitsOne(t *testing.T) {
 // TestMigrateLockTimeoutOnPostgres: while one runner holds the lock through a slow migration, a second
 // with --lock-timeout 3s exits 1 within 5 s, naming the lock.
 func TestMigrateLockTimeoutOnPostgres(t *testing.T) {
-	admin, err := sql.Open("pgx/v5", "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable")
-	require.NoError(t, err)
-	defer admin.Close()
-	if err := admin.Ping(); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL is not reachable (.ci/run starts it): %v", err)
-		}
-		t.Skipf("PostgreSQL is not reachable: %v", err)
-	}
-	name := fmt.Sprintf("shipyard_lock_%d", time.Now().UnixNano())
-	_, err = admin.Exec("CREATE DATABASE " + name)
-	require.NoError(t, err)
-	t.Cleanup(func() { admin.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)") })
-	url := "postgres://postgres@127.0.0.1:5432/" + name + "?sslmode=disable"
+	url := dbtest.Postgres(t)
 	dir := migrationsProject(t, map[string]string{"4_slow.up.sql": "SELECT pg_sleep(7);\n"})
 
 	var wg sync.WaitGroup
