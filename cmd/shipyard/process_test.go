@@ -1,0 +1,92 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/dbtest"
+)
+
+// These tests run the shipyard binary as separate processes, as a deploy does.
+
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "shipyard-bin-")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "shipyard")
+	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+		panic(fmt.Sprintf("building shipyard: %v\n%s", err, out))
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// migrations writes n migrations, each creating a table.
+func migrations(t *testing.T, n int) string {
+	t.Helper()
+	dir := t.TempDir()
+	for i := 1; i <= n; i++ {
+		up := fmt.Sprintf("CREATE TABLE t%d (id INTEGER PRIMARY KEY, v VARCHAR(20));\nINSERT INTO t%d (id, v) VALUES (1, 'one');\n", i, i)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_t%d.up.sql", i, i)), []byte(up), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("%d_t%d.down.sql", i, i)), []byte(fmt.Sprintf("DROP TABLE t%d;\n", i)), 0o644))
+	}
+	return dir
+}
+
+var appliedLine = regexp.MustCompile(`(?m)^up\s+(\d+)_`)
+
+// TestConcurrentRunners starts 8 `shipyard migrate up` at once, as 8 replicas of a pre-deploy job would:
+// every migration is applied exactly once and the database ends clean.
+func TestConcurrentRunners(t *testing.T) {
+	for _, db := range []dbtest.DB{{Name: "postgres", URL: dbtest.Postgres(t)}, {Name: "mariadb", URL: dbtest.MariaDB(t)}} {
+		t.Run(db.Name, func(t *testing.T) {
+			const runners, n = 8, 12
+			dir := migrations(t, n)
+			var wg sync.WaitGroup
+			outs := make([]bytes.Buffer, runners)
+			errs := make([]bytes.Buffer, runners)
+			codes := make([]int, runners)
+			for i := range runners {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					cmd := exec.Command(binary, "migrate", "up", "--database", db.URL, "--dir", dir, "--lock-timeout", "60s")
+					cmd.Stdout, cmd.Stderr = &outs[i], &errs[i]
+					if err := cmd.Run(); err != nil {
+						codes[i] = cmd.ProcessState.ExitCode()
+					}
+				}()
+			}
+			wg.Wait()
+			applied := map[string]int{}
+			for i := range runners {
+				require.Equal(t, 0, codes[i], "runner %d: %s", i, errs[i].String())
+				for _, m := range appliedLine.FindAllStringSubmatch(outs[i].String(), -1) {
+					applied[m[1]]++
+				}
+			}
+			assert.Len(t, applied, n, "every migration applied")
+			for v, count := range applied {
+				assert.Equal(t, 1, count, "migration %s applied %d times", v, count)
+			}
+
+			out, err := exec.Command(binary, "migrate", "status", "-o", "json", "--database", db.URL, "--dir", dir).CombinedOutput()
+			require.NoError(t, err, string(out))
+			assert.Contains(t, string(out), `"version": 12`)
+			assert.Contains(t, string(out), `"dirty": false`)
+		})
+	}
+}
