@@ -91,6 +91,9 @@ func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.R
 // migrateError classifies the errors of the migrate package: bad URLs, files and versions are input
 // errors (exit 2); a dirty database, a lock timeout or a failed migration fail the job (exit 1).
 func migrateError(err error) error {
+	if err == nil {
+		return nil
+	}
 	var urlErr *migrate.URLError
 	var fileErr *migrate.FileError
 	var versionErr *migrate.VersionError

@@ -122,6 +122,16 @@ func parseVersion(s string) (uint64, error) {
 	return v, nil
 }
 
+// withRunner opens the runner for one operation, classifies the operation's error, and closes the runner.
+func (f *Factory) withRunner(cmd *cobra.Command, o *migrateOptions, op func(*migrate.Runner) error) error {
+	r, err := f.openRunner(cmd.Context(), o)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return migrateError(op(r))
+}
+
 // runMigration opens the runner, runs one operation, and reports each step and the outcome.
 func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*migrate.Runner) (*migrate.Result, error)) error {
 	r, err := f.openRunner(cmd.Context(), o)
@@ -165,13 +175,8 @@ func newMigrateForceCmd(f *Factory, o *migrateOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := f.openRunner(cmd.Context(), o)
-			if err != nil {
+			if err := f.withRunner(cmd, o, func(r *migrate.Runner) error { return r.Force(cmd.Context(), v) }); err != nil {
 				return err
-			}
-			defer r.Close()
-			if err := r.Force(cmd.Context(), v); err != nil {
-				return migrateError(err)
 			}
 			return f.Render(map[string]any{"version": v, "dirty": false}, func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "forced version %d (not dirty)\n", v)
@@ -193,14 +198,15 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 		Use:   "status",
 		Short: "Show the database's version and the applied and pending migrations",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.openRunner(cmd.Context(), o)
+			var st *migrate.Status
+			var database string
+			err := f.withRunner(cmd, o, func(r *migrate.Runner) (err error) {
+				database = r.Target().Redacted()
+				st, err = r.Status(cmd.Context())
+				return err
+			})
 			if err != nil {
 				return err
-			}
-			defer r.Close()
-			st, err := r.Status(cmd.Context())
-			if err != nil {
-				return migrateError(err)
 			}
 			states := func(ms []migrate.Migration) []migrationState {
 				out := []migrationState{}
@@ -217,7 +223,7 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 				Phase    string           `json:"phase"`
 				Applied  []migrationState `json:"applied"`
 				Pending  []migrationState `json:"pending"`
-			}{r.Target().Redacted(), st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending)}
+			}{database, st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending)}
 			return f.Render(out, func(w io.Writer) error {
 				state := "clean"
 				switch {
@@ -247,14 +253,13 @@ func newMigrateVerifyCmd(f *Factory, o *migrateOptions) *cobra.Command {
 schema_migrations: applied files that were edited or deleted since, and files older than the current
 version that were never applied (golang-migrate skips them). Exit 1 when there is any.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			r, err := f.openRunner(cmd.Context(), o)
+			var findings []migrate.Finding
+			err := f.withRunner(cmd, o, func(r *migrate.Runner) (err error) {
+				findings, err = r.Verify(cmd.Context())
+				return err
+			})
 			if err != nil {
 				return err
-			}
-			defer r.Close()
-			findings, err := r.Verify(cmd.Context())
-			if err != nil {
-				return migrateError(err)
 			}
 			dir := o.Dir
 			for _, fd := range findings {
@@ -288,14 +293,13 @@ func newMigratePlanCmd(f *Factory, o *migrateOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			r, err := f.openRunner(cmd.Context(), o)
+			var plan []migrate.PlannedStep
+			err = f.withRunner(cmd, o, func(r *migrate.Runner) (err error) {
+				plan, err = r.Plan(cmd.Context(), n)
+				return err
+			})
 			if err != nil {
 				return err
-			}
-			defer r.Close()
-			plan, err := r.Plan(cmd.Context(), n)
-			if err != nil {
-				return migrateError(err)
 			}
 			return f.Render(map[string]any{"pending": plan}, func(w io.Writer) error {
 				if len(plan) == 0 {
