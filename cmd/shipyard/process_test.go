@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shipyardci/shipyard/internal/dbtest"
+	"github.com/shipyardci/shipyard/migrate"
 )
 
 // These tests run the shipyard binary as separate processes, as a deploy does.
@@ -87,6 +88,52 @@ func TestConcurrentRunners(t *testing.T) {
 			require.NoError(t, err, string(out))
 			assert.Contains(t, string(out), `"version": 12`)
 			assert.Contains(t, string(out), `"dirty": false`)
+		})
+	}
+}
+
+// golangMigrate finds golang-migrate's own CLI (.ci/run installs it with the pgx5, mysql and sqlite tags).
+func golangMigrate(t *testing.T) string {
+	t.Helper()
+	path, err := exec.LookPath("migrate")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("golang-migrate's CLI is not installed (.ci/run installs it)")
+		}
+		t.Skip("golang-migrate's CLI is not installed: go install -tags 'pgx5 mysql sqlite' github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1")
+	}
+	return path
+}
+
+func run(t *testing.T, name string, args ...string) string {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	require.NoError(t, err, "%s %v:\n%s", filepath.Base(name), args, out)
+	return string(out)
+}
+
+// TestInteropWithGolangMigrate: shipyard and golang-migrate's CLI take turns on one database, both ways.
+func TestInteropWithGolangMigrate(t *testing.T) {
+	gm := golangMigrate(t)
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			dir := migrations(t, 3)
+			target, err := migrate.ParseURL(db.URL, ".")
+			require.NoError(t, err)
+
+			// shipyard first, then golang-migrate.
+			run(t, binary, "migrate", "up", "2", "--database", db.URL, "--dir", dir)
+			assert.Equal(t, "2\n", run(t, gm, "-path", dir, "-database", target.MigrateURL, "version"))
+			run(t, gm, "-path", dir, "-database", target.MigrateURL, "up")
+			status := run(t, binary, "migrate", "status", "-o", "json", "--database", db.URL, "--dir", dir)
+			assert.Contains(t, status, `"version": 3`)
+			assert.Contains(t, status, `"dirty": false`)
+
+			// golang-migrate first, then shipyard.
+			run(t, gm, "-path", dir, "-database", target.MigrateURL, "down", "-all")
+			run(t, gm, "-path", dir, "-database", target.MigrateURL, "up", "1")
+			out := run(t, binary, "migrate", "up", "--database", db.URL, "--dir", dir)
+			assert.Contains(t, out, "version 1 → 3")
 		})
 	}
 }
