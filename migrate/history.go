@@ -83,10 +83,15 @@ func (r *Runner) record(ctx context.Context, m Migration, s Step) error {
 	return nil
 }
 
-// History reads the recorded migrations, oldest version first (none before shipyard first migrated).
+// History reads the recorded migrations, oldest version first (none before shipyard first migrated). It
+// only reads, so that status and verify work for a read-only database user.
 func (r *Runner) History(ctx context.Context) ([]Applied, error) {
-	if err := r.ensureHistory(ctx); err != nil {
-		return nil, err
+	exists, err := r.tableExists(ctx, historyTable)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", historyTable, err)
+	}
+	if !exists {
+		return nil, nil
 	}
 	rows, err := r.db.QueryContext(ctx, "SELECT version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version FROM "+historyTable+" ORDER BY version")
 	if err != nil {

@@ -186,16 +186,7 @@ func oneLine(s string) string {
 // version reads golang-migrate's version table with shipyard's own connection, without its lock, so that
 // status answers while another runner migrates (0, false: nothing applied, or no table yet).
 func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
-	var exists bool
-	var err error
-	switch r.target.Dialect {
-	case Postgres:
-		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", r.table).Scan(&exists)
-	case MySQL:
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", r.table).Scan(&exists)
-	default:
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", r.table).Scan(&exists)
-	}
+	exists, err := r.tableExists(ctx, r.table)
 	if err != nil {
 		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
 	}
@@ -215,6 +206,19 @@ func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
 		v = 0
 	}
 	return uint64(v), dirty, nil
+}
+
+// tableExists reports whether the database has the table, without touching it.
+func (r *Runner) tableExists(ctx context.Context, table string) (exists bool, err error) {
+	switch r.target.Dialect {
+	case Postgres:
+		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists)
+	case MySQL:
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", table).Scan(&exists)
+	default:
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&exists)
+	}
+	return exists, err
 }
 
 // previous is the version before v in the source, 0 when v is the first.
@@ -406,6 +410,8 @@ type Status struct {
 	Running bool        `json:"running"`
 	Applied []Migration `json:"applied"`
 	Pending []Migration `json:"pending"`
+	// Findings are what Verify reports: applied files edited or deleted, files out of order.
+	Findings []Finding `json:"findings"`
 }
 
 // Status reads the version and splits the migrations into applied and pending.
@@ -426,6 +432,9 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 			}
 		}
 		s.Running = !free
+	}
+	if s.Findings, err = r.Verify(ctx); err != nil {
+		return nil, err
 	}
 	for _, m := range r.source.Migrations {
 		if m.Version <= v {

@@ -96,3 +96,21 @@ func TestVerify(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusOnlyReads: status and verify create nothing, so a read-only database user can run them.
+func TestStatusOnlyReads(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			r := open(t, db.URL, "testdata/basic")
+			st, err := r.Status(ctx)
+			require.NoError(t, err)
+			assert.Empty(t, st.Findings)
+			for _, table := range []string{historyTable, "schema_migrations"} {
+				exists, err := r.tableExists(ctx, table)
+				require.NoError(t, err)
+				assert.False(t, exists, "%s was created by status", table)
+			}
+		})
+	}
+}

@@ -216,14 +216,15 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 				return out
 			}
 			out := struct {
-				Database string           `json:"database"`
-				Version  uint64           `json:"version"`
-				Dirty    bool             `json:"dirty"`
-				Running  bool             `json:"running"`
-				Phase    string           `json:"phase"`
-				Applied  []migrationState `json:"applied"`
-				Pending  []migrationState `json:"pending"`
-			}{database, st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending)}
+				Database string            `json:"database"`
+				Version  uint64            `json:"version"`
+				Dirty    bool              `json:"dirty"`
+				Running  bool              `json:"running"`
+				Phase    string            `json:"phase"`
+				Applied  []migrationState  `json:"applied"`
+				Pending  []migrationState  `json:"pending"`
+				Findings []migrate.Finding `json:"findings"`
+			}{database, st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending), st.Findings}
 			return f.Render(out, func(w io.Writer) error {
 				state := "clean"
 				switch {
@@ -238,6 +239,9 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 				}
 				for _, m := range st.Pending {
 					fmt.Fprintf(w, "  pending  %d_%s\n", m.Version, m.Name)
+				}
+				for _, fd := range st.Findings {
+					fmt.Fprintf(w, "  %s  %s: %s\n", fd.Kind, fd.File, fd.Message)
 				}
 				return nil
 			})

@@ -150,6 +150,10 @@ func TestMigrateVerify(t *testing.T) {
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, "migrations/2_add_name.up.sql: edited: changed since it was applied on ")
 	assert.Contains(t, r.stderr, "::error file=migrations/2_add_name.up.sql,title=migration edited::")
+
+	r = cli(t, dir, nil, "migrate", "status")
+	assert.Equal(t, 0, r.code, "status reports, verify fails")
+	assert.Contains(t, r.stdout, "  edited  2_add_name.up.sql: changed since it was applied on ")
 }
 
 func TestMigratePlan(t *testing.T) {
