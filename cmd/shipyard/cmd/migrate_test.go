@@ -166,3 +166,21 @@ func TestMigratePlan(t *testing.T) {
 	r = cli(t, dir, nil, "migrate", "status")
 	assert.Contains(t, r.stdout, "version  2 (clean)", "plan ran nothing")
 }
+
+func TestMigrateConfiguration(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "db", "migrations"), os.DirFS(filepath.Join("..", "..", "..", "migrate", "testdata", "basic"))))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("migrate:\n  dir: db/migrations\n  database: sqlite://var/app.db\n  lock_timeout: 2s\n"), 0o644))
+	r := cli(t, dir, nil, "migrate", "up", "1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.FileExists(t, filepath.Join(dir, "var", "app.db"), "migrate.database and migrate.dir from shipyard.yaml")
+
+	r = cli(t, dir, map[string]string{"SHIPYARD_MIGRATE_DATABASE": "sqlite://var/other.db"}, "migrate", "up", "1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.FileExists(t, filepath.Join(dir, "var", "other.db"), "the environment overrides the file")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("migrate:\n  lock_timeout: soon\n"), 0o644))
+	r = cli(t, dir, nil, "migrate", "status")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "shipyard.yaml:2: ")
+}
