@@ -57,6 +57,7 @@ type Runner struct {
 	table  string  // golang-migrate's version table
 	lock   locker
 	opts   Options
+	runID  string // tags this run's sessions and commit markers
 	// m is golang-migrate, created once the lock is held: its drivers take a blocking lock of their own
 	// as they connect, which would make a waiting runner ignore its lock timeout.
 	m *gomigrate.Migrate
@@ -91,7 +92,7 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 		db.Close()
 		return nil, err
 	}
-	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o}, nil
+	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: newRunID()}, nil
 }
 
 // engine is golang-migrate, connected on first use; call it with the lock held.
@@ -99,13 +100,17 @@ func (r *Runner) engine() (*gomigrate.Migrate, error) {
 	if r.m != nil {
 		return r.m, nil
 	}
-	driver, err := iofs.New(r.fsys, ".")
+	src, err := r.engineSource()
+	if err != nil {
+		return nil, err
+	}
+	driver, err := iofs.New(src, ".")
 	if err != nil {
 		return nil, fmt.Errorf("reading the migrations: %w", err)
 	}
-	m, err := gomigrate.NewWithSourceInstance("iofs", driver, r.target.MigrateURL)
+	m, err := gomigrate.NewWithSourceInstance("iofs", driver, r.engineURL())
 	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %s", r.target.Redacted(), strings.ReplaceAll(err.Error(), r.target.MigrateURL, r.target.Redacted()))
+		return nil, fmt.Errorf("connecting to %s: %s", r.target.Redacted(), strings.NewReplacer(r.engineURL(), r.target.Redacted(), r.target.MigrateURL, r.target.Redacted()).Replace(err.Error()))
 	}
 	r.m = m
 	return m, nil
@@ -240,7 +245,7 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 	}
 	var dbErr database.Error
 	if errors.As(cause, &dbErr) {
-		e.Statement = string(dbErr.Query)
+		e.Statement, _, _ = strings.Cut(string(dbErr.Query), "\n;\nINSERT INTO "+commitTable) // shipyard's marker, not the user's SQL
 		if dbErr.OrigErr != nil {
 			e.Cause = dbErr.OrigErr
 		}
@@ -257,10 +262,17 @@ func (r *Runner) locked(ctx context.Context, fn func() error) error {
 		return err
 	}
 	defer r.lock.unlock(context.WithoutCancel(ctx)) // released even when ctx was cancelled (SIGTERM)
-	if _, err := r.engine(); err != nil {
+	if err := r.ensureHistory(ctx); err != nil {
 		return err
 	}
-	if err := r.ensureHistory(ctx); err != nil {
+	if err := r.ensureProgress(ctx); err != nil {
+		return err
+	}
+	// A killed run's sessions still hold golang-migrate's own lock: end them before it connects.
+	if err := r.endKilledRun(ctx); err != nil {
+		return err
+	}
+	if _, err := r.engine(); err != nil {
 		return err
 	}
 	return fn()
@@ -334,7 +346,12 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			return err
 		}
 		if dirty {
-			return r.dirty(current, nil)
+			if err := r.recoverKilled(ctx, current); err != nil {
+				return err
+			}
+			if current, _, err = r.version(ctx); err != nil {
+				return err
+			}
 		}
 		res = &Result{From: current, To: current, Steps: []Step{}}
 		for _, m := range plan(current) {
@@ -349,8 +366,15 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 				name = m.Down
 			}
 			r.opts.Logger.Info("migrating", "file", name)
+			if err := r.markProgress(ctx, m, dir); err != nil {
+				return err
+			}
 			start := time.Now()
-			if err := r.m.Steps(dir); err != nil {
+			err := r.m.Steps(dir)
+			if cerr := r.clearProgress(context.WithoutCancel(ctx)); cerr != nil && err == nil {
+				err = cerr
+			}
+			if err != nil {
 				failed := m.Version
 				if v, _, verr := r.version(ctx); verr == nil {
 					failed = v

@@ -7,8 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -136,4 +138,52 @@ func TestInteropWithGolangMigrate(t *testing.T) {
 			assert.Contains(t, out, "version 1 → 3")
 		})
 	}
+}
+
+// TestKilledRunnerOnPostgres: a runner killed with SIGKILL in the middle of a migration leaves the database
+// dirty; PostgreSQL rolled the file's transaction back, so the next run applies it again and completes.
+func TestKilledRunnerOnPostgres(t *testing.T) {
+	url := dbtest.Postgres(t)
+	dir := migrations(t, 1)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "2_slow.up.sql"), []byte("CREATE TABLE slow (id INTEGER);\nSELECT pg_sleep(4);\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "2_slow.down.sql"), []byte("DROP TABLE slow;\n"), 0o644))
+
+	errOut := &syncBuffer{}
+	first := exec.Command(binary, "migrate", "up", "--database", url, "--dir", dir)
+	first.Stderr = errOut
+	require.NoError(t, first.Start())
+	require.Eventually(t, func() bool { return strings.Contains(errOut.String(), "migrating file=2_slow.up.sql") }, 10*time.Second, 50*time.Millisecond)
+	time.Sleep(500 * time.Millisecond) // inside pg_sleep
+	require.NoError(t, first.Process.Kill())
+	_ = first.Wait()
+
+	status := run(t, binary, "migrate", "status", "-o", "json", "--database", url, "--dir", dir)
+	assert.Contains(t, status, `"dirty": true`, "the kill left the database dirty")
+	assert.Contains(t, status, `"running": false`)
+
+	out, err := exec.Command(binary, "migrate", "up", "--database", url, "--dir", dir).CombinedOutput()
+	require.NoError(t, err, "the next run completes:\n%s", out)
+	assert.Contains(t, string(out), "was killed; it rolled back, so it runs again")
+	assert.Contains(t, string(out), "up   2_slow")
+	status = run(t, binary, "migrate", "status", "-o", "json", "--database", url, "--dir", dir)
+	assert.Contains(t, status, `"version": 2`)
+	assert.Contains(t, status, `"dirty": false`)
+}
+
+// syncBuffer is a buffer that a process writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

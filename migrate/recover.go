@@ -1,0 +1,216 @@
+package migrate
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing/fstest"
+	"time"
+
+	"github.com/golang-migrate/migrate/v4/database"
+)
+
+// Recovering from a killed runner (SIGKILL, OOM, node loss) on PostgreSQL.
+//
+// golang-migrate marks the version dirty, runs the file, then marks it clean. A runner killed in between
+// leaves it dirty, and PostgreSQL does not notice a vanished client during a query: the orphaned session
+// may still finish the file and commit it. So shipyard serves each up file to golang-migrate with one more
+// statement, an INSERT of a commit marker, which lands in the file's implicit transaction: the marker
+// exists exactly when the migration committed. The next runner ends the dead run's sessions (found by
+// their application_name) and reads the marker: committed, the version is set clean; not, it is set back
+// and the migration runs again. Files with explicit transaction control or CONCURRENTLY are not one
+// transaction and always need a person.
+
+const (
+	progressTable = "shipyard_migration_progress" // the migration running now, and which run
+	commitTable   = "shipyard_migration_commits"  // written in the migration's own transaction
+)
+
+// nonTransactional finds what breaks the implicit transaction of a file.
+var nonTransactional = regexp.MustCompile(`(?i)\b(BEGIN|COMMIT|ROLLBACK|CONCURRENTLY|VACUUM)\b`)
+
+func newRunID() string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// applicationName tags the sessions of one run, so that a later run can find them.
+func applicationName(run string) string { return "shipyard-migrate-" + run }
+
+// engineSource is what golang-migrate reads: the migration files, with the commit marker added to each up
+// file that PostgreSQL can run as one transaction.
+func (r *Runner) engineSource() (fs.FS, error) {
+	if r.target.Dialect != Postgres {
+		return r.fsys, nil
+	}
+	out := fstest.MapFS{}
+	for _, m := range r.source.Migrations {
+		for _, name := range []string{m.Up, m.Down} {
+			if name == "" {
+				continue
+			}
+			body, err := fs.ReadFile(r.fsys, name)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", name, err)
+			}
+			if name == m.Up && !nonTransactional.Match(body) {
+				body = append(body, fmt.Sprintf("\n;\nINSERT INTO %s (version, run) VALUES (%d, '%s');\n", commitTable, m.Version, r.runID)...)
+			}
+			out[name] = &fstest.MapFile{Data: body, Mode: 0o644}
+		}
+	}
+	return out, nil
+}
+
+// engineURL tags golang-migrate's PostgreSQL sessions with this run's application_name.
+func (r *Runner) engineURL() string {
+	if r.target.Dialect != Postgres {
+		return r.target.MigrateURL
+	}
+	u, err := url.Parse(r.target.MigrateURL)
+	if err != nil {
+		return r.target.MigrateURL
+	}
+	q := u.Query()
+	q.Set("application_name", applicationName(r.runID))
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func (r *Runner) ensureProgress(ctx context.Context) error {
+	for _, ddl := range []string{
+		`CREATE TABLE IF NOT EXISTS ` + progressTable + ` (version BIGINT NOT NULL, direction VARCHAR(4) NOT NULL, run VARCHAR(64) NOT NULL, started_at TIMESTAMP NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + commitTable + ` (version BIGINT NOT NULL, run VARCHAR(64) NOT NULL)`,
+	} {
+		if _, err := r.db.ExecContext(ctx, ddl); err != nil {
+			return fmt.Errorf("creating shipyard's tables: %w", err)
+		}
+	}
+	return nil
+}
+
+// markProgress records the migration about to run; clearProgress removes the record when it ended,
+// whether it succeeded or failed. Only a killed runner leaves one behind.
+func (r *Runner) markProgress(ctx context.Context, m Migration, dir int) error {
+	if err := r.clearProgress(ctx); err != nil {
+		return err
+	}
+	_, err := r.db.ExecContext(ctx, r.query("INSERT INTO "+progressTable+" (version, direction, run, started_at) VALUES (?, ?, ?, ?)"),
+		int64(m.Version), direction(dir), r.runID, time.Now().UTC().Truncate(time.Second))
+	if err != nil {
+		return fmt.Errorf("recording the start of %d_%s: %w", m.Version, m.Name, err)
+	}
+	return nil
+}
+
+func (r *Runner) clearProgress(ctx context.Context) error {
+	for _, table := range []string{progressTable, commitTable} {
+		if _, err := r.db.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+			return fmt.Errorf("clearing %s: %w", table, err)
+		}
+	}
+	return nil
+}
+
+// recoverKilled decides, with the lock held, what to do with a database dirty at version v: after a
+// killed run on PostgreSQL, set the version to what the commit marker says and carry on; in every other
+// case return the DirtyError, for a person to look.
+func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
+	dirty := r.dirty(v, nil)
+	if r.target.Dialect != Postgres {
+		return dirty
+	}
+	var mv int64
+	var dir, run string
+	err := r.db.QueryRowContext(ctx, "SELECT version, direction, run FROM "+progressTable+" LIMIT 1").Scan(&mv, &dir, &run)
+	if errors.Is(err, sql.ErrNoRows) {
+		return dirty // the migration failed: its runner cleared the record
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", progressTable, err)
+	}
+	m, ok := r.source.Find(v)
+	if uint64(mv) != v || dir != "up" || !ok {
+		return dirty
+	}
+	body, err := fs.ReadFile(r.fsys, m.Up)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", m.Up, err)
+	}
+	if nonTransactional.Match(body) {
+		return dirty // not one transaction: part of it may have stayed
+	}
+	var committed bool
+	if err := r.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+commitTable+" WHERE version = $1 AND run = $2)", mv, run).Scan(&committed); err != nil {
+		return fmt.Errorf("reading %s: %w", commitTable, err)
+	}
+	to, what := r.previous(v), "rolled back, so it runs again"
+	if committed {
+		to, what = v, "committed, so it counts as applied"
+	}
+	target := int(to)
+	if to == 0 {
+		target = database.NilVersion
+	}
+	if err := r.m.Force(target); err != nil {
+		return fmt.Errorf("setting version %d after a killed runner: %w", to, err)
+	}
+	if committed {
+		if err := r.record(ctx, m, Step{Version: m.Version, Name: m.Name, Direction: "up"}); err != nil {
+			return err
+		}
+	}
+	r.opts.Logger.Warn("the runner applying this migration was killed; it "+what, "file", m.Up)
+	return r.clearProgress(ctx)
+}
+
+// endKilledRun ends the sessions of a run that left its progress record behind (PostgreSQL only).
+func (r *Runner) endKilledRun(ctx context.Context) error {
+	if r.target.Dialect != Postgres {
+		return nil
+	}
+	var run string
+	err := r.db.QueryRowContext(ctx, "SELECT run FROM "+progressTable+" LIMIT 1").Scan(&run)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && run == r.runID {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", progressTable, err)
+	}
+	return r.endSessions(ctx, run)
+}
+
+// endSessions terminates the sessions a dead run left on the server and waits until they are gone: their
+// transactions then either committed or rolled back, for good.
+func (r *Runner) endSessions(ctx context.Context, run string) error {
+	name := applicationName(run)
+	if _, err := r.db.ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", name); err != nil {
+		return fmt.Errorf("ending the sessions of the killed runner: %w", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var left int
+		if err := r.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1", name).Scan(&left); err != nil {
+			return fmt.Errorf("waiting for the sessions of the killed runner: %w", err)
+		}
+		if left == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the %d sessions of the killed runner (%s) do not end", left, strings.TrimSpace(name))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
