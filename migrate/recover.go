@@ -13,8 +13,6 @@ import (
 	"strings"
 	"testing/fstest"
 	"time"
-
-	"github.com/golang-migrate/migrate/v4/database"
 )
 
 // Recovering from a killed runner (SIGKILL, OOM, node loss) on PostgreSQL.
@@ -70,7 +68,8 @@ func (r *Runner) engineSource() (fs.FS, error) {
 	return out, nil
 }
 
-// engineURL tags golang-migrate's PostgreSQL sessions with this run's application_name.
+// engineURL tags golang-migrate's PostgreSQL sessions with this run's application_name, and sets their
+// timeouts.
 func (r *Runner) engineURL() string {
 	if r.target.Dialect != Postgres {
 		return r.target.MigrateURL
@@ -80,7 +79,9 @@ func (r *Runner) engineURL() string {
 		return r.target.MigrateURL
 	}
 	q := u.Query()
-	q.Set("application_name", applicationName(r.runID))
+	for k, v := range r.runtimeParams() {
+		q.Set(k, v)
+	}
 	u.RawQuery = q.Encode()
 	return u.String()
 }
@@ -156,11 +157,7 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	if committed {
 		to, what = v, "committed, so it counts as applied"
 	}
-	target := int(to)
-	if to == 0 {
-		target = database.NilVersion
-	}
-	if err := r.m.Force(target); err != nil {
+	if err := r.setVersion(to); err != nil {
 		return fmt.Errorf("setting version %d after a killed runner: %w", to, err)
 	}
 	if committed {

@@ -28,6 +28,11 @@ type Options struct {
 	Logger                 *slog.Logger
 	// Dir resolves relative sqlite:// paths (default ".").
 	Dir string
+	// Postgres only: each migration runs with these lock_timeout and statement_timeout (0: no limit), and
+	// is retried up to LockRetries times, LockBackoff apart and doubling, when its lock wait times out.
+	PGLockTimeout, PGStatementTimeout time.Duration
+	LockRetries                       int
+	LockBackoff                       time.Duration
 }
 
 // Option changes one of the Options.
@@ -48,6 +53,19 @@ func WithToolVersion(v string) Option { return func(o *Options) { o.ToolVersion 
 // WithDir is the directory relative sqlite:// paths are read from.
 func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
 
+// WithPostgresTimeouts sets the lock_timeout (default 2s) and statement_timeout (default none) each
+// migration runs with on PostgreSQL. A short lock_timeout keeps a migration that waits for a busy table
+// from queueing the application's queries behind it.
+func WithPostgresTimeouts(lock, statement time.Duration) Option {
+	return func(o *Options) { o.PGLockTimeout, o.PGStatementTimeout = lock, statement }
+}
+
+// WithLockRetries is how often a migration whose lock wait timed out runs again (default 5), and the
+// first pause between two tries (default 1s, doubling, with jitter).
+func WithLockRetries(n int, backoff time.Duration) Option {
+	return func(o *Options) { o.LockRetries, o.LockBackoff = n, backoff }
+}
+
 // Runner migrates one database from one source of migrations.
 type Runner struct {
 	target *Target
@@ -66,7 +84,8 @@ type Runner struct {
 // Open connects to databaseURL with the migrations of fsys (os.DirFS of the migrations directory, or an
 // embed.FS sub-tree). Close it when done.
 func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (*Runner, error) {
-	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: defaultAppliedBy(), ToolVersion: "dev"}
+	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: defaultAppliedBy(), ToolVersion: "dev",
+		PGLockTimeout: 2 * time.Second, LockRetries: 5, LockBackoff: time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}
@@ -366,20 +385,9 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 				name = m.Down
 			}
 			r.opts.Logger.Info("migrating", "file", name)
-			if err := r.markProgress(ctx, m, dir); err != nil {
-				return err
-			}
 			start := time.Now()
-			err := r.m.Steps(dir)
-			if cerr := r.clearProgress(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-				err = cerr
-			}
-			if err != nil {
-				failed := m.Version
-				if v, _, verr := r.version(ctx); verr == nil {
-					failed = v
-				}
-				return r.dirty(failed, err)
+			if err := r.step(ctx, m, dir, res.To, name); err != nil {
+				return err
 			}
 			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
 			res.Steps = append(res.Steps, step)
@@ -409,11 +417,7 @@ func (r *Runner) Force(ctx context.Context, v uint64) error {
 		return &VersionError{Version: v}
 	}
 	return r.locked(ctx, func() error {
-		target := int(v)
-		if v == 0 {
-			target = database.NilVersion
-		}
-		if err := r.m.Force(target); err != nil {
+		if err := r.setVersion(v); err != nil {
 			return fmt.Errorf("forcing version %d: %w", v, err)
 		}
 		return nil

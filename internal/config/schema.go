@@ -60,4 +60,9 @@ type Migrate struct {
 	Database    string        `yaml:"database"`
 	Dir         string        `yaml:"dir"`
 	LockTimeout time.Duration `yaml:"lock_timeout"`
+	// PostgreSQL only: the lock_timeout and statement_timeout of each migration, and how often a
+	// migration that hit lock_timeout runs again.
+	PGLockTimeout      time.Duration `yaml:"pg_lock_timeout"`
+	PGStatementTimeout time.Duration `yaml:"pg_statement_timeout"`
+	LockRetries        int           `yaml:"lock_retries"`
 }

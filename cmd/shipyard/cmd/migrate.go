@@ -21,6 +21,9 @@ type migrateOptions struct {
 	Database    string
 	Dir         string
 	LockTimeout time.Duration
+	// PostgreSQL session settings of each migration, and retries on lock_timeout.
+	PGLockTimeout, PGStatementTimeout time.Duration
+	LockRetries                       int
 }
 
 func newMigrateCmd(f *Factory) *cobra.Command {
@@ -33,15 +36,25 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 
 The database comes from --database, DATABASE_URL, or migrate.database in shipyard.yaml, and is the
 embedded SQLite file ` + migrate.DefaultURL + ` when none is set. One runner migrates at a time; the others
-wait up to --lock-timeout.`,
+wait up to --lock-timeout.
+
+On PostgreSQL each migration runs with a short lock_timeout (--pg-lock-timeout), so that an ALTER TABLE
+waiting for a busy table does not queue the application's queries behind it; when it hits, the
+migration is rolled back and runs again, up to --lock-retries times, with a growing pause.`,
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.Database, "database", "", "database `URL`: postgres://, mysql:// or sqlite:// (default $DATABASE_URL, then "+migrate.DefaultURL+")")
 	pf.StringVar(&o.Dir, "dir", "migrations", "the migrations `DIR`")
 	pf.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Minute, "how long to wait while another runner holds the lock")
+	pf.DurationVar(&o.PGLockTimeout, "pg-lock-timeout", 2*time.Second, "PostgreSQL lock_timeout of each migration (0: wait for ever)")
+	pf.DurationVar(&o.PGStatementTimeout, "pg-statement-timeout", 0, "PostgreSQL statement_timeout of each migration (0: none)")
+	pf.IntVar(&o.LockRetries, "lock-retries", 5, "how often a migration that hit lock_timeout runs again")
 	config.Bind(pf, "database", "migrate.database")
 	config.Bind(pf, "dir", "migrate.dir")
 	config.Bind(pf, "lock-timeout", "migrate.lock_timeout")
+	config.Bind(pf, "pg-lock-timeout", "migrate.pg_lock_timeout")
+	config.Bind(pf, "pg-statement-timeout", "migrate.pg_statement_timeout")
+	config.Bind(pf, "lock-retries", "migrate.lock_retries")
 	c.AddCommand(
 		newMigrateCreateCmd(f, &o),
 		newMigrateUpCmd(f, &o),
@@ -81,7 +94,8 @@ func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.R
 	}
 	r, err := migrate.Open(ctx, f.databaseURL(o), os.DirFS(dir),
 		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
-		migrate.WithToolVersion(f.ToolVersion))
+		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
+		migrate.WithLockRetries(o.LockRetries, time.Second))
 	if err != nil {
 		return nil, migrateError(err)
 	}

@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -183,4 +184,34 @@ func TestMigrateConfiguration(t *testing.T) {
 	r = cli(t, dir, nil, "migrate", "status")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "shipyard.yaml:2: ")
+}
+
+// TestMigratePostgresTimeouts: pg_lock_timeout and lock_retries from shipyard.yaml reach the server; a
+// migration that cannot get its lock fails (exit 1) saying so, with the database where it was.
+func TestMigratePostgresTimeouts(t *testing.T) {
+	url := dbtest.Postgres(t)
+	dir := migrationsProject(t, map[string]string{"4_alter.up.sql": "ALTER TABLE users ADD COLUMN nick TEXT;\n"})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("migrate:\n  pg_lock_timeout: 150ms\n  lock_retries: 1\n"), 0o644))
+	r := cli(t, dir, nil, "migrate", "up", "3", "--database", url)
+	require.Equal(t, 0, r.code, r.stderr)
+
+	db, err := sql.Open("pgx/v5", url)
+	require.NoError(t, err)
+	defer db.Close()
+	tx, err := db.Begin()
+	require.NoError(t, err)
+	defer tx.Rollback() //nolint:errcheck // the test's own lock
+	_, err = tx.Exec("LOCK TABLE users IN ACCESS SHARE MODE")
+	require.NoError(t, err)
+
+	r = cli(t, dir, nil, "migrate", "up", "--database", url)
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `lock_timeout hit: rolled back, running it again file=4_alter.up.sql try=1/2`)
+	assert.Contains(t, r.stderr, "error: migration 4_alter.up.sql could not take its locks within lock_timeout 150ms in 2 tries")
+	r = cli(t, dir, nil, "migrate", "status", "--database", url)
+	assert.Contains(t, r.stdout, "version  3 (clean)")
+
+	r = cli(t, dir, nil, "migrate", "up", "--database", url, "--pg-lock-timeout", "0", "--pg-statement-timeout", "200ms")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "canceling statement due to statement timeout", "the flag overrides the file: no lock_timeout, the statement_timeout ends the wait")
 }
