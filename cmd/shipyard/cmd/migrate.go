@@ -64,6 +64,7 @@ migration is rolled back and runs again, up to --lock-retries times, with a grow
 		newMigrateStatusCmd(f, &o),
 		newMigrateVerifyCmd(f, &o),
 		newMigratePlanCmd(f, &o),
+		newMigrateLintCmd(f, &o),
 	)
 	return c
 }

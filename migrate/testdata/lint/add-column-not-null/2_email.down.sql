@@ -1,0 +1,1 @@
+ALTER TABLE users DROP COLUMN email, DROP COLUMN plan, DROP COLUMN nickname;

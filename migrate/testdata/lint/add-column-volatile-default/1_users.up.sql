@@ -1,0 +1,2 @@
+CREATE TABLE users (id BIGINT PRIMARY KEY);
+ALTER TABLE users ADD COLUMN token UUID DEFAULT gen_random_uuid();

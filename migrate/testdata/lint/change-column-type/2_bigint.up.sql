@@ -1,0 +1,1 @@
+ALTER TABLE users ALTER COLUMN id SET DATA TYPE BIGINT, ALTER age TYPE numeric(5, 1) USING age::numeric;

@@ -1,0 +1,2 @@
+CREATE INDEX orders_created
+  ON orders (created_at);

@@ -1,0 +1,1 @@
+ALTER TABLE users CHANGE email_address email VARCHAR(255);

@@ -1,0 +1,1 @@
+RENAME TABLE accounts TO members, old_log TO log;

@@ -1,0 +1,2 @@
+CREATE TABLE orders (id INT, total INT);
+CREATE INDEX CONCURRENTLY orders_total ON orders (total);

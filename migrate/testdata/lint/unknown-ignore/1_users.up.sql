@@ -1,0 +1,2 @@
+-- shipyard:ignore create-index-nonconcurrent
+CREATE TABLE users (id INT PRIMARY KEY);
