@@ -1,0 +1,134 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// PushResult is what a push did.
+type PushResult struct {
+	Reference string   `json:"reference"` // repository@digest
+	Digest    string   `json:"digest"`
+	Tags      []string `json:"tags"`
+	Stats
+}
+
+// PushOptions are the tags of a push.
+type PushOptions struct {
+	// Tags are pushed besides the tag of the reference, if it has one; each stable version also moves
+	// its minor, major and latest tags (ExpandTags) unless NoExpand.
+	Tags     []string
+	NoExpand bool
+}
+
+// Push sends the artifact to ref (a repository, a tag or a digest) and tags it. A reference without a tag
+// and without PushOptions.Tags is tagged latest, as docker and crane do.
+func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOptions) (*PushResult, error) {
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return nil, err
+	}
+	digest, err := a.Digest()
+	if err != nil {
+		return nil, fmt.Errorf("computing the digest: %w", err)
+	}
+	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
+		return nil, &InputError{Flag: "REF", Err: fmt.Errorf("%s names digest %s, but the image is %s", ref, d.DigestStr(), digest)}
+	}
+	tags := slices.Clone(opts.Tags)
+	if t, ok := r.(name.Tag); ok && (explicitTag(ref) || len(tags) == 0) {
+		tags = append([]string{t.TagStr()}, tags...)
+	}
+	for _, t := range tags {
+		if _, err := name.NewTag(r.Context().String()+":"+t, c.nameOptions()...); err != nil {
+			return nil, &InputError{Flag: "--tag", Err: fmt.Errorf("%q is not a valid tag: %w", t, err)}
+		}
+	}
+	repo := r.Context()
+	if !opts.NoExpand && slices.ContainsFunc(tags, func(t string) bool { _, _, ok := stable(t); return ok }) {
+		existing, err := c.listTags(ctx, repo)
+		if err != nil {
+			return nil, err
+		}
+		var expanded []string
+		for _, t := range tags {
+			expanded = append(expanded, ExpandTags(t, existing)...)
+		}
+		tags = expanded
+	}
+	tags = unique(tags)
+
+	blobs, err := blobCount(a)
+	if err != nil {
+		return nil, err
+	}
+	before := c.transport.snapshot()
+	what := "pushing to " + repo.String()
+	p, err := remote.NewPusher(c.remote(ctx, c.opts.Progress)...)
+	if err != nil {
+		return nil, explain(what, err)
+	}
+	byDigest := repo.Digest(digest.String())
+	if err := p.Push(ctx, byDigest, a); err != nil {
+		return nil, explain(what, err)
+	}
+	for _, t := range tags {
+		if err := p.Put(ctx, repo.Tag(t), a); err != nil {
+			return nil, explain("tagging "+repo.Tag(t).String(), err)
+		}
+	}
+	c.opts.Logger.Debug("pushed", "reference", byDigest.String(), "tags", tags)
+	return &PushResult{Reference: byDigest.String(), Digest: digest.String(), Tags: tags, Stats: c.transport.snapshot().since(before, blobs)}, nil
+}
+
+// explicitTag reports whether ref spells out a tag (name.ParseReference adds latest when it does not).
+func explicitTag(ref string) bool {
+	last := ref[strings.LastIndexByte(ref, '/')+1:]
+	return strings.Contains(last, ":")
+}
+
+func unique(in []string) []string {
+	var out []string
+	for _, s := range in {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// listTags lists the tags of repo; a repository that does not exist yet has none.
+func (c *Client) listTags(ctx context.Context, repo name.Repository) ([]string, error) {
+	tags, err := remote.List(repo, c.remote(ctx, nil)...)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, explain("listing the tags of "+repo.String(), err)
+	}
+	return tags, nil
+}
+
+func isNotFound(err error) bool {
+	var terr *transport.Error
+	if !errors.As(err, &terr) {
+		return false
+	}
+	if terr.StatusCode == http.StatusNotFound {
+		return true
+	}
+	for _, d := range terr.Errors {
+		if d.Code == transport.NameUnknownErrorCode || d.Code == transport.ManifestUnknownErrorCode {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,270 @@
+package registry_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/registrytest"
+	"github.com/shipyardci/shipyard/registry"
+)
+
+// starter starts a registry of one kind.
+type starter func(t *testing.T, cfg registrytest.Config) *registrytest.Registry
+
+// embedded starts shipyard's own registry in this process.
+func embedded(t *testing.T, cfg registrytest.Config) *registrytest.Registry {
+	t.Helper()
+	r := registrytest.Files(t, t.TempDir(), cfg)
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: r.Root, Htpasswd: r.Htpasswd, TLSCert: r.TLSCert, TLSKey: r.TLSKey})
+	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
+	r.Host = s.Host()
+	return r
+}
+
+var kinds = []struct {
+	name  string
+	start starter
+}{
+	{"distribution", func(t *testing.T, cfg registrytest.Config) *registrytest.Registry {
+		return registrytest.Distribution(t, cfg)
+	}},
+	{"embedded", embedded},
+}
+
+// client is a shipyard client of r, with its CA and credentials.
+func client(t *testing.T, r *registrytest.Registry, mod ...func(*registry.Options)) *registry.Client {
+	t.Helper()
+	o := registry.Options{DockerConfig: t.TempDir()}
+	if r.CACert != "" {
+		o.CACerts = []string{r.CACert}
+	}
+	if r.Htpasswd != "" {
+		o.Username, o.Password = registrytest.User, registrytest.Password
+	}
+	for _, m := range mod {
+		m(&o)
+	}
+	c, err := registry.New(o)
+	require.NoError(t, err)
+	return c
+}
+
+func load(t *testing.T, dir string) registry.Artifact {
+	t.Helper()
+	a, err := registry.Load(dir)
+	require.NoError(t, err)
+	return a
+}
+
+// skopeoInspect is the digest skopeo reads for ref.
+func skopeoInspect(t *testing.T, r *registrytest.Registry, ref string) string {
+	t.Helper()
+	args := append([]string{"inspect", "--format", "{{.Digest}}"}, skopeoFlags(t, r, "")...)
+	out, err := exec.Command("skopeo", append(args, "docker://"+ref)...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	return strings.TrimSpace(string(out))
+}
+
+// skopeoFlags are skopeo's options for r: its CA, its credentials (prefix "dest-" for copy targets).
+func skopeoFlags(t *testing.T, r *registrytest.Registry, prefix string) []string {
+	t.Helper()
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("skopeo is not installed (.ci/run installs it)")
+		}
+		t.Skip("skopeo is not installed")
+	}
+	var flags []string
+	if r.CACert != "" {
+		certs := t.TempDir()
+		data, err := os.ReadFile(r.CACert)
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(certs, "ca.crt"), data, 0o644))
+		flags = append(flags, "--"+prefix+"cert-dir", certs)
+	} else {
+		flags = append(flags, "--"+prefix+"tls-verify=false")
+	}
+	if r.Htpasswd != "" {
+		flags = append(flags, "--"+prefix+"creds", registrytest.User+":"+registrytest.Password)
+	}
+	return flags
+}
+
+func TestRegistry(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := kind.start(t, registrytest.Config{TLS: true, Auth: true})
+			c := client(t, r)
+			dir, img := registrytest.Image(t, 64<<10, 3)
+			want, err := img.Digest()
+			require.NoError(t, err)
+
+			t.Run("push, and skopeo reads the same digest", func(t *testing.T) {
+				res, err := c.Push(ctx, load(t, dir), r.Host+"/app:1.4.2", registry.PushOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), res.Digest)
+				assert.Equal(t, []string{"1.4.2", "1.4", "1", "latest"}, res.Tags, "the first stable version moves every tag")
+				assert.Greater(t, res.BytesUploaded, int64(3*64<<10))
+				assert.Equal(t, want.String(), skopeoInspect(t, r, r.Host+"/app:1.4.2"))
+				assert.Equal(t, want.String(), skopeoInspect(t, r, r.Host+"/app:latest"))
+			})
+			t.Run("re-push uploads nothing", func(t *testing.T) {
+				res, err := c.Push(ctx, load(t, dir), r.Host+"/app:1.4.2", registry.PushOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, int64(0), res.BytesUploaded)
+				assert.Equal(t, int64(4), res.BlobsSkipped, "3 layers and the config")
+			})
+			t.Run("tag expansion against the tags already there", func(t *testing.T) {
+				older, _ := registrytest.Image(t, 1024, 1)
+				res, err := c.Push(ctx, load(t, older), r.Host+"/app", registry.PushOptions{Tags: []string{"1.3.9"}})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"1.3.9", "1.3"}, res.Tags, "1 and latest stay on 1.4.2")
+				pre, _ := registrytest.Image(t, 1024, 1)
+				res, err = c.Push(ctx, load(t, pre), r.Host+"/app:2.0.0-rc.1", registry.PushOptions{})
+				require.NoError(t, err)
+				assert.Equal(t, []string{"2.0.0-rc.1"}, res.Tags)
+				tags, err := c.Tags(ctx, r.Host+"/app")
+				require.NoError(t, err)
+				assert.Equal(t, []string{"2.0.0-rc.1", "1.4.2", "1.4", "1.3.9", "1.3", "1", "latest"}, tags)
+				d, err := c.Digest(ctx, r.Host+"/app:1")
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), d)
+			})
+			t.Run("multi-platform index", func(t *testing.T) {
+				idxDir, idx := registrytest.Index(t, 3)
+				wantIdx, err := idx.Digest()
+				require.NoError(t, err)
+				res, err := c.Push(ctx, load(t, idxDir), r.Host+"/multi:1.0.0", registry.PushOptions{NoExpand: true})
+				require.NoError(t, err)
+				assert.Equal(t, wantIdx.String(), res.Digest)
+				assert.Equal(t, []string{"1.0.0"}, res.Tags)
+				assert.Equal(t, wantIdx.String(), skopeoInspectRaw(t, r, r.Host+"/multi:1.0.0"))
+			})
+			t.Run("copy mounts within a registry and streams across two", func(t *testing.T) {
+				res, err := c.Copy(ctx, r.Host+"/app:1.4.2", r.Host+"/promoted")
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), res.Digest)
+				assert.Equal(t, r.Host+"/promoted@"+want.String(), res.Destination)
+				assert.Equal(t, int64(0), res.BytesUploaded, "same registry: mounted, not uploaded")
+				assert.Positive(t, res.BlobsMounted)
+
+				other := kind.start(t, registrytest.Config{})
+				res, err = c.Copy(ctx, r.Host+"/app@"+want.String(), other.Host+"/app:prod")
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), res.Digest)
+				assert.Greater(t, res.BytesUploaded, int64(3*64<<10))
+				d, err := c.Digest(ctx, other.Host+"/app:prod")
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), d)
+			})
+			t.Run("delete and prune", func(t *testing.T) {
+				var digests []string
+				for i := range 4 {
+					img, err := random.Image(512, 1)
+					require.NoError(t, err)
+					img, err = mutate.CreatedAt(img, v1Time(time.Date(2026, 1, i+1, 0, 0, 0, 0, time.UTC)))
+					require.NoError(t, err)
+					tags := []string{"sha-" + string(rune('a'+i))}
+					if i == 0 {
+						tags = append(tags, "0.1.0")
+					}
+					res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), r.Host+"/pruned", registry.PushOptions{Tags: tags, NoExpand: true})
+					require.NoError(t, err)
+					digests = append(digests, res.Digest)
+				}
+				gone, err := c.Prune(ctx, r.Host+"/pruned", registry.PruneOptions{Keep: 1, DryRun: true})
+				require.NoError(t, err)
+				assert.Len(t, gone, 3)
+				tags, err := c.Tags(ctx, r.Host+"/pruned")
+				require.NoError(t, err)
+				assert.Len(t, tags, 5, "a dry run deletes nothing")
+
+				gone, err = c.Prune(ctx, r.Host+"/pruned", registry.PruneOptions{Keep: 1, KeepSemver: true, Protect: []string{digests[1]}})
+				require.NoError(t, err)
+				require.Len(t, gone, 1)
+				assert.Equal(t, registry.Deleted{Digest: digests[2], Tags: []string{"sha-c"}}, gone[0], "kept: the newest, the semver one, the protected one")
+
+				del, err := c.Delete(ctx, r.Host+"/pruned:sha-a")
+				require.NoError(t, err)
+				assert.Equal(t, registry.Deleted{Digest: digests[0], Tags: []string{"0.1.0", "sha-a"}}, *del)
+				_, err = c.Digest(ctx, r.Host+"/pruned:0.1.0")
+				assert.Error(t, err, "the other tag of the digest went too")
+			})
+			t.Run("wrong password", func(t *testing.T) {
+				bad := client(t, r, func(o *registry.Options) { o.Password = "not-the-Pa55word" })
+				_, err := bad.Push(ctx, load(t, dir), r.Host+"/app:9.9.9", registry.PushOptions{})
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "authentication failed")
+				assert.NotContains(t, err.Error(), "not-the-Pa55word")
+			})
+			t.Run("unknown CA", func(t *testing.T) {
+				noCA := client(t, r, func(o *registry.Options) { o.CACerts = nil })
+				_, err := noCA.Tags(ctx, r.Host+"/app")
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), "TLS: the registry's certificate is signed by an unknown authority (trust it with --ca-cert FILE)")
+			})
+		})
+	}
+}
+
+// TestSkopeoCopyIntoEmbedded: skopeo pushes into shipyard's registry, and shipyard reads the same digest.
+func TestSkopeoCopyIntoEmbedded(t *testing.T) {
+	r := embedded(t, registrytest.Config{TLS: true, Auth: true})
+	dir, img := registrytest.Image(t, 32<<10, 2)
+	want, err := img.Digest()
+	require.NoError(t, err)
+	args := append([]string{"copy", "--quiet", "--preserve-digests"}, skopeoFlags(t, r, "dest-")...)
+	out, err := exec.Command("skopeo", append(args, "oci:"+dir, "docker://"+r.Host+"/from-skopeo:1")...).CombinedOutput()
+	require.NoError(t, err, string(out))
+	d, err := client(t, r).Digest(context.Background(), r.Host+"/from-skopeo:1")
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), d)
+}
+
+// TestEmbeddedKeepsDataAcrossRestarts: the registry's data is on disk.
+func TestEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
+	ctx := context.Background()
+	root := t.TempDir()
+	s, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: root})
+	require.NoError(t, err)
+	r := &registrytest.Registry{Host: s.Host()}
+	dir, _ := registrytest.Image(t, 1024, 1)
+	res, err := client(t, r).Push(ctx, load(t, dir), r.Host+"/kept:1", registry.PushOptions{})
+	require.NoError(t, err)
+	shutdown, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	require.NoError(t, s.Shutdown(shutdown))
+
+	s, err = registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: root})
+	require.NoError(t, err)
+	defer s.Close()
+	d, err := client(t, &registrytest.Registry{Host: s.Host()}).Digest(ctx, s.Host()+"/kept:1")
+	require.NoError(t, err)
+	assert.Equal(t, res.Digest, d)
+}
+
+func v1Time(t time.Time) v1.Time { return v1.Time{Time: t} }
+
+// skopeoInspectRaw is the digest of the manifest skopeo fetches for ref (an index too).
+func skopeoInspectRaw(t *testing.T, r *registrytest.Registry, ref string) string {
+	t.Helper()
+	args := append([]string{"inspect", "--raw"}, skopeoFlags(t, r, "")...)
+	out, err := exec.Command("skopeo", append(args, "docker://"+ref)...).Output()
+	require.NoError(t, err)
+	return fmt.Sprintf("sha256:%x", sha256.Sum256(out))
+}

@@ -1,0 +1,169 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/distribution/distribution/v3/configuration"
+	"github.com/distribution/distribution/v3/registry/handlers"
+	"github.com/sirupsen/logrus"
+
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"             // htpasswd auth
+	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // storage on disk
+)
+
+// ServeOptions configures the embedded registry.
+type ServeOptions struct {
+	Addr string // host:port to listen on; port 0 picks a free one
+	Root string // directory of the data, kept across restarts
+	// Htpasswd is an htpasswd file (bcrypt) of the users allowed in; none: no authentication.
+	Htpasswd string
+	// TLSCert and TLSKey serve HTTPS.
+	TLSCert, TLSKey string
+	Logger          *slog.Logger
+}
+
+// Server is a running embedded registry: the CNCF distribution registry's own engine, with its
+// filesystem storage and htpasswd authentication, in this process.
+type Server struct {
+	srv  *http.Server
+	ln   net.Listener
+	done chan error
+	tls  bool
+}
+
+// Start starts the registry; it serves until Close or Shutdown.
+func Start(ctx context.Context, o ServeOptions) (*Server, error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(o.Root, 0o755); err != nil {
+		return nil, &InputError{Flag: "--root", Err: fmt.Errorf("creating %s: %w", o.Root, err)}
+	}
+	if (o.TLSCert == "") != (o.TLSKey == "") {
+		return nil, &InputError{Flag: "--tls-cert", Err: errors.New("give both --tls-cert and --tls-key")}
+	}
+	var tlsConfig *tls.Config
+	if o.TLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
+		if err != nil {
+			return nil, &InputError{Flag: "--tls-cert", Err: fmt.Errorf("loading %s and %s: %w", o.TLSCert, o.TLSKey, err)}
+		}
+		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	cfg := &configuration.Configuration{}
+	cfg.Storage = configuration.Storage{
+		"filesystem": configuration.Parameters{"rootdirectory": o.Root},
+		"delete":     configuration.Parameters{"enabled": true},
+		"cache":      configuration.Parameters{"blobdescriptor": "inmemory"},
+	}
+	if o.Htpasswd != "" {
+		if _, err := os.Stat(o.Htpasswd); err != nil {
+			return nil, &InputError{Flag: "--htpasswd", Err: fmt.Errorf("reading %s: %w", o.Htpasswd, err)}
+		}
+		cfg.Auth = configuration.Auth{"htpasswd": configuration.Parameters{"realm": "shipyard", "path": o.Htpasswd}}
+	}
+	logrus.SetOutput(io.Discard) // distribution logs through logrus; requests are logged below
+	app, err := newApp(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", o.Addr)
+	if err != nil {
+		return nil, &InputError{Flag: "--addr", Err: fmt.Errorf("listening on %s: %w", o.Addr, err)}
+	}
+	s := &Server{ln: ln, done: make(chan error, 1), tls: tlsConfig != nil}
+	s.srv = &http.Server{Handler: logRequests(o.Logger, app), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug)} // TLS handshakes that fail, …
+	if tlsConfig != nil {
+		ln = tls.NewListener(ln, tlsConfig)
+	}
+	go func() {
+		err := s.srv.Serve(ln)
+		if errors.Is(err, http.ErrServerClosed) {
+			err = nil
+		}
+		s.done <- err
+	}()
+	return s, nil
+}
+
+// newApp is distribution's registry application; it panics on a bad configuration, which becomes an error.
+func newApp(ctx context.Context, cfg *configuration.Configuration) (app http.Handler, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("starting the registry: %v", r)
+		}
+	}()
+	return handlers.NewApp(ctx, cfg), nil
+}
+
+// Addr is the address the registry listens on (host:port).
+func (s *Server) Addr() string { return s.ln.Addr().String() }
+
+// Host is the registry's host for image references: 127.0.0.1:port for a loopback listener.
+func (s *Server) Host() string {
+	addr := s.ln.Addr().(*net.TCPAddr)
+	if addr.IP.IsUnspecified() {
+		return fmt.Sprintf("127.0.0.1:%d", addr.Port)
+	}
+	return addr.String()
+}
+
+// Shutdown stops accepting requests and waits for those running to end, up to ctx's deadline.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if err := s.srv.Shutdown(ctx); err != nil {
+		return fmt.Errorf("stopping the registry: %w", err)
+	}
+	return <-s.done
+}
+
+// Close stops the registry now.
+func (s *Server) Close() error {
+	err := s.srv.Close()
+	<-s.done
+	return err
+}
+
+// Wait blocks until the registry stops, and returns why.
+func (s *Server) Wait() error {
+	err := <-s.done
+	s.done <- err
+	return err
+}
+
+// logRequests logs each request at debug level: method, path, status, duration.
+func logRequests(l *slog.Logger, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(sw, r)
+		l.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start).Round(time.Millisecond))
+	})
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

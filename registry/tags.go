@@ -1,0 +1,59 @@
+package registry
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/Masterminds/semver/v3"
+)
+
+// ExpandTags is the tags a push of tag gives, given the tags the repository already has: a stable
+// semantic version 1.4.2 also moves 1.4 and 1, when it is the highest of its minor and major line, and
+// latest when it is the highest stable version of all. Pre-releases and other tags stay as they are. A
+// "v" prefix is kept on the moving tags (v1.4.2 gives v1.4 and v1).
+func ExpandTags(tag string, existing []string) []string {
+	v, prefix, ok := stable(tag)
+	if !ok {
+		return []string{tag}
+	}
+	highest := func(same func(*semver.Version) bool) bool {
+		for _, t := range existing {
+			if o, _, ok := stable(t); ok && same(o) && o.GreaterThan(v) {
+				return false
+			}
+		}
+		return true
+	}
+	out := []string{tag}
+	if highest(func(o *semver.Version) bool { return o.Major() == v.Major() && o.Minor() == v.Minor() }) {
+		out = append(out, prefix+trimmed(v.Major(), v.Minor()))
+	}
+	if highest(func(o *semver.Version) bool { return o.Major() == v.Major() }) {
+		out = append(out, prefix+trimmed(v.Major()))
+	}
+	if highest(func(*semver.Version) bool { return true }) {
+		out = append(out, "latest")
+	}
+	return out
+}
+
+// stable reads a full stable version tag (1.4.2 or v1.4.2; not 1.4, not 1.4.2-rc.1).
+func stable(tag string) (*semver.Version, string, bool) {
+	prefix := ""
+	if strings.HasPrefix(tag, "v") {
+		prefix = "v"
+	}
+	v, err := semver.StrictNewVersion(strings.TrimPrefix(tag, "v"))
+	if err != nil || v.Prerelease() != "" || v.Metadata() != "" {
+		return nil, "", false
+	}
+	return v, prefix, true
+}
+
+func trimmed(parts ...uint64) string {
+	s := make([]string, len(parts))
+	for i, p := range parts {
+		s[i] = strconv.FormatUint(p, 10)
+	}
+	return strings.Join(s, ".")
+}

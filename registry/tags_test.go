@@ -1,0 +1,45 @@
+package registry
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+func TestExpandTags(t *testing.T) {
+	for _, tc := range []struct {
+		tag      string
+		existing []string
+		want     []string
+	}{
+		{"1.4.2", nil, []string{"1.4.2", "1.4", "1", "latest"}},
+		{"v1.4.2", nil, []string{"v1.4.2", "v1.4", "v1", "latest"}},
+		{"1.4.2", []string{"1.4.3"}, []string{"1.4.2"}},
+		{"1.4.2", []string{"1.5.0"}, []string{"1.4.2", "1.4"}},
+		{"1.4.2", []string{"2.0.0", "1.4.1"}, []string{"1.4.2", "1.4", "1"}},
+		{"1.4.2", []string{"2.0.0-rc.1", "1.4", "1", "latest", "sha-abc"}, []string{"1.4.2", "1.4", "1", "latest"}},
+		{"1.4.2", []string{"1.4.2"}, []string{"1.4.2", "1.4", "1", "latest"}},
+		{"0.3.0", []string{"0.2.9"}, []string{"0.3.0", "0.3", "0", "latest"}},
+		{"2.0.0-rc.1", nil, []string{"2.0.0-rc.1"}},
+		{"1.4.2+build.7", nil, []string{"1.4.2+build.7"}},
+		{"1.4", nil, []string{"1.4"}},
+		{"main", nil, []string{"main"}},
+		{"latest", nil, []string{"latest"}},
+	} {
+		t.Run(tc.tag, func(t *testing.T) {
+			assert.Equal(t, tc.want, ExpandTags(tc.tag, tc.existing))
+		})
+	}
+}
+
+func FuzzExpandTags(f *testing.F) {
+	f.Add("1.4.2", "1.5.0")
+	f.Add("v0.0.1", "latest")
+	f.Add("1.0.0-rc.1", "x")
+	f.Fuzz(func(t *testing.T, tag, other string) {
+		got := ExpandTags(tag, []string{other})
+		if len(got) == 0 || got[0] != tag || len(got) > 4 {
+			t.Fatalf("ExpandTags(%q, %q) = %q", tag, other, got)
+		}
+	})
+}

@@ -1,0 +1,129 @@
+package registry
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync/atomic"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// counter is the client's transport, counting what crosses the wire: bytes of blob uploads, blobs
+// uploaded (PUT …?digest= 201) and blobs mounted from another repository (POST ?mount= 201).
+type counter struct {
+	next                         http.RoundTripper
+	uploaded, committed, mounted atomic.Int64
+}
+
+// Stats is what an operation moved.
+type Stats struct {
+	BytesUploaded int64 `json:"bytes_uploaded"`
+	BlobsUploaded int64 `json:"blobs_uploaded"`
+	BlobsMounted  int64 `json:"blobs_mounted"` // mounted from another repository of the registry
+	BlobsSkipped  int64 `json:"blobs_skipped"` // already in the repository
+}
+
+func (c *counter) snapshot() Stats {
+	return Stats{BytesUploaded: c.uploaded.Load(), BlobsUploaded: c.committed.Load(), BlobsMounted: c.mounted.Load()}
+}
+
+// since is what moved after before, for an artifact of blobs blobs: those neither uploaded nor mounted
+// were already there.
+func (s Stats) since(before Stats, blobs int) Stats {
+	d := Stats{BytesUploaded: s.BytesUploaded - before.BytesUploaded, BlobsUploaded: s.BlobsUploaded - before.BlobsUploaded, BlobsMounted: s.BlobsMounted - before.BlobsMounted}
+	d.BlobsSkipped = max(0, int64(blobs)-d.BlobsUploaded-d.BlobsMounted)
+	return d
+}
+
+func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
+	upload := strings.Contains(req.URL.Path, "/blobs/uploads/")
+	if upload && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut || req.Method == http.MethodPost) {
+		req.Body = &countingBody{ReadCloser: req.Body, n: &c.uploaded}
+	}
+	resp, err := c.next.RoundTrip(req)
+	if err != nil {
+		return resp, err
+	}
+	switch {
+	case req.Method == http.MethodPut && upload && resp.StatusCode == http.StatusCreated:
+		c.committed.Add(1)
+	case req.Method == http.MethodPost && upload && req.URL.Query().Get("mount") != "" && resp.StatusCode == http.StatusCreated:
+		c.mounted.Add(1)
+	}
+	return resp, nil
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+
+// relay passes go-containerregistry's progress updates on as Progress, dropping them when the reader is
+// behind: a progress bar needs the latest, not every one.
+func relay(out chan<- Progress) chan<- v1.Update {
+	in := make(chan v1.Update, 64)
+	go func() {
+		for u := range in {
+			select {
+			case out <- Progress{Total: u.Total, Complete: u.Complete}:
+			default:
+			}
+		}
+	}()
+	return in
+}
+
+// blobCount is how many distinct blobs (layers and configs) the artifact holds, its images' for an index.
+func blobCount(a remote.Taggable) (int, error) {
+	seen := map[v1.Hash]bool{}
+	var walk func(t remote.Taggable) error
+	walk = func(t remote.Taggable) error {
+		switch x := t.(type) {
+		case v1.ImageIndex:
+			im, err := x.IndexManifest()
+			if err != nil {
+				return err
+			}
+			for _, d := range im.Manifests {
+				var child remote.Taggable
+				switch {
+				case d.MediaType.IsIndex():
+					child, err = x.ImageIndex(d.Digest)
+				case d.MediaType.IsImage():
+					child, err = x.Image(d.Digest)
+				default:
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				if err := walk(child); err != nil {
+					return err
+				}
+			}
+		case v1.Image:
+			m, err := x.Manifest()
+			if err != nil {
+				return err
+			}
+			seen[m.Config.Digest] = true
+			for _, l := range m.Layers {
+				seen[l.Digest] = true
+			}
+		}
+		return nil
+	}
+	if err := walk(a); err != nil {
+		return 0, fmt.Errorf("reading the manifests: %w", err)
+	}
+	return len(seen), nil
+}
