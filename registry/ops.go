@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,13 +30,17 @@ func (c *Client) Tags(ctx context.Context, repository string) ([]string, error) 
 	return tags, nil
 }
 
-// compareTags orders semantic versions first, highest first, then other tags by name.
+// compareTags orders semantic versions first, highest first (1.4.0 before 1.4 before 1), then other
+// tags by name.
 func compareTags(a, b string) int {
 	va, ea := semver.NewVersion(a)
 	vb, eb := semver.NewVersion(b)
 	switch {
 	case ea == nil && eb == nil:
 		if c := vb.Compare(va); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(strings.Count(b, "."), strings.Count(a, ".")); c != 0 {
 			return c
 		}
 	case ea == nil:

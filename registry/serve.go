@@ -36,8 +36,8 @@ type ServeOptions struct {
 type Server struct {
 	srv  *http.Server
 	ln   net.Listener
-	done chan error
-	tls  bool
+	done chan struct{} // closed when it stopped serving, err says why
+	err  error
 }
 
 // Start starts the registry; it serves until Close or Shutdown.
@@ -80,7 +80,7 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	if err != nil {
 		return nil, &InputError{Flag: "--addr", Err: fmt.Errorf("listening on %s: %w", o.Addr, err)}
 	}
-	s := &Server{ln: ln, done: make(chan error, 1), tls: tlsConfig != nil}
+	s := &Server{ln: ln, done: make(chan struct{})}
 	s.srv = &http.Server{Handler: logRequests(o.Logger, app), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug)} // TLS handshakes that fail, …
 	if tlsConfig != nil {
@@ -88,10 +88,10 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	}
 	go func() {
 		err := s.srv.Serve(ln)
-		if errors.Is(err, http.ErrServerClosed) {
-			err = nil
+		if !errors.Is(err, http.ErrServerClosed) {
+			s.err = err
 		}
-		s.done <- err
+		close(s.done)
 	}()
 	return s, nil
 }
@@ -123,21 +123,24 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.srv.Shutdown(ctx); err != nil {
 		return fmt.Errorf("stopping the registry: %w", err)
 	}
-	return <-s.done
+	<-s.done
+	return s.err
 }
 
 // Close stops the registry now.
 func (s *Server) Close() error {
 	err := s.srv.Close()
 	<-s.done
-	return err
+	return errors.Join(err, s.err)
 }
 
-// Wait blocks until the registry stops, and returns why.
-func (s *Server) Wait() error {
-	err := <-s.done
-	s.done <- err
-	return err
+// Done is closed when the registry stopped serving; Err then says why.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// Err is why the registry stopped on its own (nil after Shutdown or Close).
+func (s *Server) Err() error {
+	<-s.done
+	return s.err
 }
 
 // logRequests logs each request at debug level: method, path, status, duration.

@@ -5,9 +5,20 @@ import "time"
 // Config is the schema of shipyard.yaml. Each capability owns one section; a key's yaml tag is its name in
 // the file, in its environment variable and in the flag binding.
 type Config struct {
-	Version Version `yaml:"version"`
-	Test    Test    `yaml:"test"`
-	Migrate Migrate `yaml:"migrate"`
+	Version  Version  `yaml:"version"`
+	Test     Test     `yaml:"test"`
+	Migrate  Migrate  `yaml:"migrate"`
+	Registry Registry `yaml:"registry"`
+}
+
+// Registry configures the registry client of `shipyard push` and `shipyard registry`. Passwords are never
+// read from the file: use `shipyard registry login`, --password-stdin or SHIPYARD_REGISTRY_PASSWORD.
+type Registry struct {
+	Username string `yaml:"username"`
+	// CACert is a PEM file of a certificate authority to trust besides the system's.
+	CACert   string `yaml:"ca_cert"`
+	Insecure bool   `yaml:"insecure"`
+	Jobs     int    `yaml:"jobs"`
 }
 
 // Version configures `shipyard version` and `shipyard changelog`.

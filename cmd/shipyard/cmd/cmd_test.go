@@ -25,7 +25,14 @@ func cli(t *testing.T, dir string, env map[string]string, args ...string) result
 // execute is cli with a context, and with stdout and stderr as terminals when tty is set.
 func execute(ctx context.Context, t *testing.T, dir string, env map[string]string, tty bool, args ...string) result {
 	t.Helper()
-	io, _, out, errOut := iostreams.Test()
+	return executeWithStdin(ctx, t, dir, env, tty, "", args...)
+}
+
+// executeWithStdin is execute reading stdin from a string.
+func executeWithStdin(ctx context.Context, t *testing.T, dir string, env map[string]string, tty bool, stdin string, args ...string) result {
+	t.Helper()
+	io, in, out, errOut := iostreams.Test()
+	in.WriteString(stdin)
 	io.SetTerminal(tty, tty)
 	getenv := func(k string) string { return env[k] }
 	f := &Factory{

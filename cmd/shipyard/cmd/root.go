@@ -91,6 +91,8 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newChangelogCmd(f),
 		newTestCmd(f),
 		newMigrateCmd(f),
+		newPushCmd(f),
+		newRegistryCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

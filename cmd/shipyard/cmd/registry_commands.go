@@ -1,0 +1,260 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/registry"
+)
+
+func newRegistryCmd(f *Factory) *cobra.Command {
+	var o registryOptions
+	c := &cobra.Command{
+		Use:   "registry",
+		Short: "Log in to registries, list tags, copy, prune and delete images, serve a registry",
+		Long: `Work with OCI registries (CNCF distribution, Harbor, GHCR, ECR, …) and run one.
+
+The client flags and credentials are those of ` + "`shipyard push`" + `. ` + "`registry serve`" + ` runs an embedded
+registry, the CNCF distribution registry's own engine, for laptops and tests.`,
+	}
+	addRegistryFlags(c.PersistentFlags(), &o)
+	c.AddCommand(
+		newRegistryLoginCmd(f, &o),
+		newRegistryLogoutCmd(f),
+		newRegistryTagsCmd(f, &o),
+		newRegistryCopyCmd(f, &o),
+		newRegistryPruneCmd(f, &o),
+		newRegistryDeleteCmd(f, &o),
+		newRegistryServeCmd(f),
+	)
+	return c
+}
+
+func newRegistryLoginCmd(f *Factory, o *registryOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "login REGISTRY",
+		Short: "Store credentials for a registry the way docker login does",
+		Long: `Store a user name and password (or token) for a registry in Docker's config.json ($DOCKER_CONFIG or
+~/.docker), or in the credential helper it names, where docker, crane, skopeo and shipyard read them.
+The password comes from --password-stdin or SHIPYARD_REGISTRY_PASSWORD, never from a flag.`,
+		Example: `  echo "$GITHUB_TOKEN" | shipyard registry login ghcr.io -u "$GITHUB_ACTOR" --password-stdin`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pw, err := f.password(o)
+			if err != nil {
+				return err
+			}
+			if o.Username == "" || pw == "" {
+				return exitcode.Input(errors.New("--username and a password (--password-stdin or SHIPYARD_REGISTRY_PASSWORD) are both needed"))
+			}
+			file, err := registry.Login(f.dockerConfig(), args[0], o.Username, pw)
+			if err != nil {
+				return registryError(err)
+			}
+			f.IO.Infof("logged in to %s as %s (credentials in %s)", args[0], o.Username, file)
+			return nil
+		},
+	}
+}
+
+func newRegistryLogoutCmd(f *Factory) *cobra.Command {
+	return &cobra.Command{
+		Use:   "logout REGISTRY",
+		Short: "Remove the stored credentials of a registry",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			file, err := registry.Logout(f.dockerConfig(), args[0])
+			if err != nil {
+				return registryError(err)
+			}
+			f.IO.Infof("logged out of %s (%s)", args[0], file)
+			return nil
+		},
+	}
+}
+
+func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "tags REPO",
+		Short: "List the tags of a repository, highest version first",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, done, err := f.registryClient(o)
+			if err != nil {
+				return err
+			}
+			defer done()
+			tags, err := c.Tags(cmd.Context(), args[0])
+			if err != nil {
+				return registryError(err)
+			}
+			if tags == nil {
+				tags = []string{}
+			}
+			return f.Render(map[string][]string{"tags": tags}, func(w io.Writer) error {
+				for _, t := range tags {
+					if _, err := fmt.Fprintln(w, t); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newRegistryCopyCmd(f *Factory, o *registryOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "copy SRC DST",
+		Short: "Copy an image by digest, across repositories or registries (promotion without a rebuild)",
+		Long: `Copy an image or index, by digest, from SRC to DST: within one registry the blobs are mounted, across
+registries they stream from one to the other, never through the disk. DST without a tag takes SRC's.`,
+		Example: `  shipyard registry copy registry.example.com/api:1.4.2 registry.example.com/api:prod
+  shipyard registry copy staging.example.com/api@sha256:… prod.example.com/api:1.4.2`,
+		Args: cobra.ExactArgs(2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, done, err := f.registryClient(o)
+			if err != nil {
+				return err
+			}
+			res, err := c.Copy(cmd.Context(), args[0], args[1])
+			done()
+			if err != nil {
+				return registryError(err)
+			}
+			f.IO.Infof("copied %s (%s uploaded, %d blobs mounted, %d already there)", res.Digest, bytesize(float64(res.BytesUploaded)), res.BlobsMounted, res.BlobsSkipped)
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination); err != nil {
+				return err
+			}
+			return f.Render(res, func(w io.Writer) error {
+				_, err := fmt.Fprintln(w, res.Destination)
+				return err
+			})
+		},
+	}
+}
+
+func newRegistryPruneCmd(f *Factory, o *registryOptions) *cobra.Command {
+	var po registry.PruneOptions
+	c := &cobra.Command{
+		Use:   "prune REPO --keep N",
+		Short: "Delete the images of a repository beyond the newest N",
+		Long: `Delete the images of a repository but the newest --keep, by the time they were built; with
+--keep-semver every image with a version tag is kept too. An image goes with all its tags. --dry-run
+lists what would go.`,
+		Example: `  shipyard registry prune registry.example.com/api --keep 20 --keep-semver --dry-run`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if !cmd.Flags().Changed("keep") {
+				return exitcode.Input(errors.New("--keep: say how many images to keep"))
+			}
+			c, done, err := f.registryClient(o)
+			if err != nil {
+				return err
+			}
+			defer done()
+			gone, err := c.Prune(cmd.Context(), args[0], po)
+			if err != nil {
+				return registryError(err)
+			}
+			if gone == nil {
+				gone = []registry.Deleted{}
+			}
+			verb := "deleted"
+			if po.DryRun {
+				verb = "would delete"
+			}
+			return f.Render(map[string]any{"deleted": gone, "dry_run": po.DryRun}, func(w io.Writer) error {
+				for _, d := range gone {
+					fmt.Fprintf(w, "%s %s (%s)\n", verb, d.Digest, strings.Join(d.Tags, ", "))
+				}
+				_, err := fmt.Fprintf(w, "%s %d images\n", verb, len(gone))
+				return err
+			})
+		},
+	}
+	c.Flags().IntVar(&po.Keep, "keep", 0, "how many of the newest images to keep")
+	c.Flags().BoolVar(&po.KeepSemver, "keep-semver", false, "keep every image with a semantic-version tag too")
+	c.Flags().BoolVar(&po.DryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	return c
+}
+
+func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "delete REF",
+		Short: "Delete an image by tag or digest, with every tag on it",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, done, err := f.registryClient(o)
+			if err != nil {
+				return err
+			}
+			defer done()
+			d, err := c.Delete(cmd.Context(), args[0])
+			if err != nil {
+				return registryError(err)
+			}
+			return f.Render(d, func(w io.Writer) error {
+				_, err := fmt.Fprintf(w, "deleted %s (%s)\n", d.Digest, strings.Join(d.Tags, ", "))
+				return err
+			})
+		},
+	}
+}
+
+func newRegistryServeCmd(f *Factory) *cobra.Command {
+	var so registry.ServeOptions
+	c := &cobra.Command{
+		Use:   "serve",
+		Short: "Run a private registry on a directory (the CNCF distribution engine)",
+		Long: `Run a private OCI registry: the CNCF distribution registry's own engine with its filesystem storage,
+so the data in --root survives a restart, and docker, skopeo, crane and shipyard can all use it.
+--htpasswd (bcrypt entries, as ` + "`htpasswd -B`" + ` writes) asks for credentials; --tls-cert and --tls-key serve
+HTTPS. SIGINT or SIGTERM stops it gracefully.`,
+		Example: `  shipyard registry serve --addr 127.0.0.1:5000 --root .shipyard/registry
+  shipyard registry serve --addr :5443 --root /var/lib/registry --htpasswd auth/htpasswd --tls-cert tls.crt --tls-key tls.key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			so.Root, so.Htpasswd, so.TLSCert, so.TLSKey = f.Path(so.Root), f.Path(so.Htpasswd), f.Path(so.TLSCert), f.Path(so.TLSKey)
+			so.Logger = slog.New(f.IO.LogHandler())
+			s, err := registry.Start(cmd.Context(), so)
+			if err != nil {
+				return registryError(err)
+			}
+			scheme := "http"
+			if so.TLSCert != "" {
+				scheme = "https"
+			}
+			f.IO.Infof("serving a registry on %s://%s with its data in %s", scheme, s.Addr(), so.Root)
+			if err := f.SetOutputs("registry", s.Host()); err != nil {
+				return err
+			}
+			select {
+			case <-cmd.Context().Done():
+			case <-s.Done():
+				return fmt.Errorf("the registry stopped: %w", s.Err())
+			}
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
+			defer cancel()
+			if err := s.Shutdown(ctx); err != nil {
+				return err
+			}
+			f.IO.Infof("registry stopped")
+			return nil
+		},
+	}
+	c.Flags().StringVar(&so.Addr, "addr", "127.0.0.1:5000", "`HOST:PORT` to listen on")
+	c.Flags().StringVar(&so.Root, "root", ".shipyard/registry", "`DIR` of the registry's data")
+	c.Flags().StringVar(&so.Htpasswd, "htpasswd", "", "htpasswd `FILE` of the users allowed in (bcrypt)")
+	c.Flags().StringVar(&so.TLSCert, "tls-cert", "", "PEM certificate `FILE` to serve HTTPS")
+	c.Flags().StringVar(&so.TLSKey, "tls-key", "", "PEM key `FILE` of --tls-cert")
+	return c
+}
