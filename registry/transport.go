@@ -1,11 +1,16 @@
 package registry
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
+	"net"
 	"net/http"
 	"strings"
 	"sync/atomic"
+	"syscall"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -126,4 +131,52 @@ func blobCount(a remote.Taggable) (int, error) {
 		return 0, fmt.Errorf("reading the manifests: %w", err)
 	}
 	return len(seen), nil
+}
+
+// retrier retries the requests it can send again (no body, or one it can rewind) on a reset or closed
+// connection and on 429, 502, 503 and 504, below go-containerregistry's own retries: those start a blob
+// upload over from its existence check, so a fault on any of its four requests costs a whole try.
+type retrier struct {
+	next    http.RoundTripper
+	tries   int
+	backoff time.Duration
+}
+
+func (r *retrier) RoundTrip(req *http.Request) (*http.Response, error) {
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	for try := 1; ; try++ {
+		resp, err := r.next.RoundTrip(req)
+		if !replayable || try >= r.tries || !transient(resp, err) || req.Context().Err() != nil {
+			return resp, err
+		}
+		if resp != nil {
+			_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+		}
+		if req.GetBody != nil {
+			body, gerr := req.GetBody()
+			if gerr != nil {
+				return nil, gerr
+			}
+			req.Body = body
+		}
+		d := r.backoff << min(try-1, 5)
+		select {
+		case <-req.Context().Done():
+			return nil, req.Context().Err()
+		case <-time.After(d/2 + rand.N(d)):
+		}
+	}
+}
+
+func transient(resp *http.Response, err error) bool {
+	if err != nil {
+		return errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) ||
+			errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed)
+	}
+	switch resp.StatusCode {
+	case http.StatusTooManyRequests, http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
 }
