@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -267,4 +269,37 @@ func skopeoInspectRaw(t *testing.T, r *registrytest.Registry, ref string) string
 	out, err := exec.Command("skopeo", append(args, "docker://"+ref)...).Output()
 	require.NoError(t, err)
 	return fmt.Sprintf("sha256:%x", sha256.Sum256(out))
+}
+
+// TestPushTarball: a `docker save` tarball pushes with the digest go-containerregistry computes for it,
+// and crane reads the same.
+func TestPushTarball(t *testing.T) {
+	ctx := context.Background()
+	r := embedded(t, registrytest.Config{})
+	img, err := random.Image(4<<10, 2)
+	require.NoError(t, err)
+	tag, err := name.NewTag("example.com/app:1")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "image.tar")
+	require.NoError(t, tarball.WriteToFile(path, tag, img))
+	fromTar, err := tarball.ImageFromPath(path, nil)
+	require.NoError(t, err)
+	want, err := fromTar.Digest()
+	require.NoError(t, err)
+
+	res, err := client(t, r).Push(ctx, load(t, path), r.Host+"/from-tar:1", registry.PushOptions{NoExpand: true})
+	require.NoError(t, err)
+	assert.Equal(t, want.String(), res.Digest)
+	_, err = registry.Load(filepath.Join(t.TempDir(), "nothing.tar"))
+	assert.ErrorContains(t, err, "nothing.tar")
+	bad := filepath.Join(t.TempDir(), "bad.tar")
+	require.NoError(t, os.WriteFile(bad, []byte("not a tarball"), 0o644))
+	_, err = registry.Load(bad)
+	assert.ErrorContains(t, err, "is not an image tarball (docker save format)")
+	if _, err := exec.LookPath("crane"); err != nil && os.Getenv("CI") == "" {
+		t.Skip("crane is not installed")
+	}
+	out, err := exec.Command("crane", "digest", r.Host+"/from-tar:1").CombinedOutput()
+	require.NoError(t, err, string(out))
+	assert.Equal(t, want.String(), strings.TrimSpace(string(out)))
 }

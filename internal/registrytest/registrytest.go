@@ -79,7 +79,7 @@ func Distribution(t testing.TB, cfg Config) *Registry {
 	}
 	dir := t.TempDir()
 	r := Files(t, dir, cfg)
-	port := freePort(t)
+	port := FreePort(t)
 	r.Host = fmt.Sprintf("127.0.0.1:%d", port)
 	conf := fmt.Sprintf("version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n", r.Root, r.Host)
 	if cfg.TLS {
@@ -129,7 +129,8 @@ func WaitReady(t testing.TB, host string) {
 	}
 }
 
-func freePort(t testing.TB) int {
+// FreePort is a TCP port free on 127.0.0.1 now.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
