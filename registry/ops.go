@@ -107,6 +107,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string) (*CopyResult, error)
 	if err := p.Push(ctx, dr, a); err != nil {
 		return nil, explain("copying to "+dr.String(), err)
 	}
+	c.remember(loadBlobCache(c.opts.BlobCache), dr.Context(), a)
 	return &CopyResult{Source: sr.Context().Digest(desc.Digest.String()).String(), Destination: dr.Context().Digest(desc.Digest.String()).String(),
 		Digest: desc.Digest.String(), Stats: c.transport.snapshot().since(before, blobs)}, nil
 }

@@ -70,6 +70,10 @@ func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOpti
 	if err != nil {
 		return nil, err
 	}
+	cache := loadBlobCache(c.opts.BlobCache)
+	if c.opts.BlobCache != "" {
+		a = cache.mountable(repo, a)
+	}
 	before := c.transport.snapshot()
 	what := "pushing to " + repo.String()
 	p, err := remote.NewPusher(c.remote(ctx, c.opts.Progress)...)
@@ -86,6 +90,7 @@ func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOpti
 		}
 	}
 	c.opts.Logger.Debug("pushed", "reference", byDigest.String(), "tags", tags)
+	c.remember(cache, repo, a)
 	return &PushResult{Reference: byDigest.String(), Digest: digest.String(), Tags: tags, Stats: c.transport.snapshot().since(before, blobs)}, nil
 }
 
@@ -131,4 +136,19 @@ func isNotFound(err error) bool {
 		}
 	}
 	return false
+}
+
+// remember records in the blob-location cache that repo now holds the layers of a.
+func (c *Client) remember(cache *blobCache, repo name.Repository, a remote.Taggable) {
+	if c.opts.BlobCache == "" {
+		return
+	}
+	digests, err := layerDigests(a)
+	if err == nil {
+		cache.add(repo, digests)
+		err = cache.save()
+	}
+	if err != nil {
+		c.opts.Logger.Debug("the blob-location cache was not updated", "file", c.opts.BlobCache, "error", err)
+	}
 }

@@ -303,3 +303,32 @@ func TestPushTarball(t *testing.T) {
 	require.NoError(t, err, string(out))
 	assert.Equal(t, want.String(), strings.TrimSpace(string(out)))
 }
+
+// TestBlobLocationCache: a push to a second repository of a registry mounts the layers the first push
+// left there, as skopeo does; without the cache they are uploaded again.
+func TestBlobLocationCache(t *testing.T) {
+	ctx := context.Background()
+	r := embedded(t, registrytest.Config{})
+	dir, _ := registrytest.Image(t, 64<<10, 3)
+	cache := filepath.Join(t.TempDir(), "blobs.json")
+	c := client(t, r, func(o *registry.Options) { o.BlobCache = cache })
+	first, err := c.Push(ctx, load(t, dir), r.Host+"/one:1", registry.PushOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(4), first.BlobsUploaded)
+
+	second, err := c.Push(ctx, load(t, dir), r.Host+"/two:1", registry.PushOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, first.Digest, second.Digest)
+	assert.Equal(t, int64(3), second.BlobsMounted, "the layers")
+	assert.Equal(t, int64(1), second.BlobsUploaded, "the config, which registries do not mount")
+	assert.Less(t, second.BytesUploaded, int64(4<<10))
+
+	noCache, err := client(t, r).Push(ctx, load(t, dir), r.Host+"/three:1", registry.PushOptions{})
+	require.NoError(t, err)
+	assert.Equal(t, int64(0), noCache.BlobsMounted)
+	assert.Equal(t, int64(4), noCache.BlobsUploaded)
+
+	require.NoError(t, os.WriteFile(cache, []byte("{not json"), 0o644))
+	_, err = c.Push(ctx, load(t, dir), r.Host+"/four:1", registry.PushOptions{})
+	assert.NoError(t, err, "a broken cache is an empty one")
+}

@@ -90,6 +90,17 @@ func relay(out chan<- Progress) chan<- v1.Update {
 // blobCount is how many distinct blobs (layers and configs) the artifact holds, its images' for an index.
 func blobCount(a remote.Taggable) (int, error) {
 	seen := map[v1.Hash]bool{}
+	err := eachImage(a, func(m *v1.Manifest) {
+		seen[m.Config.Digest] = true
+		for _, l := range m.Layers {
+			seen[l.Digest] = true
+		}
+	})
+	return len(seen), err
+}
+
+// eachImage calls fn with the manifest of the image a is, or of every image of the index a is.
+func eachImage(a remote.Taggable, fn func(*v1.Manifest)) error {
 	var walk func(t remote.Taggable) error
 	walk = func(t remote.Taggable) error {
 		switch x := t.(type) {
@@ -120,17 +131,14 @@ func blobCount(a remote.Taggable) (int, error) {
 			if err != nil {
 				return err
 			}
-			seen[m.Config.Digest] = true
-			for _, l := range m.Layers {
-				seen[l.Digest] = true
-			}
+			fn(m)
 		}
 		return nil
 	}
 	if err := walk(a); err != nil {
-		return 0, fmt.Errorf("reading the manifests: %w", err)
+		return fmt.Errorf("reading the manifests: %w", err)
 	}
-	return len(seen), nil
+	return nil
 }
 
 // retrier retries the requests it can send again (no body, or one it can rewind) on a reset or closed

@@ -91,7 +91,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		Username: o.Username, Password: pw, DockerConfig: f.dockerConfig(), CACerts: cas,
 		ClientCert: f.Path(o.ClientCert), ClientKey: f.Path(o.ClientKey), Insecure: o.Insecure,
 		Jobs: o.Jobs, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "shipyard/" + f.ToolVersion,
-		Logger: slog.New(f.IO.LogHandler()),
+		Logger: slog.New(f.IO.LogHandler()), BlobCache: registry.DefaultBlobCache(f.Getenv),
 	}
 	done := func() {}
 	if f.IO.IsStderrTTY() && !f.IO.Quiet {
