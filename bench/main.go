@@ -3,6 +3,7 @@
 //
 //	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
+//	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
 package main
 
 import (
@@ -27,6 +28,7 @@ type capability struct {
 var capabilities = []capability{
 	{"version", benchVersion},
 	{"coverage", benchCoverage},
+	{"registry", benchRegistry},
 }
 
 // bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.

@@ -91,9 +91,12 @@ func New(opts Options) (*Client, error) {
 }
 
 func newTransport(opts Options) (http.RoundTripper, error) {
-	pool, err := x509.SystemCertPool()
-	if err != nil {
-		pool = x509.NewCertPool()
+	var pool *x509.CertPool // nil: the system's roots, loaded only when a TLS connection needs them
+	if len(opts.CACerts) > 0 {
+		var err error
+		if pool, err = x509.SystemCertPool(); err != nil {
+			pool = x509.NewCertPool()
+		}
 	}
 	for _, file := range opts.CACerts {
 		pem, err := os.ReadFile(file)

@@ -45,12 +45,18 @@ func (s Stats) since(before Stats, blobs int) Stats {
 
 func (c *counter) RoundTrip(req *http.Request) (*http.Response, error) {
 	upload := strings.Contains(req.URL.Path, "/blobs/uploads/")
-	if upload && req.Body != nil && (req.Method == http.MethodPatch || req.Method == http.MethodPut || req.Method == http.MethodPost) {
+	sending := upload && req.Body != nil && req.Body != http.NoBody && (req.Method == http.MethodPatch || req.Method == http.MethodPut || req.Method == http.MethodPost)
+	// A body of known length is counted once it is accepted, and left as it is: wrapping a file would keep
+	// net/http from sending it with sendfile(2).
+	if sending && req.ContentLength < 0 {
 		req.Body = &countingBody{ReadCloser: req.Body, n: &c.uploaded}
 	}
 	resp, err := c.next.RoundTrip(req)
 	if err != nil {
 		return resp, err
+	}
+	if sending && req.ContentLength > 0 && resp.StatusCode < 300 {
+		c.uploaded.Add(req.ContentLength)
 	}
 	switch {
 	case req.Method == http.MethodPut && upload && resp.StatusCode == http.StatusCreated:
