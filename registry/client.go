@@ -86,7 +86,7 @@ func New(opts Options) (*Client, error) {
 	if kc == nil {
 		kc = authn.NewMultiKeychain(staticKeychain{opts.Username, opts.Password}, dockerKeychain{dir: opts.DockerConfig})
 	}
-	tr = &retrier{next: tr, tries: opts.Retries, backoff: 50 * time.Millisecond}
+	tr = &retrier{next: plainHTTPGuard{next: tr, insecure: opts.Insecure}, tries: opts.Retries, backoff: 50 * time.Millisecond}
 	return &Client{opts: opts, transport: &counter{next: tr}, keychain: kc}, nil
 }
 

@@ -194,3 +194,25 @@ func transient(resp *http.Response, err error) bool {
 	}
 	return false
 }
+
+// plainHTTPGuard refuses plain HTTP to any registry but a loopback one, unless insecure: go-containerregistry
+// falls back to HTTP for private (RFC 1918) addresses too, which a network attacker could force.
+type plainHTTPGuard struct {
+	next     http.RoundTripper
+	insecure bool
+}
+
+func (g plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !g.insecure && !isLoopback(req.URL.Hostname()) {
+		return nil, fmt.Errorf("refusing plain HTTP to %s: only loopback registries are reached without TLS (--insecure allows it)", req.URL.Host)
+	}
+	return g.next.RoundTrip(req)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
