@@ -149,3 +149,20 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// TestCredentialHelper: a credHelpers entry in Docker's config.json is asked for the credentials, as
+// docker does (docker-credential-NAME get, the server on stdin, JSON on stdout).
+func TestCredentialHelper(t *testing.T) {
+	r := protectedRegistry(t)
+	bin := t.TempDir()
+	helper := "#!/bin/sh\nread server\n[ \"$1\" = get ] || exit 1\nprintf '{\"ServerURL\":\"%s\",\"Username\":\"" + registrytest.User + "\",\"Secret\":\"" + registrytest.Password + "\"}' \"$server\"\n"
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "docker-credential-shipyardtest"), []byte(helper), 0o755))
+	t.Setenv("PATH", bin+string(os.PathListSeparator)+os.Getenv("PATH")) // the helper is found on the process's PATH
+	dockerConfig := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dockerConfig, "config.json"), []byte(`{"credHelpers":{"`+r.Host+`":"shipyardtest"}}`), 0o600))
+
+	layoutDir, _ := registrytest.Image(t, 1024, 1)
+	res := cli(t, t.TempDir(), map[string]string{"DOCKER_CONFIG": dockerConfig}, "push", layoutDir, r.Host+"/api:1", "--ca-cert", r.CACert)
+	assert.Equal(t, 0, res.code, res.stderr)
+	assert.NotContains(t, res.stdout+res.stderr, registrytest.Password)
+}
