@@ -3,11 +3,9 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -131,23 +129,12 @@ func TestRegistryLogin(t *testing.T) {
 func TestProgressBar(t *testing.T) {
 	var out strings.Builder
 	ch := make(chan registry.Progress, 1)
-	done := progressBar(&lockedWriter{w: &out}, ch)
+	done := progressBar(&out, ch) // written by its goroutine only, and read once done returned
 	ch <- registry.Progress{Total: 2 << 20, Complete: 1 << 20}
 	time.Sleep(250 * time.Millisecond)
 	done()
 	assert.Contains(t, out.String(), "\r\033[K1.0 MiB / 2.0 MiB  ")
 	assert.True(t, strings.HasSuffix(out.String(), "/s\r\033[K"), "the line is erased at the end: %q", out.String())
-}
-
-type lockedWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // TestCredentialHelper: a credHelpers entry in Docker's config.json is asked for the credentials, as
