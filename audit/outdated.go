@@ -1,0 +1,248 @@
+package audit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+	"golang.org/x/sync/errgroup"
+)
+
+// Dependency is one dependency and the versions it could move to.
+type Dependency struct {
+	Ecosystem string `json:"ecosystem"` // go or npm
+	Name      string `json:"name"`
+	Current   string `json:"current"`
+	// Wanted is the newest version in the same major (same range for npm), Latest the newest of all,
+	// possibly under a new major module path (LatestName).
+	Wanted     string `json:"wanted"`
+	Latest     string `json:"latest"`
+	LatestName string `json:"latest_name,omitempty"`
+	// Upgrade is what `go list -m -u` reports (Go only): the newest release, not retracted, when it is
+	// newer than Current.
+	Upgrade string `json:"upgrade,omitempty"`
+	Type    string `json:"type"`   // direct, indirect or dev
+	Update  string `json:"update"` // none, patch, minor or major: from Current to Latest
+	// Deprecated is the module's or package's deprecation message; Retracted why Current was withdrawn.
+	Deprecated string `json:"deprecated,omitempty"`
+	Retracted  string `json:"retracted,omitempty"`
+	// Backport is set when Latest was published before Current: an update that goes back in time.
+	Backport bool   `json:"backport,omitempty"`
+	Error    string `json:"error,omitempty"` // why the versions could not be read
+	File     string `json:"file"`
+	Line     int    `json:"line"`
+}
+
+// OutdatedGo reads the versions of every requirement of m from the proxy, concurrently.
+func OutdatedGo(ctx context.Context, m *GoModule, proxy *GoProxy) ([]Dependency, error) {
+	deps := make([]Dependency, len(m.Requires))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, r := range m.Requires {
+		g.Go(func() error {
+			d, err := goDependency(gctx, m, proxy, r)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				d.Error = err.Error()
+			}
+			deps[i] = d
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return deps, nil
+}
+
+func goDependency(ctx context.Context, m *GoModule, proxy *GoProxy, r GoRequire) (Dependency, error) {
+	d := Dependency{Ecosystem: "go", Name: r.Path, Current: r.Version, Type: "direct", Update: "none", File: m.File, Line: r.Line}
+	if r.Indirect {
+		d.Type = "indirect"
+	}
+	versions, err := proxy.Versions(ctx, r.Path)
+	if err != nil {
+		return d, err
+	}
+	if versions, err = dropIncompatible(ctx, proxy, r.Path, versions); err != nil {
+		return d, err
+	}
+	// The go.mod of the newest version says which versions are retracted and whether the module is
+	// deprecated, as the go command reads it.
+	newest := newestIgnoringRetractions(versions)
+	var retractions []*modfile.Retract
+	if newest != "" {
+		data, err := proxy.Mod(ctx, r.Path, newest)
+		if err != nil {
+			return d, fmt.Errorf("reading the go.mod of %s@%s: %w", r.Path, newest, err)
+		}
+		if f, err := modfile.ParseLax(r.Path+"@"+newest+"/go.mod", data, nil); err == nil {
+			retractions = f.Retract
+			if f.Module != nil {
+				d.Deprecated = f.Module.Deprecated
+			}
+		}
+	}
+	retracted := func(v string) (string, bool) {
+		for _, rr := range retractions {
+			if semver.Compare(rr.Low, v) <= 0 && semver.Compare(v, rr.High) <= 0 {
+				return rr.Rationale, true
+			}
+		}
+		return "", false
+	}
+	if why, ok := retracted(r.Version); ok {
+		d.Retracted = why
+		if d.Retracted == "" {
+			d.Retracted = "retracted by the module's author"
+		}
+	}
+	allowed := func(v string) bool {
+		_, isRetracted := retracted(v)
+		return !isRetracted && !m.Excluded[module.Version{Path: r.Path, Version: v}]
+	}
+
+	// go list -m -u: the newest allowed release, else the newest allowed pre-release, else @latest.
+	upgrade := newestWhere(versions, func(v string) bool { return allowed(v) && semver.Prerelease(v) == "" })
+	if upgrade == "" {
+		upgrade = newestWhere(versions, allowed)
+	}
+	if upgrade == "" && len(versions) == 0 {
+		if info, err := proxy.Latest(ctx, r.Path); err == nil {
+			upgrade = info.Version
+		}
+	}
+	if upgrade != "" && semver.Compare(upgrade, r.Version) > 0 {
+		d.Upgrade = upgrade
+	}
+
+	// Wanted: the newest allowed version of the same major, pre-releases only when Current is one.
+	pre := semver.Prerelease(r.Version) != "" && !module.IsPseudoVersion(r.Version)
+	d.Wanted = newestWhere(versions, func(v string) bool {
+		return allowed(v) && semver.Major(v) == semver.Major(r.Version) && (pre || semver.Prerelease(v) == "")
+	})
+	if d.Wanted == "" || semver.Compare(d.Wanted, r.Version) < 0 {
+		d.Wanted = r.Version
+	}
+	d.Latest = d.Wanted
+	if d.Upgrade != "" && semver.Compare(d.Upgrade, d.Latest) > 0 {
+		d.Latest = d.Upgrade
+	}
+	if name, v, err := newMajor(ctx, proxy, r.Path, d.Latest); err != nil {
+		return d, err
+	} else if v != "" {
+		d.LatestName, d.Latest = name, v
+	}
+	d.Update = updateType(r.Version, d.Latest)
+	if d.Update != "none" {
+		cur, err1 := proxy.Info(ctx, r.Path, r.Version)
+		next, err2 := proxy.Info(ctx, nameOr(d.LatestName, r.Path), d.Latest)
+		if err1 == nil && err2 == nil && !next.Time.IsZero() && next.Time.Before(cur.Time) {
+			d.Backport = true
+		}
+	}
+	return d, nil
+}
+
+func nameOr(name, fallback string) string {
+	if name != "" {
+		return name
+	}
+	return fallback
+}
+
+// dropIncompatible leaves out the +incompatible versions (v2.0.0+incompatible: a v2 tag without a /v2
+// path) when the newest compatible version has a go.mod of its own, as the go command does: the module
+// has moved to modules, and those tags are not upgrades of it.
+func dropIncompatible(ctx context.Context, proxy *GoProxy, path string, versions []string) ([]string, error) {
+	compatible := slices.DeleteFunc(slices.Clone(versions), func(v string) bool { return semver.Build(v) == "+incompatible" })
+	if len(compatible) == len(versions) {
+		return versions, nil
+	}
+	newest := newestIgnoringRetractions(compatible)
+	if newest == "" {
+		return versions, nil
+	}
+	data, err := proxy.Mod(ctx, path, newest)
+	if err != nil {
+		return nil, fmt.Errorf("reading the go.mod of %s@%s: %w", path, newest, err)
+	}
+	// A proxy serves a version without a go.mod as the one line "module path".
+	if strings.TrimSpace(string(data)) != "module "+modfile.AutoQuote(path) {
+		return compatible, nil
+	}
+	return versions, nil
+}
+
+// newestIgnoringRetractions is the version whose go.mod the go command reads for retractions: the
+// newest release, else the newest pre-release.
+func newestIgnoringRetractions(versions []string) string {
+	if v := newestWhere(versions, func(v string) bool { return semver.Prerelease(v) == "" }); v != "" {
+		return v
+	}
+	return newestWhere(versions, func(string) bool { return true })
+}
+
+// newestWhere is the highest of the sorted versions that ok accepts.
+func newestWhere(sorted []string, ok func(string) bool) string {
+	for i := len(sorted) - 1; i >= 0; i-- {
+		if ok(sorted[i]) {
+			return sorted[i]
+		}
+	}
+	return ""
+}
+
+// newMajor looks for the module under the next major paths (example.com/m/v3 after v2) and returns the
+// newest path with a release, and that release.
+func newMajor(ctx context.Context, proxy *GoProxy, path, current string) (string, string, error) {
+	prefix, pathMajor, ok := module.SplitPathVersion(path)
+	if !ok || strings.HasPrefix(path, "gopkg.in/") {
+		return "", "", nil
+	}
+	major := 1
+	if pathMajor != "" {
+		major, _ = strconv.Atoi(strings.TrimPrefix(pathMajor, "/v"))
+	}
+	if m, err := strconv.Atoi(strings.TrimPrefix(semver.Major(current), "v")); err == nil && m > major {
+		major = m
+	}
+	var name, version string
+	for next := major + 1; next < major+10; next++ {
+		candidate := fmt.Sprintf("%s/v%d", prefix, next)
+		versions, err := proxy.Versions(ctx, candidate)
+		if errors.Is(err, ErrDirect) {
+			return name, version, nil
+		}
+		if err != nil {
+			return "", "", err
+		}
+		v := newestWhere(versions, func(v string) bool { return semver.Prerelease(v) == "" })
+		if v == "" {
+			break
+		}
+		name, version = candidate, v
+	}
+	return name, version, nil
+}
+
+// updateType is the kind of move from one version to another.
+func updateType(from, to string) string {
+	switch {
+	case to == "" || semver.Compare(to, from) <= 0:
+		return "none"
+	case semver.Major(to) != semver.Major(from):
+		return "major"
+	case semver.MajorMinor(to) != semver.MajorMinor(from):
+		return "minor"
+	}
+	return "patch"
+}

@@ -1,0 +1,115 @@
+package audit
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// goListModule is what `go list -m -u -json` prints of a module.
+type goListModule struct {
+	Path       string
+	Version    string
+	Update     *struct{ Version string }
+	Deprecated string
+	Retracted  []string
+	Indirect   bool
+	Main       bool
+}
+
+// goListUpdates runs `go list -m -u -json all` in dir against the proxy.
+func goListUpdates(t *testing.T, dir, proxy string) map[string]goListModule {
+	t.Helper()
+	cmd := exec.Command("go", "list", "-m", "-u", "-json", "all")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw",
+		"GOMODCACHE="+t.TempDir(), "GOTOOLCHAIN=local", "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		t.Fatalf("go list: %v\n%s", err, exit.Stderr)
+	}
+	require.NoError(t, err)
+	mods := map[string]goListModule{}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for {
+		var m goListModule
+		if err := dec.Decode(&m); err == io.EOF {
+			break
+		} else {
+			require.NoError(t, err)
+		}
+		mods[m.Path] = m
+	}
+	return mods
+}
+
+// TestOutdatedGoEqualsGoList: on a GOPROXY of majors, retractions, a deprecation, pre-releases and
+// pseudo-versions, shipyard's upgrade, deprecation and retraction of each requirement are those of
+// `go list -m -u -json all` on the same go.mod and proxy.
+func TestOutdatedGoEqualsGoList(t *testing.T) {
+	proxy := writeGoProxy(t, goFixture)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), goFixtureMod)
+	want := goListUpdates(t, dir, proxy)
+
+	m, err := ReadGoMod(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	p, err := NewGoProxy(func(k string) string { return map[string]string{"GOPROXY": "file://" + proxy}[k] }, http.DefaultClient)
+	require.NoError(t, err)
+	deps, err := OutdatedGo(context.Background(), m, p)
+	require.NoError(t, err)
+	require.Len(t, deps, 7)
+	for _, d := range deps {
+		t.Run(d.Name, func(t *testing.T) {
+			g, ok := want[d.Name]
+			require.True(t, ok, "go list lists %s", d.Name)
+			assert.Empty(t, d.Error)
+			goUpdate := ""
+			if g.Update != nil {
+				goUpdate = g.Update.Version
+			}
+			assert.Equal(t, goUpdate, d.Upgrade, "the upgrade")
+			assert.Equal(t, g.Deprecated, d.Deprecated, "the deprecation")
+			if len(g.Retracted) > 0 {
+				assert.Contains(t, g.Retracted, d.Retracted, "the retraction")
+			} else {
+				assert.Empty(t, d.Retracted)
+			}
+			assert.Equal(t, g.Indirect, d.Type == "indirect")
+		})
+	}
+
+	byName := map[string]Dependency{}
+	for _, d := range deps {
+		byName[d.Name] = d
+	}
+	alpha := byName["example.com/alpha"]
+	assert.Equal(t, "v1.2.0", alpha.Wanted, "the newest v1, not the retracted one, not the rc")
+	assert.Equal(t, "example.com/alpha/v2", alpha.LatestName, "v3 has only a pre-release")
+	assert.Equal(t, "v2.1.0", alpha.Latest)
+	assert.Equal(t, "major", alpha.Update)
+	assert.Equal(t, "data loss on restart", alpha.Retracted)
+	beta := byName["example.com/beta"]
+	assert.Equal(t, "v0.3.0-beta.1", beta.Wanted, "a pre-release newer than every release stays")
+	assert.Equal(t, "none", beta.Update)
+	assert.Equal(t, "v0.0.0-20260201000000-123456789abc", byName["example.com/gamma"].Latest, "no tags: the proxy's @latest")
+	zeta := byName["example.com/zeta"]
+	assert.Equal(t, "v1.5.0", zeta.Latest, "v2.0.0+incompatible is no upgrade of a module with a go.mod")
+	assert.True(t, zeta.Backport, "v1.5.0 was published before v1.4.9, the version in use")
+	assert.False(t, alpha.Backport)
+	eta := byName["example.com/eta"]
+	assert.Equal(t, "v0.9.0", eta.Wanted, "the same major")
+	assert.Equal(t, "v1.1.0", eta.Latest)
+	assert.Equal(t, "indirect", eta.Type)
+}
