@@ -1,0 +1,138 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// goVulnDB is the offline copy of the Go vulnerability database beside the repository.
+func goVulnDB(t *testing.T) string {
+	t.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "data", "vulndb-go"))
+	require.NoError(t, err)
+	if _, err := os.Stat(filepath.Join(dir, "index", "modules.json")); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the Go vulnerability database is not at %s", dir)
+		}
+		t.Skipf("the Go vulnerability database is not at %s", dir)
+	}
+	return "file://" + filepath.ToSlash(dir)
+}
+
+// TestGoVulnDBProtobuf: protobuf v1.32.0 has GO-2024-2611, fixed in v1.33.0, as govulncheck reports.
+func TestGoVulnDBProtobuf(t *testing.T) {
+	db, err := OpenVulnDB(goVulnDB(t), http.DefaultClient)
+	require.NoError(t, err)
+	m, err := ParseGoMod("go.mod", []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\tgoogle.golang.org/protobuf v1.32.0\n\tgolang.org/x/text v0.3.0 // indirect\n\tgithub.com/google/uuid v1.6.0\n)\n"))
+	require.NoError(t, err)
+	var deps []Dependency
+	for _, r := range m.Requires {
+		deps = append(deps, Dependency{Ecosystem: "go", Name: r.Path, Current: r.Version, File: m.File, Line: r.Line})
+	}
+	vulns, err := Vulnerabilities(context.Background(), db, deps)
+	require.NoError(t, err)
+	byID := map[string]Vulnerability{}
+	for _, v := range vulns {
+		byID[v.ID] = v
+		assert.NotEqual(t, "github.com/google/uuid", v.Name, "uuid v1.6.0 has no advisory")
+	}
+	pb, ok := byID["GO-2024-2611"]
+	require.True(t, ok, "found: %v", vulns)
+	assert.Equal(t, "google.golang.org/protobuf", pb.Name)
+	assert.Equal(t, "v1.33.0", pb.Fixed)
+	assert.Contains(t, pb.Aliases, "CVE-2024-24786")
+	assert.Equal(t, 6, pb.Line)
+	assert.Equal(t, "unknown", pb.Severity, "the Go database rates no severity")
+	assert.Contains(t, byID, "GO-2021-0113", "x/text v0.3.0: out-of-bounds read in language.ParseAcceptLanguage")
+
+	vulns, err = Vulnerabilities(context.Background(), db, []Dependency{{Ecosystem: "go", Name: "google.golang.org/protobuf", Current: "v1.33.0"}})
+	require.NoError(t, err)
+	for _, v := range vulns {
+		assert.NotEqual(t, "GO-2024-2611", v.ID, "fixed in v1.33.0")
+	}
+}
+
+// TestOSVAffects matches versions against real advisories of the Go database saved under testdata/osv.
+func TestOSVAffects(t *testing.T) {
+	load := func(id string) *OSV {
+		data, err := os.ReadFile(filepath.Join("testdata", "osv", id+".json"))
+		require.NoError(t, err)
+		var o OSV
+		require.NoError(t, json.Unmarshal(data, &o))
+		return &o
+	}
+	for _, tc := range []struct {
+		id, name, version string
+		affected          bool
+		fixed             string
+	}{
+		{"GO-2024-2611", "google.golang.org/protobuf", "v1.32.0", true, "1.33.0"},
+		{"GO-2024-2611", "google.golang.org/protobuf", "1.0.0", true, "1.33.0"},
+		{"GO-2024-2611", "google.golang.org/protobuf", "v1.33.0", false, ""},
+		{"GO-2024-2611", "google.golang.org/protobuf", "v1.34.0-rc.1", false, ""},
+		{"GO-2024-2611", "google.golang.org/grpc", "v1.0.0", false, ""},
+		// introduced 2.3.1, fixed 2.14.4; introduced 2.15.0, fixed 2.15.3; introduced 2.16.0, fixed 2.16.1
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.3.0", false, ""},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.3.1", true, "2.14.4"},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.14.4", false, ""},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.15.2", true, "2.15.3"},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.15.3", false, ""},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.16.0", true, "2.16.1"},
+		{"GO-2024-3228", "github.com/coder/coder/v2", "v2.17.0", false, ""},
+		// +incompatible versions, several ranges
+		{"GO-2024-2916", "github.com/goharbor/harbor", "v2.8.5+incompatible", true, "2.8.6+incompatible"},
+		{"GO-2024-2916", "github.com/goharbor/harbor", "v2.9.3+incompatible", true, "2.9.4+incompatible"},
+		{"GO-2024-2916", "github.com/goharbor/harbor", "v2.9.4+incompatible", false, ""},
+		{"GO-2024-2916", "github.com/goharbor/harbor", "not-a-version", false, ""},
+	} {
+		t.Run(tc.id+"@"+tc.version, func(t *testing.T) {
+			affected, fixed := load(tc.id).Affects("go", tc.name, tc.version)
+			assert.Equal(t, tc.affected, affected)
+			assert.Equal(t, tc.fixed, fixed)
+		})
+	}
+}
+
+// TestOSVEvents: the schema's event kinds, on npm versions: last_affected, limit, an explicit list.
+func TestOSVEvents(t *testing.T) {
+	o := &OSV{ID: "TEST-1", Affected: []OSVAffected{{Ranges: []OSVRange{
+		{Type: "SEMVER", Events: []OSVEvent{{Introduced: "1.0.0"}, {LastAffected: "1.4.2"}}},
+		{Type: "SEMVER", Events: []OSVEvent{{Introduced: "2.0.0"}, {Limit: "2.5.0"}}},
+		{Type: "GIT", Events: []OSVEvent{{Introduced: "0"}}},
+	}, Versions: []string{"0.9.1"}}}}
+	o.Affected[0].Package.Name, o.Affected[0].Package.Ecosystem = "left-pad", "npm"
+	for version, want := range map[string]bool{
+		"0.9.0": false, "0.9.1": true, "1.0.0": true, "1.4.2": true, "1.4.3": false,
+		"2.4.9": true, "2.5.0": false, "3.0.0": false, "1.2.0-beta.1": true,
+	} {
+		affected, _ := o.Affects("npm", "left-pad", version)
+		assert.Equal(t, want, affected, version)
+	}
+}
+
+func TestSeverity(t *testing.T) {
+	for _, tc := range []struct {
+		osv  OSV
+		want string
+	}{
+		{OSV{Severity: []OSVSeverity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}}}, "critical"},
+		{OSV{Severity: []OSVSeverity{{Type: "CVSS_V3", Score: "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H"}}}, "high"},
+		{OSV{Severity: []OSVSeverity{{Type: "CVSS_V3", Score: "CVSS:3.0/AV:N/AC:H/PR:N/UI:R/S:U/C:L/I:L/A:N"}}}, "moderate"},
+		{OSV{Severity: []OSVSeverity{{Type: "CVSS_V3", Score: "not a vector"}}}, "unknown"},
+		{OSV{}, "unknown"},
+	} {
+		assert.Equal(t, tc.want, tc.osv.severity(), tc.osv.Severity)
+	}
+	gh := OSV{}
+	gh.DatabaseSpecific.Severity = "MODERATE"
+	assert.Equal(t, "moderate", gh.severity())
+	assert.Less(t, SeverityRank("unknown"), SeverityRank("low"))
+	assert.Less(t, SeverityRank("high"), SeverityRank("critical"))
+}
