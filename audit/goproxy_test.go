@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/goproxytest"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,7 +19,7 @@ import (
 func env(kv map[string]string) func(string) string { return func(k string) string { return kv[k] } }
 
 func TestGoProxyList(t *testing.T) {
-	fixture := writeGoProxy(t, map[string][]fixtureVersion{"example.com/a": {{version: "v1.0.0", when: day(1)}}})
+	fixture := writeGoProxy(t, map[string][]goproxytest.Version{"example.com/a": {{Version: "v1.0.0", Time: day(1)}}})
 	empty := t.TempDir()
 	var hits []string
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -9,6 +9,15 @@ type Config struct {
 	Test     Test     `yaml:"test"`
 	Migrate  Migrate  `yaml:"migrate"`
 	Registry Registry `yaml:"registry"`
+	Audit    Audit    `yaml:"audit"`
+}
+
+// Audit configures `shipyard audit`.
+type Audit struct {
+	// VulnDB is the vulnerability database: an https:// URL, file://DIR, or off.
+	VulnDB string `yaml:"vuln_db"`
+	// FailOn is the lowest severity that fails the audit: low, moderate, high, critical or none.
+	FailOn string `yaml:"fail_on"`
 }
 
 // Registry configures the registry client of `shipyard push` and `shipyard registry`. Passwords are never

@@ -93,6 +93,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newMigrateCmd(f),
 		newPushCmd(f),
 		newRegistryCmd(f),
+		newAuditCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,198 @@
+package cmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/audit"
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
+)
+
+type auditOptions struct {
+	VulnDB       string
+	FailOn       string
+	FailOutdated bool
+}
+
+// auditReport is `shipyard audit -o json`.
+type auditReport struct {
+	Dependencies    []audit.Dependency    `json:"dependencies"`
+	Vulnerabilities []audit.Vulnerability `json:"vulnerabilities"`
+}
+
+func newAuditCmd(f *Factory) *cobra.Command {
+	var o auditOptions
+	c := &cobra.Command{
+		Use:   "audit",
+		Short: "Outdated, deprecated, retracted and vulnerable dependencies",
+		Long: `Audit the dependencies of the Go module in the current directory: the versions each could move to, read
+over the GOPROXY protocol (GOPROXY, GOPRIVATE, GONOPROXY, file:// proxies, .netrc), as ` + "`go list -m -u`" + `
+does; deprecated modules and retracted versions in use; and the advisories of the vulnerability
+database (--vuln-db, the Go vulnerability database by default, or file://DIR offline) that affect the
+versions in use.
+
+Current is the version in go.mod, Wanted the newest of the same major, Latest the newest of all, under a
+new major module path when there is one. The Go database rates no severity: its advisories are
+"unknown", which --fail-on counts as failing at every level.
+
+Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anything is outdated.`,
+		Example: `  shipyard audit
+  shipyard audit --vuln-db file:///srv/vulndb --fail-on high -o json
+  GOPROXY=file:///srv/goproxy shipyard audit --fail-outdated`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.FailOn != "none" && audit.SeverityRank(o.FailOn) == 0 {
+				return exitcode.Input(fmt.Errorf("--fail-on: %q is not low, moderate, high, critical or none", o.FailOn))
+			}
+			goMod := f.Path("go.mod")
+			if _, err := os.Stat(goMod); err != nil {
+				return exitcode.Input(fmt.Errorf("no go.mod in %s: run shipyard audit in a Go module (npm projects come next)", f.Dir))
+			}
+			m, err := audit.ReadGoMod(goMod)
+			if err != nil {
+				return auditError(err)
+			}
+			m.File = "go.mod"
+			client := &http.Client{Timeout: time.Minute}
+			proxy, err := audit.NewGoProxy(f.Getenv, client)
+			if err != nil {
+				return auditError(err)
+			}
+			deps, err := audit.OutdatedGo(cmd.Context(), m, proxy)
+			if err != nil {
+				return err
+			}
+			var vulns []audit.Vulnerability
+			if o.VulnDB != "off" {
+				db, err := audit.OpenVulnDB(o.VulnDB, client)
+				if err != nil {
+					return auditError(err)
+				}
+				if vulns, err = audit.Vulnerabilities(cmd.Context(), db, deps); err != nil {
+					return err
+				}
+			}
+			if vulns == nil {
+				vulns = []audit.Vulnerability{}
+			}
+			return f.reportAudit(&o, auditReport{Dependencies: deps, Vulnerabilities: vulns})
+		},
+	}
+	c.Flags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
+	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
+	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
+	config.Bind(c.Flags(), "vuln-db", "audit.vuln_db")
+	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
+	return c
+}
+
+func auditError(err error) error {
+	var in *audit.InputError
+	if errors.As(err, &in) {
+		return exitcode.Input(err)
+	}
+	return err
+}
+
+func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
+	outdated, failing := 0, 0
+	for _, d := range r.Dependencies {
+		if d.Update != "none" {
+			outdated++
+		}
+		if d.Deprecated != "" {
+			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + " is deprecated", Message: d.Deprecated})
+		}
+		if d.Retracted != "" {
+			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + "@" + d.Current + " is retracted", Message: d.Retracted})
+		}
+	}
+	for _, v := range r.Vulnerabilities {
+		level := ghactions.Warning
+		if o.FailOn != "none" && (v.Severity == "unknown" || audit.SeverityRank(v.Severity) >= audit.SeverityRank(o.FailOn)) {
+			level = ghactions.Error
+			failing++
+		}
+		f.Actions.Annotate(ghactions.Annotation{Level: level, File: v.File, Line: v.Line, Title: v.ID + " in " + v.Name + "@" + v.Version,
+			Message: v.Summary + fixedIn(v.Fixed)})
+	}
+	err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) })
+	if err != nil {
+		return err
+	}
+	if failing > 0 || o.FailOutdated && outdated > 0 {
+		return exitcode.Silent(exitcode.Failed)
+	}
+	return nil
+}
+
+func fixedIn(v string) string {
+	if v == "" {
+		return " (no fixed version yet)"
+	}
+	return " (fixed in " + v + ")"
+}
+
+// writeAuditText prints the outdated table, like npm outdated, then the notes and the vulnerabilities.
+func writeAuditText(w io.Writer, r auditReport) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	var outdated []audit.Dependency
+	for _, d := range r.Dependencies {
+		if d.Update != "none" || d.Error != "" {
+			outdated = append(outdated, d)
+		}
+	}
+	if len(outdated) > 0 {
+		fmt.Fprintln(tw, "Package\tCurrent\tWanted\tLatest\tType\tUpdate")
+		for _, d := range outdated {
+			latest := d.Latest
+			if d.LatestName != "" {
+				latest += " (" + d.LatestName + ")"
+			}
+			if d.Error != "" {
+				latest, d.Update = "?", "error: "+d.Error
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Current, d.Wanted, latest, d.Type, d.Update)
+		}
+	} else {
+		fmt.Fprintf(tw, "all %d dependencies are up to date\n", len(r.Dependencies))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, d := range r.Dependencies {
+		if d.Deprecated != "" {
+			fmt.Fprintf(w, "\n%s is deprecated: %s", d.Name, d.Deprecated)
+		}
+		if d.Retracted != "" {
+			fmt.Fprintf(w, "\n%s@%s is retracted: %s", d.Name, d.Current, d.Retracted)
+		}
+		if d.Backport {
+			fmt.Fprintf(w, "\n%s %s was published before %s, the version in use", d.Name, d.Latest, d.Current)
+		}
+	}
+	vulns := slices.Clone(r.Vulnerabilities)
+	slices.SortStableFunc(vulns, func(a, b audit.Vulnerability) int {
+		return audit.SeverityRank(b.Severity) - audit.SeverityRank(a.Severity)
+	})
+	if len(vulns) == 0 {
+		_, err := fmt.Fprintln(w, "\n\nno known vulnerabilities")
+		return err
+	}
+	fmt.Fprintf(w, "\n\n%s\n", plural(len(vulns), "vulnerability"))
+	for _, v := range vulns {
+		fmt.Fprintf(w, "%s  %s@%s  %s  %s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), fixedIn(v.Fixed))
+	}
+	return nil
+}

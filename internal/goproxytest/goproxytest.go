@@ -1,0 +1,80 @@
+// Package goproxytest writes file:// GOPROXY trees for tests and benchmarks: for each module its version
+// list, and each version's .info and .mod, or only @latest for a module without tags.
+package goproxytest
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"golang.org/x/mod/module"
+	"golang.org/x/mod/semver"
+)
+
+// Version is one version of a module.
+type Version struct {
+	Version string
+	Time    time.Time
+	// GoMod is more of its go.mod after the go line: retract directives, requires.
+	GoMod string
+	// Deprecated puts a "// Deprecated:" comment on its module line.
+	Deprecated string
+	// Pseudo versions are not in the list; a module with only those has an @latest.
+	Pseudo bool
+}
+
+// Write writes the modules into dir, which then serves as GOPROXY=file://dir.
+func Write(dir string, modules map[string][]Version) error {
+	for path, versions := range modules {
+		escaped, err := module.EscapePath(path)
+		if err != nil {
+			return err
+		}
+		base := filepath.Join(dir, filepath.FromSlash(escaped), "@v")
+		if err := os.MkdirAll(base, 0o755); err != nil {
+			return err
+		}
+		var list []string
+		var latest Version
+		for _, v := range versions {
+			info, err := json.Marshal(map[string]any{"Version": v.Version, "Time": v.Time})
+			if err != nil {
+				return err
+			}
+			mod := "module " + path + "\n"
+			if v.Deprecated != "" {
+				mod = "// Deprecated: " + v.Deprecated + "\nmodule " + path + "\n"
+			}
+			mod += "\ngo 1.21\n" + v.GoMod
+			ev, err := module.EscapeVersion(v.Version)
+			if err != nil {
+				return fmt.Errorf("%s@%s: %w", path, v.Version, err)
+			}
+			if err := os.WriteFile(filepath.Join(base, ev+".info"), info, 0o644); err != nil {
+				return err
+			}
+			if err := os.WriteFile(filepath.Join(base, ev+".mod"), []byte(mod), 0o644); err != nil {
+				return err
+			}
+			if !v.Pseudo {
+				list = append(list, v.Version)
+			}
+			if latest.Version == "" || semver.Compare(v.Version, latest.Version) > 0 {
+				latest = v
+			}
+		}
+		if err := os.WriteFile(filepath.Join(base, "list"), []byte(strings.Join(list, "\n")+"\n"), 0o644); err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			info, _ := json.Marshal(map[string]any{"Version": latest.Version, "Time": latest.Time})
+			if err := os.WriteFile(filepath.Join(dir, filepath.FromSlash(escaped), "@latest"), info, 0o644); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
