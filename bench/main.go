@@ -4,6 +4,7 @@
 //	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
+//	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
 package main
 
 import (
@@ -29,6 +30,7 @@ var capabilities = []capability{
 	{"version", benchVersion},
 	{"coverage", benchCoverage},
 	{"registry", benchRegistry},
+	{"audit", benchAudit},
 }
 
 // bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.
@@ -88,8 +90,18 @@ func run(ctx context.Context, runs int, keep bool, names []string) error {
 
 // timed runs a command b.runs times after one warm-up run and returns the median wall time.
 func (b *bench) timed(ctx context.Context, dir string, name string, args ...string) (time.Duration, error) {
+	return b.timedAfter(ctx, nil, dir, name, args...)
+}
+
+// timedAfter is timed with before run ahead of each run, untimed: to start each run from a cold cache.
+func (b *bench) timedAfter(ctx context.Context, before func() error, dir string, name string, args ...string) (time.Duration, error) {
 	var times []time.Duration
 	for i := 0; i <= b.runs; i++ {
+		if before != nil {
+			if err := before(); err != nil {
+				return 0, err
+			}
+		}
 		cmd := exec.CommandContext(ctx, name, args...)
 		cmd.Dir = dir
 		start := time.Now()
