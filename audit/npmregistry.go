@@ -1,0 +1,268 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"golang.org/x/sync/errgroup"
+)
+
+// NpmRegistry reads package metadata (packuments) from npm registries, configured like npm: the
+// registry and @scope:registry settings and //host/:_authToken credentials of the project's .npmrc
+// and the user's, and NPM_CONFIG_REGISTRY.
+type NpmRegistry struct {
+	registry string            // the default registry URL, with a trailing slash
+	scopes   map[string]string // @scope → registry URL
+	auth     map[string]string // "//host/path/" → token
+	client   *http.Client
+}
+
+// NewNpmRegistry reads dir/.npmrc, then the user's ~/.npmrc (NPM_CONFIG_USERCONFIG), through getenv.
+func NewNpmRegistry(dir string, getenv func(string) string, client *http.Client) (*NpmRegistry, error) {
+	r := &NpmRegistry{registry: "https://registry.npmjs.org/", scopes: map[string]string{}, auth: map[string]string{}, client: client}
+	user := getenv("NPM_CONFIG_USERCONFIG")
+	if user == "" && getenv("HOME") != "" {
+		user = filepath.Join(getenv("HOME"), ".npmrc")
+	}
+	// The project's settings win over the user's: read the user's first.
+	for _, file := range []string{user, filepath.Join(dir, ".npmrc")} {
+		if file == "" {
+			continue
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		if err := r.readNpmrc(file, string(data), getenv); err != nil {
+			return nil, err
+		}
+	}
+	if reg := getenv("NPM_CONFIG_REGISTRY"); reg != "" {
+		r.registry = withSlash(reg)
+	}
+	return r, nil
+}
+
+var envRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
+
+func (r *NpmRegistry) readNpmrc(file, data string, getenv func(string) string) error {
+	for i, line := range strings.Split(data, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		key, value, ok := strings.Cut(line, "=")
+		if !ok {
+			return &InputError{File: file, Line: i + 1, Msg: fmt.Sprintf("%q is not key=value", line)}
+		}
+		key, value = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(value), `"`)
+		value = envRef.ReplaceAllStringFunc(value, func(m string) string { return getenv(m[2 : len(m)-1]) })
+		switch {
+		case key == "registry":
+			r.registry = withSlash(value)
+		case strings.HasPrefix(key, "@") && strings.HasSuffix(key, ":registry"):
+			r.scopes[strings.TrimSuffix(key, ":registry")] = withSlash(value)
+		case strings.HasPrefix(key, "//") && strings.HasSuffix(key, ":_authToken"):
+			r.auth[strings.TrimSuffix(key, ":_authToken")] = value
+		}
+	}
+	return nil
+}
+
+func withSlash(u string) string { return strings.TrimSuffix(u, "/") + "/" }
+
+// Packument is a package's registry document: its versions, dist-tags and publish times.
+type Packument struct {
+	Name     string            `json:"name"`
+	DistTags map[string]string `json:"dist-tags"`
+	Versions map[string]struct {
+		Deprecated json.RawMessage `json:"deprecated"`
+	} `json:"versions"`
+	Time map[string]time.Time `json:"-"`
+}
+
+// deprecated is a version's deprecation message ("" when it is not; npm also accepts true).
+func (p *Packument) deprecated(version string) string {
+	raw := p.Versions[version].Deprecated
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var b bool
+	if json.Unmarshal(raw, &b) == nil && b {
+		return "deprecated"
+	}
+	return ""
+}
+
+// Packument fetches the document of a package from its registry.
+func (r *NpmRegistry) Packument(ctx context.Context, name string) (*Packument, error) {
+	base := r.registry
+	if scope, _, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(name, "@") {
+		if reg, ok := r.scopes[scope]; ok {
+			base = reg
+		}
+	}
+	u := base + strings.Replace(url.PathEscape(name), "%40", "@", 1)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Accept", "application/json")
+	if token := r.token(req.URL); token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := r.client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from %s: %w", name, base, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reading %s from %s: %s", name, base, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from %s: %w", name, base, err)
+	}
+	var p Packument
+	if err := json.Unmarshal(data, &p); err != nil {
+		return nil, fmt.Errorf("reading %s from %s: %w", name, base, err)
+	}
+	var times struct {
+		Time map[string]json.RawMessage `json:"time"`
+	}
+	_ = json.Unmarshal(data, &times)
+	p.Time = map[string]time.Time{}
+	for v, raw := range times.Time {
+		var t time.Time
+		if json.Unmarshal(raw, &t) == nil {
+			p.Time[v] = t
+		}
+	}
+	return &p, nil
+}
+
+// token is the _authToken of the longest "//host/path/" prefix of u, as npm matches them.
+func (r *NpmRegistry) token(u *url.URL) string {
+	best, token := "", ""
+	for prefix, t := range r.auth {
+		if strings.HasPrefix("//"+u.Host+u.Path, prefix) && len(prefix) > len(best) {
+			best, token = prefix, t
+		}
+	}
+	return token
+}
+
+// OutdatedNpm reads the registry for every dependency of p, concurrently, and computes what
+// `npm outdated` shows: Wanted, the version npm install would pick for the range, and Latest, the
+// latest dist-tag.
+func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Dependency, error) {
+	deps := make([]Dependency, len(p.Dependencies))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i, d := range p.Dependencies {
+		g.Go(func() error {
+			dep := Dependency{Ecosystem: "npm", Name: d.key, Current: d.Installed, Type: npmType(d.Type), Update: "none", File: p.File, Line: d.Line}
+			doc, err := reg.Packument(gctx, d.Name)
+			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				dep.Error = err.Error()
+				deps[i] = dep
+				return nil
+			}
+			dep.Wanted = pickVersion(doc, d.Spec)
+			dep.Latest = doc.DistTags["latest"]
+			if d.Installed != "" {
+				dep.Deprecated = doc.deprecated(d.Installed)
+				dep.Update = npmUpdateType(d.Installed, dep.Latest)
+				if t, ok := doc.Time[dep.Latest]; ok && dep.Update != "none" && t.Before(doc.Time[d.Installed]) {
+					dep.Backport = true
+				}
+			}
+			deps[i] = dep
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return deps, nil
+}
+
+func npmType(section string) string {
+	if section == "devDependencies" {
+		return "dev"
+	}
+	return "direct"
+}
+
+// pickVersion is the version npm would install for spec, as npm-pick-manifest chooses: a dist-tag's
+// version; else the latest dist-tag when it satisfies the range; else the highest satisfying version,
+// preferring versions that are not deprecated. "" when nothing satisfies (or spec is a URL or path).
+func pickVersion(doc *Packument, spec string) string {
+	spec = strings.TrimSpace(spec)
+	if spec == "" {
+		spec = "*"
+	}
+	if v, ok := doc.DistTags[spec]; ok {
+		return v
+	}
+	c, err := semver.NewConstraint(spec)
+	if err != nil {
+		return ""
+	}
+	if latest, ok := doc.DistTags["latest"]; ok {
+		if v, err := semver.StrictNewVersion(latest); err == nil && c.Check(v) && doc.deprecated(latest) == "" {
+			return latest
+		}
+	}
+	var best, bestDeprecated *semver.Version
+	for raw := range doc.Versions {
+		v, err := semver.StrictNewVersion(raw)
+		if err != nil || !c.Check(v) {
+			continue
+		}
+		if doc.deprecated(raw) != "" {
+			if bestDeprecated == nil || v.GreaterThan(bestDeprecated) {
+				bestDeprecated = v
+			}
+			continue
+		}
+		if best == nil || v.GreaterThan(best) {
+			best = v
+		}
+	}
+	if best == nil {
+		best = bestDeprecated
+	}
+	if best == nil {
+		return ""
+	}
+	return best.Original()
+}
+
+func npmUpdateType(from, to string) string {
+	f, err1 := semver.StrictNewVersion(from)
+	t, err2 := semver.StrictNewVersion(to)
+	switch {
+	case err1 != nil || err2 != nil || !t.GreaterThan(f):
+		return "none"
+	case t.Major() != f.Major():
+		return "major"
+	case t.Minor() != f.Minor():
+		return "minor"
+	}
+	return "patch"
+}
