@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -61,13 +62,7 @@ func TestGoVulnDBProtobuf(t *testing.T) {
 
 // TestOSVAffects matches versions against real advisories of the Go database saved under testdata/osv.
 func TestOSVAffects(t *testing.T) {
-	load := func(id string) *OSV {
-		data, err := os.ReadFile(filepath.Join("testdata", "osv", id+".json"))
-		require.NoError(t, err)
-		var o OSV
-		require.NoError(t, json.Unmarshal(data, &o))
-		return &o
-	}
+	load := func(id string) *OSV { return loadOSV(t, id) }
 	for _, tc := range []struct {
 		id, name, version string
 		affected          bool
@@ -91,13 +86,31 @@ func TestOSVAffects(t *testing.T) {
 		{"GO-2024-2916", "github.com/goharbor/harbor", "v2.9.3+incompatible", true, "2.9.4+incompatible"},
 		{"GO-2024-2916", "github.com/goharbor/harbor", "v2.9.4+incompatible", false, ""},
 		{"GO-2024-2916", "github.com/goharbor/harbor", "not-a-version", false, ""},
+		// GitHub's npm advisory: an ECOSYSTEM range for two packages
+		{"GHSA-35jh-r3h4-6jhm", "lodash", "4.17.20", true, "4.17.21"},
+		{"GHSA-35jh-r3h4-6jhm", "lodash-es", "4.17.15", true, "4.17.21"},
+		{"GHSA-35jh-r3h4-6jhm", "lodash", "4.17.21", false, ""},
+		{"GHSA-35jh-r3h4-6jhm", "underscore", "1.0.0", false, ""},
 	} {
 		t.Run(tc.id+"@"+tc.version, func(t *testing.T) {
-			affected, fixed := load(tc.id).Affects("go", tc.name, tc.version)
+			ecosystem := "go"
+			if strings.HasPrefix(tc.id, "GHSA-") {
+				ecosystem = "npm"
+			}
+			affected, fixed := load(tc.id).Affects(ecosystem, tc.name, tc.version)
 			assert.Equal(t, tc.affected, affected)
 			assert.Equal(t, tc.fixed, fixed)
 		})
 	}
+}
+
+func loadOSV(t *testing.T, id string) *OSV {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "osv", id+".json"))
+	require.NoError(t, err)
+	var o OSV
+	require.NoError(t, json.Unmarshal(data, &o))
+	return &o
 }
 
 // TestOSVEvents: the schema's event kinds, on npm versions: last_affected, limit, an explicit list.
@@ -130,9 +143,31 @@ func TestSeverity(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, tc.osv.severity(), tc.osv.Severity)
 	}
+	lodash := loadOSV(t, "GHSA-35jh-r3h4-6jhm")
+	assert.Equal(t, "high", lodash.severity(), "GitHub's rating")
 	gh := OSV{}
 	gh.DatabaseSpecific.Severity = "MODERATE"
 	assert.Equal(t, "moderate", gh.severity())
 	assert.Less(t, SeverityRank("unknown"), SeverityRank("low"))
 	assert.Less(t, SeverityRank("high"), SeverityRank("critical"))
+}
+
+// TestOSVDirectory: a directory of OSV files (no index) serves both ecosystems.
+func TestOSVDirectory(t *testing.T) {
+	dir, err := filepath.Abs(filepath.Join("testdata", "osv"))
+	require.NoError(t, err)
+	db, err := OpenVulnDB("file://"+filepath.ToSlash(dir), http.DefaultClient)
+	require.NoError(t, err)
+	vulns, err := Vulnerabilities(context.Background(), db, []Dependency{
+		{Ecosystem: "npm", Name: "lodash", Current: "4.17.20", File: "package.json", Line: 3},
+		{Ecosystem: "go", Name: "google.golang.org/protobuf", Current: "v1.32.0"},
+		{Ecosystem: "npm", Name: "lodash-es", Current: "4.17.21"},
+	})
+	require.NoError(t, err)
+	require.Len(t, vulns, 2)
+	assert.Equal(t, Vulnerability{ID: "GHSA-35jh-r3h4-6jhm", Aliases: []string{"CVE-2021-23337"}, Ecosystem: "npm", Name: "lodash", Version: "4.17.20",
+		Severity: "high", Fixed: "4.17.21", Summary: "Command Injection in lodash", File: "package.json", Line: 3}, vulns[0])
+	assert.Equal(t, "GO-2024-2611", vulns[1].ID)
+	_, err = OpenVulnDB("file:///nonexistent/db", nil)
+	assert.EqualError(t, err, "--vuln-db: /nonexistent/db is not a directory")
 }

@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -36,15 +37,19 @@ func newAuditCmd(f *Factory) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "audit",
 		Short: "Outdated, deprecated, retracted and vulnerable dependencies",
-		Long: `Audit the dependencies of the Go module in the current directory: the versions each could move to, read
-over the GOPROXY protocol (GOPROXY, GOPRIVATE, GONOPROXY, file:// proxies, .netrc), as ` + "`go list -m -u`" + `
-does; deprecated modules and retracted versions in use; and the advisories of the vulnerability
-database (--vuln-db, the Go vulnerability database by default, or file://DIR offline) that affect the
-versions in use.
+		Long: `Audit the dependencies of the Go module (go.mod) and the npm project (package.json) in the current
+directory: the versions each could move to; deprecated modules, packages and retracted versions in use;
+and the advisories of the vulnerability database that affect the versions in use.
 
-Current is the version in go.mod, Wanted the newest of the same major, Latest the newest of all, under a
-new major module path when there is one. The Go database rates no severity: its advisories are
-"unknown", which --fail-on counts as failing at every level.
+Go versions are read over the GOPROXY protocol (GOPROXY, GOPRIVATE, GONOPROXY, file:// proxies, .netrc)
+as ` + "`go list -m -u`" + ` reads them: Current is the version in go.mod, Wanted the newest of the same major,
+Latest the newest of all, under a new major module path when there is one. npm versions come from the
+registries .npmrc names, as ` + "`npm outdated`" + ` shows them: Current is the installed version
+(package-lock.json, else node_modules), Wanted what the range resolves to, Latest the latest dist-tag.
+
+--vuln-db is the Go vulnerability database by default; file://DIR reads an offline copy of it, or a
+directory of OSV files of any ecosystem (an osv.dev export) for npm. The Go database rates no severity:
+its advisories are "unknown", which --fail-on counts as failing at every level.
 
 Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anything is outdated.`,
 		Example: `  shipyard audit
@@ -55,21 +60,8 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			if o.FailOn != "none" && audit.SeverityRank(o.FailOn) == 0 {
 				return exitcode.Input(fmt.Errorf("--fail-on: %q is not low, moderate, high, critical or none", o.FailOn))
 			}
-			goMod := f.Path("go.mod")
-			if _, err := os.Stat(goMod); err != nil {
-				return exitcode.Input(fmt.Errorf("no go.mod in %s: run shipyard audit in a Go module (npm projects come next)", f.Dir))
-			}
-			m, err := audit.ReadGoMod(goMod)
-			if err != nil {
-				return auditError(err)
-			}
-			m.File = "go.mod"
 			client := &http.Client{Timeout: time.Minute}
-			proxy, err := audit.NewGoProxy(f.Getenv, client)
-			if err != nil {
-				return auditError(err)
-			}
-			deps, err := audit.OutdatedGo(cmd.Context(), m, proxy)
+			deps, err := f.auditDependencies(cmd.Context(), client)
 			if err != nil {
 				return err
 			}
@@ -95,6 +87,50 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 	config.Bind(c.Flags(), "vuln-db", "audit.vuln_db")
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
 	return c
+}
+
+// auditDependencies reads go.mod and package.json in the working directory, whichever are there.
+func (f *Factory) auditDependencies(ctx context.Context, client *http.Client) ([]audit.Dependency, error) {
+	var deps []audit.Dependency
+	found := false
+	if _, err := os.Stat(f.Path("go.mod")); err == nil {
+		found = true
+		m, err := audit.ReadGoMod(f.Path("go.mod"))
+		if err != nil {
+			return nil, auditError(err)
+		}
+		m.File = "go.mod"
+		proxy, err := audit.NewGoProxy(f.Getenv, client)
+		if err != nil {
+			return nil, auditError(err)
+		}
+		goDeps, err := audit.OutdatedGo(ctx, m, proxy)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, goDeps...)
+	}
+	if _, err := os.Stat(f.Path("package.json")); err == nil {
+		found = true
+		p, err := audit.ReadNpmProject(f.Dir)
+		if err != nil {
+			return nil, auditError(err)
+		}
+		p.File = "package.json"
+		reg, err := audit.NewNpmRegistry(f.Dir, f.Getenv, client)
+		if err != nil {
+			return nil, auditError(err)
+		}
+		npmDeps, err := audit.OutdatedNpm(ctx, p, reg)
+		if err != nil {
+			return nil, err
+		}
+		deps = append(deps, npmDeps...)
+	}
+	if !found {
+		return nil, exitcode.Input(fmt.Errorf("no go.mod or package.json in %s", f.Dir))
+	}
+	return deps, nil
 }
 
 func auditError(err error) error {

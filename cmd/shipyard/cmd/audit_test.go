@@ -2,6 +2,8 @@ package cmd
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,7 +83,7 @@ func TestAuditInputErrors(t *testing.T) {
 	dir := t.TempDir()
 	r := cli(t, dir, nil, "audit")
 	assert.Equal(t, 2, r.code)
-	assert.Contains(t, r.stderr, "no go.mod in "+dir)
+	assert.Contains(t, r.stderr, "no go.mod or package.json in "+dir)
 
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/x\n\nrequire example.com/a\n"), 0o644))
 	r = cli(t, dir, nil, "audit")
@@ -102,4 +104,33 @@ func TestAuditInputErrors(t *testing.T) {
 		assert.Equal(t, 2, r.code, tc.args)
 		assert.Contains(t, r.stderr, tc.want)
 	}
+}
+
+// TestAuditNpm: a package.json beside nothing else, its registry from .npmrc, its advisories from a
+// directory of OSV files; annotations land on package.json's lines.
+func TestAuditNpm(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/lodash" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(`{"name":"lodash","dist-tags":{"latest":"4.17.21"},"versions":{"4.17.20":{},"4.17.21":{}},"time":{"4.17.20":"2020-08-13T16:53:54Z","4.17.21":"2021-02-20T15:42:16Z"}}`))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".npmrc"), []byte("registry="+srv.URL+"/\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package.json"), []byte("{\n  \"name\": \"app\",\n  \"dependencies\": {\n    \"lodash\": \"^4.17.0\"\n  }\n}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "package-lock.json"), []byte(`{"lockfileVersion":3,"packages":{"node_modules/lodash":{"version":"4.17.20"}}}`), 0o644))
+	osvDir, err := filepath.Abs(filepath.Join("..", "..", "..", "audit", "testdata", "osv"))
+	require.NoError(t, err)
+	env, _, _ := actionsEnv(t)
+	env["SHIPYARD_AUDIT_VULN_DB"] = "file://" + osvDir
+	r := cli(t, dir, env, "audit", "--fail-on", "critical")
+	assert.Equal(t, 0, r.code, "a high advisory passes --fail-on critical: %s", r.stderr)
+	assert.Contains(t, r.stdout, "lodash   4.17.20  4.17.21  4.17.21  direct  patch")
+	assert.Contains(t, r.stdout, "GHSA-35jh-r3h4-6jhm  lodash@4.17.20  high  Command Injection in lodash (fixed in 4.17.21)")
+	assert.Contains(t, r.stderr, "::warning file=package.json,line=4,title=GHSA-35jh-r3h4-6jhm in lodash@4.17.20::")
+	r = cli(t, dir, env, "audit", "--fail-on", "high")
+	assert.Equal(t, 1, r.code)
+	assert.Contains(t, r.stderr, "::error file=package.json,line=4,title=GHSA-35jh-r3h4-6jhm in lodash@4.17.20::")
 }
