@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,6 +106,22 @@ func (p *Packument) deprecated(version string) string {
 	return ""
 }
 
+// sortedVersions lists the valid versions that are not deprecated, lowest first.
+func (p *Packument) sortedVersions() []string {
+	var vs []*semver.Version
+	for raw := range p.Versions {
+		if v, err := semver.StrictNewVersion(raw); err == nil && p.deprecated(raw) == "" {
+			vs = append(vs, v)
+		}
+	}
+	slices.SortFunc(vs, func(a, b *semver.Version) int { return a.Compare(b) })
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = v.Original()
+	}
+	return out
+}
+
 // Packument fetches the document of a package from its registry.
 func (r *NpmRegistry) Packument(ctx context.Context, name string) (*Packument, error) {
 	base := r.registry
@@ -183,6 +200,7 @@ func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Depend
 				return nil
 			}
 			dep.Wanted = pickVersion(doc, d.Spec)
+			dep.Range, dep.Versions = d.Spec, doc.sortedVersions()
 			dep.Latest = doc.DistTags["latest"]
 			if d.Installed != "" {
 				dep.Deprecated = doc.deprecated(d.Installed)

@@ -37,6 +37,10 @@ type Dependency struct {
 	Error    string `json:"error,omitempty"` // why the versions could not be read
 	File     string `json:"file"`
 	Line     int    `json:"line"`
+	// Versions are the versions it may move to, lowest first: not retracted, excluded or deprecated.
+	Versions []string `json:"-"`
+	// Range is the package.json range (npm only), kept in form by audit fix.
+	Range string `json:"-"`
 }
 
 // OutdatedGo reads the versions of every requirement of m from the proxy, concurrently.
@@ -108,6 +112,12 @@ func goDependency(ctx context.Context, m *GoModule, proxy *GoProxy, r GoRequire)
 	allowed := func(v string) bool {
 		_, isRetracted := retracted(v)
 		return !isRetracted && !m.Excluded[module.Version{Path: r.Path, Version: v}]
+	}
+
+	for _, v := range versions {
+		if allowed(v) {
+			d.Versions = append(d.Versions, v)
+		}
 	}
 
 	// go list -m -u: the newest allowed release, else the newest allowed pre-release, else @latest.

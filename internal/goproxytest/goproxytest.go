@@ -3,10 +3,12 @@
 package goproxytest
 
 import (
+	"archive/zip"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -24,6 +26,9 @@ type Version struct {
 	Deprecated string
 	// Pseudo versions are not in the list; a module with only those has an @latest.
 	Pseudo bool
+	// Files, when set, are the module's files (name → content) besides its go.mod, served as its .zip so
+	// that the go command can build it.
+	Files map[string]string
 }
 
 // Write writes the modules into dir, which then serves as GOPROXY=file://dir.
@@ -59,6 +64,11 @@ func Write(dir string, modules map[string][]Version) error {
 			if err := os.WriteFile(filepath.Join(base, ev+".mod"), []byte(mod), 0o644); err != nil {
 				return err
 			}
+			if v.Files != nil {
+				if err := writeZip(filepath.Join(base, ev+".zip"), path, v.Version, mod, v.Files); err != nil {
+					return err
+				}
+			}
 			if !v.Pseudo {
 				list = append(list, v.Version)
 			}
@@ -77,4 +87,37 @@ func Write(dir string, modules map[string][]Version) error {
 		}
 	}
 	return nil
+}
+
+// writeZip writes a module zip: every file under path@version/, its go.mod included.
+func writeZip(file, path, version, goMod string, files map[string]string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	w := zip.NewWriter(f)
+	all := map[string]string{"go.mod": goMod}
+	for name, content := range files {
+		all[name] = content
+	}
+	names := make([]string, 0, len(all))
+	for name := range all {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		zf, err := w.Create(path + "@" + version + "/" + name)
+		if err == nil {
+			_, err = zf.Write([]byte(all[name]))
+		}
+		if err != nil {
+			f.Close()
+			return err
+		}
+	}
+	if err := w.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }

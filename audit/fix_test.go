@@ -1,0 +1,141 @@
+package audit
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/golden"
+	"github.com/shipyardci/shipyard/internal/goproxytest"
+)
+
+func TestPlanFix(t *testing.T) {
+	deps := []Dependency{
+		{Ecosystem: "go", Name: "example.com/a", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.0.1", "v1.0.2", "v1.1.0", "v1.2.0"}, File: "go.mod", Line: 5},
+		{Ecosystem: "npm", Name: "left-pad", Current: "1.1.0", Versions: []string{"1.1.0", "1.1.1", "1.2.0", "2.0.0", "3.0.0-rc.1"}, Range: "^1.1.0"},
+		{Ecosystem: "npm", Name: "@types/node", Current: "20.1.0", Versions: []string{"20.1.0", "20.1.5", "22.0.0"}},
+		{Ecosystem: "npm", Name: "broken", Current: "1.0.0", Error: "registry down"},
+	}
+	vulns := []Vulnerability{
+		{ID: "GO-TEST-1", Ecosystem: "go", Name: "example.com/a", Version: "v1.0.0", Fixed: "v1.0.2"},
+		{ID: "GHSA-test", Ecosystem: "npm", Name: "left-pad", Version: "1.1.0", Fixed: "2.0.0"},
+	}
+	plan := func(o FixOptions) map[string]string {
+		updates, _ := PlanFix(deps, vulns, o)
+		out := map[string]string{}
+		for _, u := range updates {
+			out[u.Name] = u.To + " " + u.Type + " " + u.Group + " " + strings.Join(u.Advisories, ",")
+		}
+		return out
+	}
+	assert.Equal(t, map[string]string{"example.com/a": "v1.0.2 patch go:example.com/a GO-TEST-1", "left-pad": "1.1.1 patch npm:left-pad ", "@types/node": "20.1.5 patch npm:@types/node "},
+		plan(FixOptions{Level: "patch"}))
+	assert.Equal(t, map[string]string{"example.com/a": "v1.2.0 minor go:example.com/a GO-TEST-1", "left-pad": "1.2.0 minor npm:left-pad ", "@types/node": "20.1.5 patch npm:@types/node "},
+		plan(FixOptions{Level: "minor"}))
+	assert.Equal(t, map[string]string{"example.com/a": "v1.2.0 minor go:example.com/a GO-TEST-1", "left-pad": "2.0.0 major npm:left-pad GHSA-test", "@types/node": "22.0.0 major npm:@types/node "},
+		plan(FixOptions{Level: "major"}), "pre-releases are not proposed")
+	assert.Equal(t, map[string]string{"example.com/a": "v1.0.2 patch go:example.com/a GO-TEST-1", "left-pad": "2.0.0 major npm:left-pad GHSA-test"},
+		plan(FixOptions{Level: "major", SecurityOnly: true}), "the lowest version that fixes it")
+	assert.Equal(t, map[string]string{"example.com/a": "v1.0.1 patch npm-and-go ", "left-pad": "1.1.1 patch npm-and-go "},
+		plan(FixOptions{Level: "patch", Groups: []FixGroup{{Name: "npm-and-go", Patterns: []string{"*"}}},
+			Ignore: []IgnoreRule{{Name: "@types/*"}, {Name: "example.com/a", Versions: ">=1.0.2"}}}), "groups and ignore rules")
+
+	_, skipped := PlanFix(deps, vulns, FixOptions{Level: "minor", SecurityOnly: true})
+	assert.Equal(t, []Skipped{{Name: "left-pad", Reason: "no minor update of 1.1.0 fixes every advisory"}}, skipped)
+}
+
+// TestFixGoBuilds: audit fix on a module whose dependency has a newer minor and an advisory: the new
+// go.mod requires it, go mod tidy accepts it, and the module builds.
+func TestFixGoBuilds(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command")
+	}
+	code := func(v string) map[string]string {
+		return map[string]string{"alpha.go": "package alpha\n\n// Version is the module's version.\nfunc Version() string { return \"" + v + "\" }\n"}
+	}
+	proxy := writeGoProxy(t, map[string][]goproxytest.Version{"example.com/alpha": {
+		{Version: "v1.0.0", Time: day(1), Files: code("v1.0.0")},
+		{Version: "v1.0.1", Time: day(2), Files: code("v1.0.1")},
+		{Version: "v1.1.0", Time: day(3), Files: code("v1.1.0")},
+	}})
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n\nrequire example.com/alpha v1.0.0\n")
+	write(t, filepath.Join(dir, "main.go"), "package main\n\nimport \"example.com/alpha\"\n\nfunc main() { println(alpha.Version()) }\n")
+	goEnv := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOMODCACHE="+t.TempDir(),
+		"GOTOOLCHAIN=local", "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
+	require.NoError(t, GoModTidy(context.Background(), dir, goEnv))
+
+	osvDir := t.TempDir()
+	write(t, filepath.Join(osvDir, "TEST-1.json"), `{"id":"TEST-1","summary":"alpha leaks","affected":[{"package":{"ecosystem":"Go","name":"example.com/alpha"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}`)
+	m, err := ReadGoMod(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	p, err := NewGoProxy(env(map[string]string{"GOPROXY": "file://" + proxy}), http.DefaultClient)
+	require.NoError(t, err)
+	deps, err := OutdatedGo(context.Background(), m, p)
+	require.NoError(t, err)
+	db, err := OpenVulnDB("file://"+filepath.ToSlash(osvDir), http.DefaultClient)
+	require.NoError(t, err)
+	vulns, err := Vulnerabilities(context.Background(), db, deps)
+	require.NoError(t, err)
+	require.Len(t, vulns, 1)
+
+	updates, _ := PlanFix(deps, vulns, FixOptions{Level: "minor"})
+	require.Len(t, updates, 1)
+	assert.Equal(t, "v1.1.0", updates[0].To)
+	assert.Equal(t, []string{"TEST-1"}, updates[0].Advisories)
+	require.NoError(t, ApplyGoMod(filepath.Join(dir, "go.mod"), updates))
+	require.NoError(t, GoModTidy(context.Background(), dir, goEnv))
+	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Contains(t, string(gomod), "require example.com/alpha v1.1.0\n")
+	build := exec.Command("go", "build", "-o", filepath.Join(t.TempDir(), "app"), ".")
+	build.Dir, build.Env = dir, goEnv
+	out, err := build.CombinedOutput()
+	assert.NoError(t, err, "the fixed module builds: %s", out)
+	golden.Assert(t, "fix-pr-body.md", []byte(PullRequestBody("go:example.com/alpha", updates, vulns)))
+	assert.Equal(t, "build(deps): bump example.com/alpha from v1.0.0 to v1.1.0", CommitMessage("go:example.com/alpha", updates))
+}
+
+// TestFixNpmInstalls: audit fix rewrites the ranges of package.json, npm writes the lock for them, and
+// npm install accepts the result.
+func TestFixNpmInstalls(t *testing.T) {
+	srv := fakeNpmRegistry(t)
+	dir := npmProject(t, srv, npmInstalled)
+	npm(t, dir, nil, "install", "--ignore-scripts")
+	writePackageJSON(t, dir, npmRanges)
+	p, err := ReadNpmProject(dir)
+	require.NoError(t, err)
+	reg, err := NewNpmRegistry(dir, env(map[string]string{"TEST_NPM_TOKEN": npmToken}), srv.Client())
+	require.NoError(t, err)
+	deps, err := OutdatedNpm(context.Background(), p, reg)
+	require.NoError(t, err)
+	updates, _ := PlanFix(deps, nil, FixOptions{Level: "minor", Groups: []FixGroup{{Name: "npm", Patterns: []string{"*"}}}})
+	got := map[string]string{}
+	for _, u := range updates {
+		got[u.Name] = u.To
+	}
+	assert.Equal(t, map[string]string{"left-pad": "1.2.0", "@acme/util": "1.1.0", "beta-pkg": "1.1.0", "pinned": "1.0.1", "tagged": "1.1.0", "dev-tool": "0.2.0", "old-lib": "1.0.1"}, got, "0.1 to 0.2 is a minor update, as Dependabot counts it")
+
+	require.NoError(t, ApplyPackageJSON(filepath.Join(dir, "package.json"), updates))
+	npm(t, dir, nil, "install", "--package-lock-only", "--ignore-scripts")
+	npm(t, dir, nil, "ci", "--ignore-scripts")
+	var pkg struct{ Dependencies, DevDependencies map[string]string }
+	data, err := os.ReadFile(filepath.Join(dir, "package.json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(data, &pkg))
+	assert.Equal(t, "^1.2.0", pkg.Dependencies["left-pad"], "the caret is kept")
+	assert.Equal(t, "~1.1.0", pkg.Dependencies["@acme/util"], "the tilde is kept")
+	assert.Equal(t, "1.0.1", pkg.Dependencies["pinned"], "an exact version stays exact")
+	assert.Equal(t, "^0.2.0", pkg.DevDependencies["dev-tool"])
+	installed, err := os.ReadFile(filepath.Join(dir, "node_modules", "left-pad", "package.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(installed), `"version":"1.2.0"`)
+}
