@@ -18,6 +18,29 @@ type Audit struct {
 	VulnDB string `yaml:"vuln_db"`
 	// FailOn is the lowest severity that fails the audit: low, moderate, high, critical or none.
 	FailOn string `yaml:"fail_on"`
+	// FixLevel is the largest update `audit fix` makes: patch, minor or major.
+	FixLevel string `yaml:"fix_level"`
+	// Allow lists the update types audit fix may make (patch, minor, major); empty: all up to FixLevel.
+	Allow []string `yaml:"allow"`
+	// Groups gather updates into one change each; the first whose patterns match takes a package.
+	Groups []AuditGroup `yaml:"groups"`
+	// Ignore keeps audit fix and --fail-outdated away from packages or versions, until a date.
+	Ignore []AuditIgnore `yaml:"ignore"`
+}
+
+// AuditGroup is a named set of packages updated together; * in a pattern matches anything.
+type AuditGroup struct {
+	Name     string   `yaml:"name"`
+	Patterns []string `yaml:"patterns"`
+}
+
+// AuditIgnore is an ignore rule: a package (glob), the versions not to move to (a range, or all), the
+// date it ends (YYYY-MM-DD, or never), and why.
+type AuditIgnore struct {
+	Name     string `yaml:"name"`
+	Versions string `yaml:"versions"`
+	Until    string `yaml:"until"`
+	Reason   string `yaml:"reason"`
 }
 
 // Registry configures the registry client of `shipyard push` and `shipyard registry`. Passwords are never

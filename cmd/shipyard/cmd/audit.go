@@ -81,11 +81,12 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			return f.reportAudit(&o, auditReport{Dependencies: deps, Vulnerabilities: vulns})
 		},
 	}
-	c.Flags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
+	c.PersistentFlags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
 	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
 	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
-	config.Bind(c.Flags(), "vuln-db", "audit.vuln_db")
+	config.Bind(c.PersistentFlags(), "vuln-db", "audit.vuln_db")
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
+	c.AddCommand(newAuditFixCmd(f, &o))
 	return c
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -133,4 +134,89 @@ func TestAuditNpm(t *testing.T) {
 	r = cli(t, dir, env, "audit", "--fail-on", "high")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "::error file=package.json,line=4,title=GHSA-35jh-r3h4-6jhm in lodash@4.17.20::")
+}
+
+// TestAuditFixBranch: audit fix on a git repository moves the outdated and the vulnerable
+// requirement, one commit per group on a new branch, with a pull-request body for each.
+func TestAuditFixBranch(t *testing.T) {
+	day := func(n int) time.Time { return time.Date(2026, 1, n, 0, 0, 0, 0, time.UTC) }
+	code := func(pkg, v string) map[string]string {
+		return map[string]string{pkg + ".go": "package " + pkg + "\n\nfunc Version() string { return \"" + v + "\" }\n"}
+	}
+	proxy := t.TempDir()
+	require.NoError(t, goproxytest.Write(proxy, map[string][]goproxytest.Version{
+		"example.com/alpha": {{Version: "v1.0.0", Time: day(1), Files: code("alpha", "1.0.0")}, {Version: "v1.0.1", Time: day(2), Files: code("alpha", "1.0.1")}, {Version: "v1.1.0", Time: day(3), Files: code("alpha", "1.1.0")}},
+		"example.com/beta":  {{Version: "v0.1.0", Time: day(1), Files: code("beta", "0.1.0")}, {Version: "v0.1.1", Time: day(2), Files: code("beta", "0.1.1")}},
+	}))
+	osvDir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(osvDir, "TEST-1.json"), []byte(`{"id":"TEST-1","summary":"alpha leaks","aliases":["CVE-2026-0001"],"affected":[{"package":{"ecosystem":"Go","name":"example.com/alpha"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}`), 0o644))
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/alpha v1.0.0\n\texample.com/beta v0.1.0\n)\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nimport (\n\t\"example.com/alpha\"\n\t\"example.com/beta\"\n)\n\nfunc main() { println(alpha.Version(), beta.Version()) }\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte(".shipyard/\n"), 0o644))
+	env := map[string]string{
+		"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOFLAGS": "-modcacherw", "GOMODCACHE": t.TempDir(), "GOTOOLCHAIN": "local",
+		"GOWORK": "off", "PATH": os.Getenv("PATH"), "HOME": t.TempDir(), "GOCACHE": os.Getenv("GOCACHE"),
+		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+		"SHIPYARD_AUDIT_VULN_DB": "file://" + osvDir,
+	}
+	if env["GOCACHE"] == "" {
+		env["GOCACHE"] = filepath.Join(os.Getenv("HOME"), ".cache", "go-build")
+	}
+	run := func(name string, args ...string) string {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s %v: %s", name, args, out)
+		return string(out)
+	}
+	run("go", "mod", "tidy")
+	run("git", "init", "-q", "-b", "main")
+	run("git", "add", "-A")
+	run("git", "commit", "-q", "-m", "feat: app")
+
+	r := cli(t, dir, env, "audit", "fix", "--level", "patch", "--dry-run")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "would update example.com/alpha v1.0.0 → v1.0.1 [patch, go:example.com/alpha] (fixes TEST-1)\nwould update example.com/beta v0.1.0 → v0.1.1 [patch, go:example.com/beta]\n", r.stdout)
+	assert.Equal(t, "", run("git", "status", "--porcelain"), "a dry run changes nothing")
+
+	r = cli(t, dir, env, "audit", "fix", "--level", "minor", "--branch", "deps/update")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "updated example.com/alpha v1.0.0 → v1.1.0 [minor, go:example.com/alpha] (fixes TEST-1)\n")
+	assert.Contains(t, r.stdout, "pull-request body: .shipyard/audit/go-example.com-alpha.md\n")
+	assert.Equal(t, "build(deps): bump example.com/beta from v0.1.0 to v0.1.1\nbuild(deps): bump example.com/alpha from v1.0.0 to v1.1.0\nfeat: app\n", run("git", "log", "--format=%s"))
+	assert.Equal(t, "deps/update\n", run("git", "branch", "--show-current"))
+	assert.Equal(t, "", run("git", "status", "--porcelain"), "every change is committed")
+	gomod := readFile(t, filepath.Join(dir, "go.mod"))
+	assert.Contains(t, gomod, "example.com/alpha v1.1.0")
+	assert.Contains(t, gomod, "example.com/beta v0.1.1")
+	run("go", "build", "./...")
+	body := readFile(t, filepath.Join(dir, ".shipyard", "audit", "go-example.com-alpha.md"))
+	assert.Contains(t, body, "- **TEST-1** in example.com/alpha v1.0.0 (unknown): alpha leaks (CVE-2026-0001)")
+}
+
+func TestAuditFixInputErrors(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/x\n"), 0o644))
+	for _, tc := range []struct {
+		args []string
+		yaml string
+		want string
+	}{
+		{[]string{"audit", "fix", "--level", "huge"}, "", `--level: "huge" is not patch, minor or major`},
+		{[]string{"audit", "fix", "--group", "nopatterns"}, "", `--group: "nopatterns" is not NAME=PATTERN[,PATTERN]`},
+		{[]string{"audit", "fix"}, "audit:\n  ignore:\n    - name: example.com/*\n      until: next year\n", `audit.ignore: until "next year" of example.com/* is not a date (YYYY-MM-DD)`},
+		{[]string{"audit", "fix"}, "audit:\n  groups:\n    - name: all\n      pattern: '*'\n", `shipyard.yaml:4: unknown key "audit.groups[0].pattern" (did you mean "patterns"?)`},
+	} {
+		os.Remove(filepath.Join(dir, "shipyard.yaml"))
+		if tc.yaml != "" {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte(tc.yaml), 0o644))
+		}
+		r := cli(t, dir, map[string]string{"GOPROXY": "off"}, tc.args...)
+		assert.Equal(t, 2, r.code, tc.args)
+		assert.Contains(t, r.stderr, tc.want)
+	}
 }

@@ -1,0 +1,260 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/audit"
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/gitx"
+)
+
+type auditFixOptions struct {
+	Level        string
+	SecurityOnly bool
+	Groups       []string
+	Branch       string
+	PRDir        string
+	DryRun       bool
+}
+
+// auditFixReport is `shipyard audit fix -o json`.
+type auditFixReport struct {
+	Updates []audit.Update  `json:"updates"`
+	Skipped []audit.Skipped `json:"skipped"`
+	Bodies  []string        `json:"pull_request_bodies"`
+	Branch  string          `json:"branch,omitempty"`
+}
+
+func newAuditFixCmd(f *Factory, ao *auditOptions) *cobra.Command {
+	var o auditFixOptions
+	c := &cobra.Command{
+		Use:   "fix",
+		Short: "Update outdated and vulnerable dependencies in go.mod and package.json, Dependabot style",
+		Long: `Update dependencies: each to the highest version --level allows (patch, minor or major, as Dependabot
+counts them), or with --security-only to the lowest version that fixes its advisories. go.mod is edited
+and ` + "`go mod tidy`" + ` run; package.json ranges are moved keeping their form (^, ~, >=, exact) and
+` + "`npm install --package-lock-only`" + ` run.
+
+Updates are gathered in groups (--group NAME=PATTERN,… or audit.groups; * matches anything), the others
+one group per package. For each group a pull-request body is written to --pr-dir: what moves from
+where to where, and the advisories it fixes. With --branch, a new branch gets one commit per group.
+Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, audit.allow).`,
+		Example: `  shipyard audit fix --level patch --dry-run
+  shipyard audit fix --security-only --branch deps/security
+  shipyard audit fix --group "golang-x=golang.org/x/*" --group "types=@types/*" -o json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			opts, err := f.fixOptions(&o)
+			if err != nil {
+				return err
+			}
+			ctx := cmd.Context()
+			client := &http.Client{Timeout: time.Minute}
+			deps, err := f.auditDependencies(ctx, client)
+			if err != nil {
+				return err
+			}
+			var vulns []audit.Vulnerability
+			if ao.VulnDB != "off" {
+				db, err := audit.OpenVulnDB(ao.VulnDB, client)
+				if err != nil {
+					return auditError(err)
+				}
+				if vulns, err = audit.Vulnerabilities(ctx, db, deps); err != nil {
+					return err
+				}
+			}
+			updates, skipped := audit.PlanFix(deps, vulns, opts)
+			if allow := f.Config.Audit.Allow; len(allow) > 0 {
+				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, u.Type) })
+			}
+			report := auditFixReport{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: o.Branch}
+			if report.Updates == nil {
+				report.Updates = []audit.Update{}
+			}
+			if report.Skipped == nil {
+				report.Skipped = []audit.Skipped{}
+			}
+			if !o.DryRun && len(updates) > 0 {
+				if report.Bodies, err = f.applyFix(ctx, &o, updates, vulns); err != nil {
+					return err
+				}
+			}
+			return f.Render(report, func(w io.Writer) error { return writeFixText(w, report, o.DryRun) })
+		},
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.Level, "level", "minor", "the largest update: patch, minor or major")
+	fl.BoolVar(&o.SecurityOnly, "security-only", false, "only updates that fix advisories, to the lowest version that does")
+	fl.StringArrayVar(&o.Groups, "group", nil, "a group of packages updated together: `NAME=PATTERN[,PATTERN]` (repeatable)")
+	fl.StringVar(&o.Branch, "branch", "", "create this git branch and commit each group on it")
+	fl.StringVar(&o.PRDir, "pr-dir", ".shipyard/audit", "`DIR` for the pull-request body of each group")
+	fl.BoolVar(&o.DryRun, "dry-run", false, "list the updates, change nothing")
+	config.Bind(fl, "level", "audit.fix_level")
+	return c
+}
+
+// fixOptions reads the flags and shipyard.yaml's groups and ignore rules.
+func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
+	if !slices.Contains([]string{"patch", "minor", "major"}, o.Level) {
+		return audit.FixOptions{}, exitcode.Input(fmt.Errorf("--level: %q is not patch, minor or major", o.Level))
+	}
+	opts := audit.FixOptions{Level: o.Level, SecurityOnly: o.SecurityOnly}
+	for _, g := range o.Groups {
+		name, patterns, ok := strings.Cut(g, "=")
+		if !ok || name == "" || patterns == "" {
+			return opts, exitcode.Input(fmt.Errorf("--group: %q is not NAME=PATTERN[,PATTERN]", g))
+		}
+		opts.Groups = append(opts.Groups, audit.FixGroup{Name: name, Patterns: strings.Split(patterns, ",")})
+	}
+	for _, g := range f.Config.Audit.Groups {
+		opts.Groups = append(opts.Groups, audit.FixGroup{Name: g.Name, Patterns: g.Patterns})
+	}
+	today := f.now().UTC().Format(time.DateOnly)
+	for _, r := range f.Config.Audit.Ignore {
+		if r.Until != "" {
+			if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
+				return opts, exitcode.Input(fmt.Errorf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name))
+			}
+			if r.Until < today {
+				continue // expired
+			}
+		}
+		opts.Ignore = append(opts.Ignore, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: r.Reason})
+	}
+	return opts, nil
+}
+
+// applyFix edits the manifests group by group, committing each on --branch, and writes the bodies.
+func (f *Factory) applyFix(ctx context.Context, o *auditFixOptions, updates []audit.Update, vulns []audit.Vulnerability) ([]string, error) {
+	var repo *gitx.Repo
+	if o.Branch != "" {
+		if _, err := gitx.Open(ctx, f.Dir); err != nil {
+			return nil, exitcode.Input(fmt.Errorf("--branch: %w", err))
+		}
+		repo = &gitx.Repo{Dir: f.Dir} // the manifests are named from here
+		if _, err := repo.Run(ctx, "checkout", "-b", o.Branch); err != nil {
+			return nil, fmt.Errorf("creating branch %s: %w", o.Branch, err)
+		}
+	}
+	var groups []string
+	byGroup := map[string][]audit.Update{}
+	for _, u := range updates {
+		if _, ok := byGroup[u.Group]; !ok {
+			groups = append(groups, u.Group)
+		}
+		byGroup[u.Group] = append(byGroup[u.Group], u)
+	}
+	dir := f.Path(o.PRDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", o.PRDir, err)
+	}
+	var bodies []string
+	for _, g := range groups {
+		us := byGroup[g]
+		if err := f.applyGroup(ctx, us); err != nil {
+			return bodies, err
+		}
+		body := filepath.Join(o.PRDir, slugify(g)+".md")
+		if err := os.WriteFile(f.Path(body), []byte(audit.PullRequestBody(g, us, vulns)), 0o644); err != nil {
+			return bodies, fmt.Errorf("writing %s: %w", body, err)
+		}
+		bodies = append(bodies, body)
+		if repo != nil {
+			if err := commitGroup(ctx, repo, audit.CommitMessage(g, us)); err != nil {
+				return bodies, err
+			}
+		}
+	}
+	return bodies, nil
+}
+
+func (f *Factory) applyGroup(ctx context.Context, us []audit.Update) error {
+	env := f.Environ()
+	hasGo := slices.ContainsFunc(us, func(u audit.Update) bool { return u.Ecosystem == "go" })
+	hasNpm := slices.ContainsFunc(us, func(u audit.Update) bool { return u.Ecosystem == "npm" })
+	if hasGo {
+		if err := audit.ApplyGoMod(f.Path("go.mod"), us); err != nil {
+			return err
+		}
+		if err := audit.GoModTidy(ctx, f.Dir, env); err != nil {
+			return err
+		}
+	}
+	if hasNpm {
+		if err := audit.ApplyPackageJSON(f.Path("package.json"), us); err != nil {
+			return err
+		}
+		if err := audit.NpmLock(ctx, f.Dir, env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitGroup commits the manifests a group changed.
+func commitGroup(ctx context.Context, repo *gitx.Repo, message string) error {
+	var files []string
+	for _, name := range []string{"go.mod", "go.sum", "package.json", "package-lock.json"} {
+		if _, err := os.Stat(filepath.Join(repo.Dir, name)); err == nil {
+			files = append(files, name)
+		}
+	}
+	if _, err := repo.Run(ctx, append([]string{"add", "--"}, files...)...); err != nil {
+		return fmt.Errorf("staging %s: %w", strings.Join(files, ", "), err)
+	}
+	if _, err := repo.Run(ctx, "commit", "-m", message); err != nil {
+		return fmt.Errorf("committing %q: %w", message, err)
+	}
+	return nil
+}
+
+func slugify(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
+
+func writeFixText(w io.Writer, r auditFixReport, dryRun bool) error {
+	if len(r.Updates) == 0 {
+		fmt.Fprintln(w, "nothing to update")
+	}
+	verb := "updated"
+	if dryRun {
+		verb = "would update"
+	}
+	for _, u := range r.Updates {
+		fix := ""
+		if len(u.Advisories) > 0 {
+			fix = " (fixes " + strings.Join(u.Advisories, ", ") + ")"
+		}
+		fmt.Fprintf(w, "%s %s %s → %s [%s, %s]%s\n", verb, u.Name, u.From, u.To, u.Type, u.Group, fix)
+	}
+	for _, s := range r.Skipped {
+		fmt.Fprintf(w, "skipped %s: %s\n", s.Name, s.Reason)
+	}
+	for _, b := range r.Bodies {
+		fmt.Fprintf(w, "pull-request body: %s\n", b)
+	}
+	if r.Branch != "" && !dryRun && len(r.Updates) > 0 {
+		fmt.Fprintf(w, "committed on branch %s\n", r.Branch)
+	}
+	return nil
+}
