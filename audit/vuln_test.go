@@ -1,6 +1,7 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -170,4 +172,30 @@ func TestOSVDirectory(t *testing.T) {
 	assert.Equal(t, "GO-2024-2611", vulns[1].ID)
 	_, err = OpenVulnDB("file:///nonexistent/db", nil)
 	assert.EqualError(t, err, "--vuln-db: /nonexistent/db is not a directory")
+}
+
+// TestWriteSARIF: the log is valid SARIF 2.1.0 (checked against its schema) with a rule per advisory
+// and results on the manifest lines.
+func TestWriteSARIF(t *testing.T) {
+	vulns := []Vulnerability{
+		{ID: "GO-2024-2611", Ecosystem: "go", Name: "google.golang.org/protobuf", Version: "v1.32.0", Severity: "unknown", Fixed: "v1.33.0",
+			Summary: "Infinite loop in JSON unmarshaling", URL: "https://pkg.go.dev/vuln/GO-2024-2611", File: "go.mod", Line: 6},
+		{ID: "GHSA-35jh-r3h4-6jhm", Ecosystem: "npm", Name: "lodash", Version: "4.17.20", Severity: "high", Fixed: "4.17.21", Summary: "Command Injection in lodash", File: "package.json", Line: 4},
+	}
+	deps := []Dependency{{Ecosystem: "go", Name: "example.com/old", Current: "v1.0.0", Deprecated: "use example.com/new", File: "go.mod", Line: 7}}
+	var buf bytes.Buffer
+	require.NoError(t, WriteSARIF(&buf, "1.2.3", deps, vulns))
+	log, err := sarif.FromBytes(buf.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, log.Validate())
+	require.Len(t, log.Runs, 1)
+	run := log.Runs[0]
+	assert.Len(t, run.Tool.Driver.Rules, 3)
+	require.Len(t, run.Results, 3)
+	lodash := run.Results[1]
+	assert.Equal(t, "GHSA-35jh-r3h4-6jhm", *lodash.RuleID)
+	assert.Equal(t, "error", lodash.Level)
+	assert.Equal(t, "package.json", *lodash.Locations[0].PhysicalLocation.ArtifactLocation.URI)
+	assert.Equal(t, 4, *lodash.Locations[0].PhysicalLocation.Region.StartLine)
+	assert.Contains(t, buf.String(), `"security-severity": "8.0"`)
 }

@@ -1,17 +1,20 @@
 package cmd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
 
+	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/audit"
@@ -24,6 +27,7 @@ type auditOptions struct {
 	VulnDB       string
 	FailOn       string
 	FailOutdated bool
+	SARIF        string
 }
 
 // auditReport is `shipyard audit -o json`.
@@ -84,6 +88,7 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 	c.PersistentFlags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
 	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
 	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
+	c.Flags().StringVar(&o.SARIF, "sarif", "", "also write the findings as SARIF 2.1.0 to `FILE`, for GitHub code scanning")
 	config.Bind(c.PersistentFlags(), "vuln-db", "audit.vuln_db")
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
 	c.AddCommand(newAuditFixCmd(f, &o))
@@ -143,6 +148,11 @@ func auditError(err error) error {
 }
 
 func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
+	if o.SARIF != "" {
+		if err := f.writeSARIF(o.SARIF, r); err != nil {
+			return err
+		}
+	}
 	outdated, failing := 0, 0
 	for _, d := range r.Dependencies {
 		if d.Update != "none" {
@@ -170,6 +180,22 @@ func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
 	}
 	if failing > 0 || o.FailOutdated && outdated > 0 {
 		return exitcode.Silent(exitcode.Failed)
+	}
+	return nil
+}
+
+// writeSARIF writes the report's findings as SARIF to file, whole or not at all.
+func (f *Factory) writeSARIF(file string, r auditReport) error {
+	var buf bytes.Buffer
+	if err := audit.WriteSARIF(&buf, f.ToolVersion, r.Dependencies, r.Vulnerabilities); err != nil {
+		return fmt.Errorf("writing SARIF: %w", err)
+	}
+	path := f.Path(file)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return exitcode.Input(fmt.Errorf("--sarif: %w", err))
+	}
+	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return exitcode.Input(fmt.Errorf("--sarif: %w", err))
 	}
 	return nil
 }

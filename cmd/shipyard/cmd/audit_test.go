@@ -48,8 +48,11 @@ func TestAudit(t *testing.T) {
 	assert.Equal(t, 1, r.code, "an unrated vulnerability fails at the default --fail-on low: %s", r.stderr)
 	golden.Assert(t, "audit.txt", []byte(r.stdout))
 
-	r = cli(t, dir, env, "audit", "--fail-on", "none")
+	r = cli(t, dir, env, "audit", "--fail-on", "none", "--sarif", "reports/audit.sarif")
 	assert.Equal(t, 0, r.code, r.stderr)
+	sarifLog := readFile(t, filepath.Join(dir, "reports", "audit.sarif"))
+	assert.Contains(t, sarifLog, `"ruleId": "GO-2024-2611"`)
+	assert.Contains(t, sarifLog, `"ruleId": "retracted-version"`)
 	r = cli(t, dir, env, "audit", "--fail-on", "none", "--fail-outdated")
 	assert.Equal(t, 1, r.code)
 
