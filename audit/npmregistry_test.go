@@ -205,17 +205,23 @@ func TestOutdatedNpmEqualsNpmOutdated(t *testing.T) {
 	dir := npmProject(t, srv, npmInstalled)
 	npm(t, dir, nil, "install", "--ignore-scripts")
 	writePackageJSON(t, dir, npmRanges)
-	var want map[string]struct {
-		Current, Wanted, Latest string
-		Type                    string
-	}
+	reg, err := NewNpmRegistry(dir, env(map[string]string{"TEST_NPM_TOKEN": npmToken}), srv.Client())
+	require.NoError(t, err)
+	got := compareWithNpmOutdated(t, dir, reg)
+	assert.Equal(t, "no longer maintained, use left-pad", got["old-lib"].Deprecated)
+	assert.Equal(t, "dev", got["dev-tool"].Type)
+	assert.Equal(t, "major", got["left-pad"].Update)
+}
+
+// compareWithNpmOutdated runs npm outdated --json in dir and checks that shipyard finds the same
+// packages outdated, with the same current, wanted and latest versions; it returns shipyard's.
+func compareWithNpmOutdated(t *testing.T, dir string, reg *NpmRegistry) map[string]Dependency {
+	t.Helper()
+	var want map[string]struct{ Current, Wanted, Latest string }
 	require.NoError(t, json.Unmarshal(npm(t, dir, []int{1}, "outdated", "--json"), &want))
 	require.NotEmpty(t, want)
 	t.Logf("npm outdated: %+v", want)
-
 	p, err := ReadNpmProject(dir)
-	require.NoError(t, err)
-	reg, err := NewNpmRegistry(dir, env(map[string]string{"TEST_NPM_TOKEN": npmToken}), srv.Client())
 	require.NoError(t, err)
 	deps, err := OutdatedNpm(context.Background(), p, reg)
 	require.NoError(t, err)
@@ -236,7 +242,5 @@ func TestOutdatedNpmEqualsNpmOutdated(t *testing.T) {
 		assert.Equal(t, w.Wanted, d.Wanted, name+" wanted")
 		assert.Equal(t, w.Latest, d.Latest, name+" latest")
 	}
-	assert.Equal(t, "no longer maintained, use left-pad", got["old-lib"].Deprecated)
-	assert.Equal(t, "dev", got["dev-tool"].Type)
-	assert.Equal(t, "major", got["left-pad"].Update)
+	return got
 }
