@@ -114,3 +114,15 @@ func TestParseGoModErrors(t *testing.T) {
 	_, err = ReadGoMod(filepath.Join(t.TempDir(), "go.mod"))
 	assert.ErrorContains(t, err, "go.mod: cannot read it: no such file or directory")
 }
+
+func FuzzParseNetrc(f *testing.F) {
+	f.Add("machine a login b password c\nmacdef x\n y\n\ndefault login d password e\n")
+	f.Add("machine")
+	f.Fuzz(func(t *testing.T, data string) {
+		for _, l := range parseNetrc(data) {
+			if l.machine == "" || !strings.Contains(data, l.machine) {
+				t.Fatalf("machine %q from nowhere in %q", l.machine, data)
+			}
+		}
+	})
+}
