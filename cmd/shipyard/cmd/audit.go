@@ -64,23 +64,9 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			if o.FailOn != "none" && audit.SeverityRank(o.FailOn) == 0 {
 				return exitcode.Input(fmt.Errorf("--fail-on: %q is not low, moderate, high, critical or none", o.FailOn))
 			}
-			client := &http.Client{Timeout: time.Minute}
-			deps, err := f.auditDependencies(cmd.Context(), client)
+			deps, vulns, err := f.auditScan(cmd.Context(), o.VulnDB)
 			if err != nil {
 				return err
-			}
-			var vulns []audit.Vulnerability
-			if o.VulnDB != "off" {
-				db, err := audit.OpenVulnDB(o.VulnDB, client)
-				if err != nil {
-					return auditError(err)
-				}
-				if vulns, err = audit.Vulnerabilities(cmd.Context(), db, deps); err != nil {
-					return err
-				}
-			}
-			if vulns == nil {
-				vulns = []audit.Vulnerability{}
 			}
 			return f.reportAudit(&o, auditReport{Dependencies: deps, Vulnerabilities: vulns})
 		},
@@ -93,6 +79,28 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
 	c.AddCommand(newAuditFixCmd(f, &o))
 	return c
+}
+
+// auditScan reads the dependencies and matches them against the vulnerability database ("off": none).
+func (f *Factory) auditScan(ctx context.Context, vulnDB string) ([]audit.Dependency, []audit.Vulnerability, error) {
+	client := &http.Client{Timeout: time.Minute}
+	deps, err := f.auditDependencies(ctx, client)
+	if err != nil {
+		return nil, nil, err
+	}
+	vulns := []audit.Vulnerability{}
+	if vulnDB == "off" {
+		return deps, vulns, nil
+	}
+	db, err := audit.OpenVulnDB(vulnDB, client)
+	if err != nil {
+		return nil, nil, auditError(err)
+	}
+	found, err := audit.Vulnerabilities(ctx, db, deps)
+	if err != nil {
+		return nil, nil, err
+	}
+	return deps, append(vulns, found...), nil
 }
 
 // auditDependencies reads go.mod and package.json in the working directory, whichever are there.

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -60,20 +59,9 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 				return err
 			}
 			ctx := cmd.Context()
-			client := &http.Client{Timeout: time.Minute}
-			deps, err := f.auditDependencies(ctx, client)
+			deps, vulns, err := f.auditScan(ctx, ao.VulnDB)
 			if err != nil {
 				return err
-			}
-			var vulns []audit.Vulnerability
-			if ao.VulnDB != "off" {
-				db, err := audit.OpenVulnDB(ao.VulnDB, client)
-				if err != nil {
-					return auditError(err)
-				}
-				if vulns, err = audit.Vulnerabilities(ctx, db, deps); err != nil {
-					return err
-				}
 			}
 			updates, skipped := audit.PlanFix(deps, vulns, opts)
 			if allow := f.Config.Audit.Allow; len(allow) > 0 {
