@@ -109,20 +109,26 @@ func PlanFix(deps []Dependency, vulns []Vulnerability, o FixOptions) ([]Update, 
 }
 
 func ignored(rules []IgnoreRule, name, version string) bool {
+	_, ok := MatchIgnore(rules, name, version)
+	return ok
+}
+
+// MatchIgnore finds the first rule that covers version of the package.
+func MatchIgnore(rules []IgnoreRule, name, version string) (IgnoreRule, bool) {
 	for _, r := range rules {
 		if !nameMatch(r.Name, name) {
 			continue
 		}
 		if r.Versions == "" {
-			return true
+			return r, true
 		}
 		c, err := semver.NewConstraint(r.Versions)
 		v, verr := semver.NewVersion(version)
 		if err == nil && verr == nil && c.Check(v) {
-			return true
+			return r, true
 		}
 	}
-	return false
+	return IgnoreRule{}, false
 }
 
 func groupOf(groups []FixGroup, u Update) string {

@@ -191,6 +191,8 @@ type Vulnerability struct {
 	URL       string   `json:"url,omitempty"`
 	File      string   `json:"file"`
 	Line      int      `json:"line"`
+	// Ignored is the reason of the ignore rule that covers it: it is reported, and fails nothing.
+	Ignored string `json:"ignored,omitempty"`
 }
 
 // Vulnerabilities matches the dependencies against the database.

@@ -64,9 +64,18 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			if o.FailOn != "none" && audit.SeverityRank(o.FailOn) == 0 {
 				return exitcode.Input(fmt.Errorf("--fail-on: %q is not low, moderate, high, critical or none", o.FailOn))
 			}
+			ignore, err := f.auditIgnores()
+			if err != nil {
+				return err
+			}
 			deps, vulns, err := f.auditScan(cmd.Context(), o.VulnDB)
 			if err != nil {
 				return err
+			}
+			for i, v := range vulns {
+				if r, ok := audit.MatchIgnore(ignore, v.Name, v.Version); ok {
+					vulns[i].Ignored = r.Reason
+				}
 			}
 			return f.reportAudit(&o, auditReport{Dependencies: deps, Vulnerabilities: vulns})
 		},
@@ -174,6 +183,9 @@ func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
 		}
 	}
 	for _, v := range r.Vulnerabilities {
+		if v.Ignored != "" {
+			continue
+		}
 		level := ghactions.Warning
 		if o.FailOn != "none" && (v.Severity == "unknown" || audit.SeverityRank(v.Severity) >= audit.SeverityRank(o.FailOn)) {
 			level = ghactions.Error
@@ -263,7 +275,11 @@ func writeAuditText(w io.Writer, r auditReport) error {
 	}
 	fmt.Fprintf(w, "\n\n%s\n", plural(len(vulns), "vulnerability"))
 	for _, v := range vulns {
-		fmt.Fprintf(w, "%s  %s@%s  %s  %s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), fixedIn(v.Fixed))
+		ignored := ""
+		if v.Ignored != "" {
+			ignored = "  [ignored: " + v.Ignored + "]"
+		}
+		fmt.Fprintf(w, "%s  %s@%s  %s  %s%s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), fixedIn(v.Fixed), ignored)
 	}
 	return nil
 }

@@ -109,19 +109,34 @@ func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
 	for _, g := range f.Config.Audit.Groups {
 		opts.Groups = append(opts.Groups, audit.FixGroup{Name: g.Name, Patterns: g.Patterns})
 	}
+	ignore, err := f.auditIgnores()
+	if err != nil {
+		return opts, err
+	}
+	opts.Ignore = ignore
+	return opts, nil
+}
+
+// auditIgnores are the ignore rules of shipyard.yaml that have not expired.
+func (f *Factory) auditIgnores() ([]audit.IgnoreRule, error) {
+	var rules []audit.IgnoreRule
 	today := f.now().UTC().Format(time.DateOnly)
 	for _, r := range f.Config.Audit.Ignore {
 		if r.Until != "" {
 			if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
-				return opts, exitcode.Input(fmt.Errorf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name))
+				return nil, exitcode.Input(fmt.Errorf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name))
 			}
 			if r.Until < today {
 				continue // expired
 			}
 		}
-		opts.Ignore = append(opts.Ignore, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: r.Reason})
+		reason := r.Reason
+		if reason == "" {
+			reason = "ignored in shipyard.yaml"
+		}
+		rules = append(rules, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: reason})
 	}
-	return opts, nil
+	return rules, nil
 }
 
 // applyFix edits the manifests group by group, committing each on --branch, and writes the bodies.

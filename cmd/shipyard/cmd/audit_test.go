@@ -137,6 +137,15 @@ func TestAuditNpm(t *testing.T) {
 	r = cli(t, dir, env, "audit", "--fail-on", "high")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stderr, "::error file=package.json,line=4,title=GHSA-35jh-r3h4-6jhm in lodash@4.17.20::")
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("audit:\n  ignore:\n    - name: lodash\n      versions: '<4.17.21'\n      until: 2999-01-01\n      reason: templates are never built from user input\n"), 0o644))
+	r = cli(t, dir, env, "audit", "--fail-on", "high")
+	assert.Equal(t, 0, r.code, "an ignored advisory fails nothing: %s", r.stderr)
+	assert.Contains(t, r.stdout, "(fixed in 4.17.21)  [ignored: templates are never built from user input]")
+	assert.NotContains(t, r.stderr, "GHSA-35jh-r3h4-6jhm")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("audit:\n  ignore:\n    - name: lodash\n      until: 2020-01-01\n"), 0o644))
+	r = cli(t, dir, env, "audit", "--fail-on", "high")
+	assert.Equal(t, 1, r.code, "an expired rule ignores nothing")
 }
 
 // TestAuditFixBranch: audit fix on a git repository moves the outdated and the vulnerable
