@@ -45,15 +45,18 @@ func verdaccio(t *testing.T) (url, token string) {
 	config := fmt.Sprintf("storage: %s\nauth:\n  htpasswd:\n    file: %s\n    max_users: 10\nuplinks: {}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\nlog: { type: stdout, format: pretty, level: warn }\n",
 		filepath.Join(dir, "storage"), filepath.Join(dir, "htpasswd"))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config), 0o644))
-	var logs bytes.Buffer
+	logFile, err := os.Create(filepath.Join(dir, "verdaccio.log")) // a file: the process writes it while the test reads
+	require.NoError(t, err)
+	defer logFile.Close()
+	logs := func() string { data, _ := os.ReadFile(logFile.Name()); return string(data) }
 	cmd := exec.Command(bin, "--config", filepath.Join(dir, "config.yaml"), "--listen", addr)
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	cmd.Stdout, cmd.Stderr = logFile, logFile
 	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("verdaccio: %s", logs.String())
+			t.Logf("verdaccio: %s", logs())
 		}
 	})
 	url = "http://" + addr
@@ -64,7 +67,7 @@ func verdaccio(t *testing.T) (url, token string) {
 			resp.Body.Close()
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "verdaccio did not start: %s", logs.String())
+		require.True(t, time.Now().Before(deadline), "verdaccio did not start: %s", logs())
 		time.Sleep(200 * time.Millisecond)
 	}
 	body := bytes.NewBufferString(`{"name":"shipyard","password":"shipyard-test-pass"}`)
