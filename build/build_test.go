@@ -1,0 +1,163 @@
+package build
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+var epoch = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// hello copies examples/hello into a new directory.
+func hello(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "hello")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "examples", "hello"))))
+	return dir
+}
+
+func buildHello(t *testing.T, dir string, platforms ...Platform) (string, []Binary) {
+	t.Helper()
+	bins, err := BuildGo(context.Background(), GoOptions{Dir: dir, Platforms: platforms, Version: "1.4.2", Commit: "abc1234", Date: epoch.Format(time.RFC3339), OutDir: filepath.Join(dir, ".shipyard", "bin")})
+	require.NoError(t, err)
+	idx, err := GoImage(bins, ImageOptions{Epoch: epoch, Source: "https://github.com/shipyardci/shipyard", Revision: "abc1234", Version: "1.4.2", Ports: []string{"8080/tcp"}})
+	require.NoError(t, err)
+	out := filepath.Join(t.TempDir(), "oci")
+	require.NoError(t, WriteLayout(out, idx, "1.4.2"))
+	return out, bins
+}
+
+// TestGoImageOfHello: examples/hello for linux/amd64 and linux/arm64 into an OCI layout; skopeo reads
+// the index, the entrypoint, the user and the annotations; the amd64 binary taken out of its layer runs
+// and reports the injected version.
+func TestGoImageOfHello(t *testing.T) {
+	dir := hello(t)
+	amd64, arm64 := Platform{OS: "linux", Arch: "amd64"}, Platform{OS: "linux", Arch: "arm64"}
+	out, bins := buildHello(t, dir, amd64, arm64)
+	require.Len(t, bins, 2)
+	assert.Equal(t, "hello", bins[0].Name)
+	assert.Len(t, bins[0].SHA256, 64)
+
+	if _, err := exec.LookPath("skopeo"); err != nil && os.Getenv("CI") == "" {
+		t.Skip("skopeo is not installed")
+	}
+	raw, err := exec.Command("skopeo", "inspect", "--raw", "oci:"+out+":1.4.2").Output()
+	require.NoError(t, err)
+	var index struct {
+		MediaType string
+		Manifests []struct{ Platform struct{ Architecture, OS string } }
+	}
+	require.NoError(t, json.Unmarshal(raw, &index))
+	assert.Equal(t, "application/vnd.oci.image.index.v1+json", index.MediaType)
+	require.Len(t, index.Manifests, 2)
+	assert.Equal(t, "arm64", index.Manifests[1].Platform.Architecture)
+
+	cfgJSON, err := exec.Command("skopeo", "inspect", "--config", "--override-arch", "amd64", "--override-os", "linux", "oci:"+out+":1.4.2").Output()
+	require.NoError(t, err)
+	var cfg struct {
+		Architecture string
+		Config       struct {
+			Entrypoint []string
+			User       string
+			Labels     map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal(cfgJSON, &cfg))
+	assert.Equal(t, "amd64", cfg.Architecture)
+	assert.Equal(t, []string{"/app/hello"}, cfg.Config.Entrypoint)
+	assert.Equal(t, "65532:65532", cfg.Config.User)
+	assert.Equal(t, "1.4.2", cfg.Config.Labels["org.opencontainers.image.version"])
+	assert.Equal(t, "abc1234", cfg.Config.Labels["org.opencontainers.image.revision"])
+	assert.Equal(t, "2026-11-01T12:00:00Z", cfg.Config.Labels["org.opencontainers.image.created"])
+
+	bin := extract(t, out, "amd64", "app/hello")
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"ADDR=127.0.0.1:0", "DATABASE_URL=sqlite://" + filepath.Join(t.TempDir(), "hello.db")}
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	defer cmd.Process.Kill() //nolint:errcheck // stopped below
+	line, err := bufio.NewReader(stderr).ReadString('\n')
+	require.NoError(t, err)
+	assert.Contains(t, line, "hello listening")
+	assert.Contains(t, line, "version=1.4.2", "-ldflags -X main.version")
+	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	assert.NoError(t, cmd.Wait())
+}
+
+// extract writes the file at path of the image of arch in the layout to a temporary file.
+func extract(t *testing.T, dir, arch, path string) string {
+	t.Helper()
+	p, err := layout.FromPath(dir)
+	require.NoError(t, err)
+	outer, err := p.ImageIndex()
+	require.NoError(t, err)
+	om, err := outer.IndexManifest()
+	require.NoError(t, err)
+	idx, err := outer.ImageIndex(om.Manifests[0].Digest)
+	require.NoError(t, err)
+	im, err := idx.IndexManifest()
+	require.NoError(t, err)
+	for _, d := range im.Manifests {
+		if d.Platform.Architecture != arch {
+			continue
+		}
+		img, err := idx.Image(d.Digest)
+		require.NoError(t, err)
+		layers, err := img.Layers()
+		require.NoError(t, err)
+		for _, l := range layers {
+			rc, err := l.Uncompressed()
+			require.NoError(t, err)
+			tr := tar.NewReader(rc)
+			for {
+				hdr, err := tr.Next()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				if hdr.Name == path {
+					out := filepath.Join(t.TempDir(), filepath.Base(path))
+					f, err := os.OpenFile(out, os.O_CREATE|os.O_WRONLY, 0o755)
+					require.NoError(t, err)
+					_, err = io.Copy(f, tr)
+					require.NoError(t, err)
+					require.NoError(t, f.Close())
+					rc.Close()
+					return out
+				}
+			}
+			rc.Close()
+		}
+	}
+	t.Fatalf("no %s for %s in %s", path, arch, dir)
+	return ""
+}
+
+// TestReproducible: two clean builds of the same sources in different directories give one digest.
+func TestReproducible(t *testing.T) {
+	p := Platform{OS: "linux", Arch: "amd64"}
+	digest := func() string {
+		out, _ := buildHello(t, hello(t), p)
+		data, err := os.ReadFile(filepath.Join(out, "index.json"))
+		require.NoError(t, err)
+		var idx struct{ Manifests []struct{ Digest string } }
+		require.NoError(t, json.Unmarshal(data, &idx))
+		return idx.Manifests[0].Digest
+	}
+	first, second := digest(), digest()
+	assert.True(t, strings.HasPrefix(first, "sha256:"))
+	assert.Equal(t, first, second)
+}
