@@ -57,7 +57,9 @@ func TestGoImageOfHello(t *testing.T) {
 	require.NoError(t, err)
 	var index struct {
 		MediaType string
-		Manifests []struct{ Platform struct{ Architecture, OS string } }
+		Manifests []struct {
+			Platform struct{ Architecture, OS string }
+		}
 	}
 	require.NoError(t, json.Unmarshal(raw, &index))
 	assert.Equal(t, "application/vnd.oci.image.index.v1+json", index.MediaType)
