@@ -143,3 +143,35 @@ func (o ImageOptions) image(b Binary) (v1.Image, error) {
 	}
 	return out, nil
 }
+
+// Scratch is an empty OCI image, the scratch base.
+func Scratch() v1.Image {
+	return mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON)
+}
+
+// PlatformImage picks the image of a platform from an index (an OCI layout's), looking into nested
+// indexes; an index of one image without a platform serves every platform.
+func PlatformImage(idx v1.ImageIndex, p Platform) (v1.Image, error) {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range im.Manifests {
+		switch {
+		case d.MediaType.IsIndex():
+			child, err := idx.ImageIndex(d.Digest)
+			if err != nil {
+				return nil, err
+			}
+			if img, err := PlatformImage(child, p); err == nil {
+				return img, nil
+			}
+		case d.MediaType.IsImage():
+			if d.Platform == nil && len(im.Manifests) == 1 ||
+				d.Platform != nil && d.Platform.OS == p.OS && d.Platform.Architecture == p.Arch && (p.Variant == "" || d.Platform.Variant == p.Variant) {
+				return idx.Image(d.Digest)
+			}
+		}
+	}
+	return nil, fmt.Errorf("the base has no image for %s", p)
+}

@@ -165,6 +165,10 @@ func (c *Client) nameOptions() []name.Option {
 	return opts
 }
 
+// RemoteOptions are the go-containerregistry options of the client (auth, TLS, retries), for reading
+// images with the remote package directly, as a build reads its base.
+func (c *Client) RemoteOptions(ctx context.Context) []remote.Option { return c.remote(ctx, nil) }
+
 // remote is the go-containerregistry options of one operation.
 func (c *Client) remote(ctx context.Context, progress chan<- Progress) []remote.Option {
 	opts := []remote.Option{

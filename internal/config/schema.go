@@ -10,6 +10,31 @@ type Config struct {
 	Migrate  Migrate  `yaml:"migrate"`
 	Registry Registry `yaml:"registry"`
 	Audit    Audit    `yaml:"audit"`
+	Build    Build    `yaml:"build"`
+}
+
+// Build configures `shipyard build`.
+type Build struct {
+	// Main is the main package to build, relative to the module (default ".").
+	Main string `yaml:"main"`
+	// Platforms are os/arch[/variant] pairs (default linux/amd64).
+	Platforms []string `yaml:"platforms"`
+	// Base is "" (the generated base), scratch, oci:DIR, or an image reference.
+	Base string `yaml:"base"`
+	// Output is oci:DIR or tar:FILE (default oci:.shipyard/image).
+	Output string `yaml:"output"`
+	CGO    bool   `yaml:"cgo"`
+	// CACerts is the CA bundle of the generated base (default: the host's).
+	CACerts    string            `yaml:"ca_certs"`
+	Entrypoint []string          `yaml:"entrypoint"`
+	Cmd        []string          `yaml:"cmd"`
+	Env        []string          `yaml:"env"`
+	WorkDir    string            `yaml:"workdir"`
+	User       string            `yaml:"user"`
+	Ports      []string          `yaml:"ports"`
+	Labels     map[string]string `yaml:"labels"`
+	// Source is the org.opencontainers.image.source annotation (default: the git remote origin).
+	Source string `yaml:"source"`
 }
 
 // Audit configures `shipyard audit`.

@@ -94,6 +94,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newPushCmd(f),
 		newRegistryCmd(f),
 		newAuditCmd(f),
+		newBuildCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,308 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/renameio/v2"
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/build"
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/gitx"
+	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/semver"
+)
+
+type buildOptions struct {
+	Main       string
+	Platforms  []string
+	Base       string
+	Output     string
+	Push       string
+	Tags       []string
+	CGO        bool
+	AppVersion string
+	reg        registryOptions
+}
+
+// buildRecord is .shipyard/build.json and `shipyard build -o json`.
+type buildRecord struct {
+	Digest    string               `json:"digest"`
+	Platforms []string             `json:"platforms"`
+	Binaries  []buildBinary        `json:"binaries"`
+	Version   string               `json:"version"`
+	Commit    string               `json:"commit"`
+	Created   time.Time            `json:"created"`
+	Output    string               `json:"output,omitempty"`
+	Pushed    *registry.PushResult `json:"pushed,omitempty"`
+}
+
+type buildBinary struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform"`
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256"`
+}
+
+func newBuildCmd(f *Factory) *cobra.Command {
+	var o buildOptions
+	c := &cobra.Command{
+		Use:   "build",
+		Short: "Build Go binaries and a reproducible OCI image, without a Docker daemon",
+		Long: `Build the main package (--main) for each --platform, cross-compiled with -trimpath and cgo off, with
+the version, commit and date of ` + "`shipyard version describe`" + ` injected into main.version, main.commit
+and main.date when the package declares them. Each binary goes in a layer of its own, /app/NAME, the
+entrypoint, on a base: the generated one by default (CA certificates, passwd with the non-root user
+65532 it runs as, /tmp), scratch, an OCI layout (oci:DIR) or an image reference.
+
+Builds are reproducible: every timestamp is SOURCE_DATE_EPOCH, by default the last commit's time, so
+the same commit gives the same digest. The image goes to --output (oci:DIR or tar:FILE) and, with
+--push REF, to a registry; .shipyard/build.json records what was built.`,
+		Example: `  shipyard build --platform linux/amd64,linux/arm64
+  shipyard build --output tar:hello.tar && docker load < hello.tar
+  shipyard build --push registry.example.com/team/hello:1.4.2`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.runBuild(cmd.Context(), cmd, &o) },
+	}
+	fl := c.Flags()
+	fl.StringVar(&o.Main, "main", ".", "the main `PACKAGE` to build, relative to the module")
+	fl.StringSliceVar(&o.Platforms, "platform", nil, "`OS/ARCH[/VARIANT]` to build for, comma-separated (default linux/amd64, or build.platforms)")
+	fl.StringVar(&o.Base, "base", "", "base image: scratch, oci:DIR or a reference (default: the generated base)")
+	fl.StringVar(&o.Output, "output", "oci:.shipyard/image", "where the image goes: oci:DIR or tar:FILE")
+	// --output is the image's destination here, as in ko and docker buildx; -o keeps its global meaning.
+	fl.VarP(&f.Output, "format", "o", "output format: text or json")
+	fl.StringVar(&o.Push, "push", "", "also push the image to `REF` (tags as shipyard push)")
+	fl.StringArrayVarP(&o.Tags, "tag", "t", nil, "another tag to push (repeatable)")
+	fl.BoolVar(&o.CGO, "cgo", false, "build with cgo (cross-compiling then needs a C cross-compiler)")
+	fl.StringVar(&o.AppVersion, "app-version", "", "the version to inject (default: shipyard version describe)")
+	addRegistryFlags(fl, &o.reg)
+	config.Bind(fl, "main", "build.main")
+	config.Bind(fl, "base", "build.base")
+	config.Bind(fl, "output", "build.output")
+	config.Bind(fl, "cgo", "build.cgo")
+	return c
+}
+
+func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOptions) error {
+	platforms, err := f.buildPlatforms(cmd, o)
+	if err != nil {
+		return err
+	}
+	kind, target, ok := strings.Cut(o.Output, ":")
+	if !ok || (kind != "oci" && kind != "tar") || target == "" {
+		return exitcode.Input(fmt.Errorf("--output: %q is not oci:DIR or tar:FILE", o.Output))
+	}
+	epoch, err := f.sourceDateEpoch(ctx)
+	if err != nil {
+		return err
+	}
+	version, commit := f.buildVersion(ctx, o)
+	cfg := f.Config.Build
+	bins, err := build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
+		Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
+	if err != nil {
+		return buildError(err)
+	}
+	base, err := f.buildBase(ctx, o)
+	if err != nil {
+		return err
+	}
+	idx, err := build.GoImage(bins, build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
+		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
+		Source: f.buildSource(ctx), Revision: commit, Version: version})
+	if err != nil {
+		return err
+	}
+	digest, err := idx.Digest()
+	if err != nil {
+		return err
+	}
+	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Output: o.Output}
+	for _, p := range platforms {
+		rec.Platforms = append(rec.Platforms, p.String())
+	}
+	for _, b := range bins {
+		rel, _ := filepath.Rel(f.Dir, b.Path)
+		rec.Binaries = append(rec.Binaries, buildBinary{Name: b.Name, Platform: b.Platform.String(), Path: rel, SHA256: b.SHA256})
+	}
+	switch kind {
+	case "oci":
+		err = build.WriteLayout(f.Path(target), idx, version)
+	case "tar":
+		err = build.WriteTarball(f.Path(target), idx, "shipyard.local/"+bins[0].Name+":"+strings.ReplaceAll(version, "+", "_"))
+	}
+	if err != nil {
+		return buildError(err)
+	}
+	if o.Push != "" {
+		client, done, err := f.registryClient(&o.reg)
+		if err != nil {
+			return err
+		}
+		res, err := client.Push(ctx, idx, o.Push, registry.PushOptions{Tags: o.Tags})
+		done()
+		if err != nil {
+			return registryError(err)
+		}
+		rec.Pushed = res
+	}
+	if err := f.writeBuildRecord(rec); err != nil {
+		return err
+	}
+	f.IO.Infof("built %s for %s: %s", bins[0].Name, strings.Join(rec.Platforms, ", "), rec.Digest)
+	if err := f.SetOutputs("digest", rec.Digest, "version", version); err != nil {
+		return err
+	}
+	return f.Render(rec, func(w io.Writer) error {
+		_, err := fmt.Fprintln(w, rec.Digest)
+		return err
+	})
+}
+
+// buildPlatforms reads --platform, else build.platforms, else linux/amd64.
+func (f *Factory) buildPlatforms(cmd *cobra.Command, o *buildOptions) ([]build.Platform, error) {
+	raw, key := o.Platforms, "--platform"
+	if !cmd.Flags().Changed("platform") && len(f.Config.Build.Platforms) > 0 {
+		raw, key = f.Config.Build.Platforms, "build.platforms"
+	}
+	if len(raw) == 0 {
+		raw = []string{"linux/amd64"}
+	}
+	var out []build.Platform
+	for _, s := range raw {
+		p, err := build.ParsePlatform(strings.TrimSpace(s))
+		if err != nil {
+			var in *build.InputError
+			if errors.As(err, &in) {
+				in.Key = key
+			}
+			return nil, buildError(err)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// buildBase is the --base image for each platform: nil for the generated base.
+func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Platform) (v1.Image, error), error) {
+	switch {
+	case o.Base == "":
+		return nil, nil
+	case o.Base == "scratch":
+		return func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, nil
+	case strings.HasPrefix(o.Base, "oci:"):
+		dir := f.Path(strings.TrimPrefix(o.Base, "oci:"))
+		idx, err := layout.ImageIndexFromPath(dir)
+		if err != nil {
+			return nil, exitcode.Input(fmt.Errorf("--base: %s is not an OCI layout: %v", dir, err))
+		}
+		return func(p build.Platform) (v1.Image, error) { return build.PlatformImage(idx, p) }, nil
+	}
+	ref, err := name.ParseReference(o.Base)
+	if err != nil {
+		return nil, exitcode.Input(fmt.Errorf("--base: %q is not scratch, oci:DIR or an image reference: %v", o.Base, err))
+	}
+	client, _, err := f.registryClient(&o.reg)
+	if err != nil {
+		return nil, err
+	}
+	return func(p build.Platform) (v1.Image, error) {
+		img, err := remote.Image(ref, append(client.RemoteOptions(ctx), remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))...)
+		if err != nil {
+			return nil, fmt.Errorf("pulling the base %s for %s: %w", ref, p, err)
+		}
+		cf, err := img.ConfigFile()
+		if err != nil {
+			return nil, err
+		}
+		if cf.OS != p.OS || cf.Architecture != p.Arch {
+			return nil, fmt.Errorf("the base %s has no %s image (it is %s/%s): give a multi-platform base, or build for %s/%s only", ref, p, cf.OS, cf.Architecture, cf.OS, cf.Architecture)
+		}
+		return img, nil
+	}, nil
+}
+
+// sourceDateEpoch is SOURCE_DATE_EPOCH, else the last commit's time, else the Unix epoch.
+func (f *Factory) sourceDateEpoch(ctx context.Context) (time.Time, error) {
+	if s := f.Getenv("SOURCE_DATE_EPOCH"); s != "" {
+		sec, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return time.Time{}, exitcode.Input(fmt.Errorf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s))
+		}
+		return time.Unix(sec, 0).UTC(), nil
+	}
+	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
+		if out, err := repo.Output(ctx, "log", "-1", "--format=%ct"); err == nil {
+			if sec, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64); err == nil {
+				return time.Unix(sec, 0).UTC(), nil
+			}
+		}
+	}
+	return time.Unix(0, 0).UTC(), nil
+}
+
+// buildVersion is --app-version or shipyard version describe, and the commit.
+func (f *Factory) buildVersion(ctx context.Context, o *buildOptions) (version, commit string) {
+	version = o.AppVersion
+	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
+		if out, err := repo.Output(ctx, "rev-parse", "HEAD"); err == nil {
+			commit = strings.TrimSpace(out)
+		}
+	}
+	if version == "" {
+		if r, err := semver.Describe(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
+			version = r.Version.String()
+		}
+	}
+	if version == "" {
+		version = "0.0.0-dev"
+	}
+	return version, commit
+}
+
+// buildSource is build.source, else the git remote origin.
+func (f *Factory) buildSource(ctx context.Context) string {
+	if f.Config.Build.Source != "" {
+		return f.Config.Build.Source
+	}
+	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
+		if out, err := repo.Output(ctx, "remote", "get-url", "origin"); err == nil {
+			return strings.TrimSpace(out)
+		}
+	}
+	return ""
+}
+
+func (f *Factory) writeBuildRecord(rec buildRecord) error {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := f.Path(filepath.Join(".shipyard", "build.json"))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+func buildError(err error) error {
+	var in *build.InputError
+	if errors.As(err, &in) {
+		return exitcode.Input(err)
+	}
+	return err
+}

@@ -1,0 +1,98 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/registry"
+)
+
+// helloProject copies examples/hello into a new directory.
+func helloProject(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "hello")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "..", "examples", "hello"))))
+	return dir
+}
+
+// goEnv is the environment the go command needs inside cli.
+func goEnv(extra map[string]string) map[string]string {
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "GOCACHE": os.Getenv("GOCACHE"), "GOMODCACHE": os.Getenv("GOMODCACHE"),
+		"GOFLAGS": os.Getenv("GOFLAGS"), "GOPROXY": os.Getenv("GOPROXY"), "SOURCE_DATE_EPOCH": "1790000000"}
+	for k, v := range extra {
+		env[k] = v
+	}
+	return env
+}
+
+func TestBuild(t *testing.T) {
+	dir := helloProject(t)
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
+	require.NoError(t, err)
+	defer s.Close()
+
+	r := cli(t, dir, goEnv(nil), "-o", "json", "build", "--app-version", "1.4.2", "--push", s.Host()+"/hello:1.4.2")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rec struct {
+		Digest    string
+		Platforms []string
+		Binaries  []struct{ Name, Platform, Path, SHA256 string }
+		Version   string
+		Pushed    struct {
+			Digest string
+			Tags   []string
+		}
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
+	assert.True(t, strings.HasPrefix(rec.Digest, "sha256:"))
+	assert.Equal(t, []string{"linux/amd64"}, rec.Platforms)
+	require.Len(t, rec.Binaries, 1)
+	assert.Equal(t, "hello", rec.Binaries[0].Name)
+	assert.Equal(t, ".shipyard/bin/linux_amd64/hello", rec.Binaries[0].Path)
+	assert.Equal(t, "1.4.2", rec.Version)
+	assert.Equal(t, rec.Digest, rec.Pushed.Digest, "the pushed index is the built one")
+	assert.Equal(t, []string{"1.4.2", "1.4", "1", "latest"}, rec.Pushed.Tags)
+	assert.FileExists(t, filepath.Join(dir, ".shipyard", "image", "index.json"))
+	assert.JSONEq(t, r.stdout, readFile(t, filepath.Join(dir, ".shipyard", "build.json")), "the build record")
+
+	again := cli(t, dir, goEnv(nil), "build", "--app-version", "1.4.2")
+	require.Equal(t, 0, again.code, again.stderr)
+	assert.Equal(t, rec.Digest+"\n", again.stdout, "the same sources and SOURCE_DATE_EPOCH give the same digest")
+
+	r = cli(t, dir, goEnv(nil), "build", "--app-version", "1.4.2", "--output", "tar:hello.tar")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.FileExists(t, filepath.Join(dir, "hello.tar"))
+}
+
+func TestBuildInputErrors(t *testing.T) {
+	dir := helloProject(t)
+	for _, tc := range []struct {
+		args []string
+		yaml string
+		want string
+	}{
+		{[]string{"build", "--platform", "linux/sparc"}, "", "--platform: linux/sparc is not a platform Go builds for (go tool dist list)"},
+		{[]string{"build", "--platform", "linux"}, "", `--platform: "linux" is not os/arch[/variant], as linux/amd64`},
+		{[]string{"build"}, "build:\n  platforms: [linux/amd64, plan9/risc]\n", "build.platforms: plan9/risc is not a platform Go builds for"},
+		{[]string{"build", "--main", "./nope"}, "", "build.main: ./nope is not a package of"},
+		{[]string{"build"}, "build:\n  main: ./migrations\n", "build.main: ./migrations is not a package of"},
+		{[]string{"build", "--output", "zip:x"}, "", `--output: "zip:x" is not oci:DIR or tar:FILE`},
+		{[]string{"build", "--base", "oci:" + t.TempDir()}, "", "--base: "},
+		{[]string{"build"}, "build:\n  plaforms: [linux/amd64]\n", `unknown key "build.plaforms" (did you mean "platforms"?)`},
+	} {
+		os.Remove(filepath.Join(dir, "shipyard.yaml"))
+		if tc.yaml != "" {
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte(tc.yaml), 0o644))
+		}
+		r := cli(t, dir, goEnv(nil), tc.args...)
+		assert.Equal(t, 2, r.code, "%v: %s", tc.args, r.stderr)
+		assert.Contains(t, r.stderr, tc.want, tc.args)
+	}
+}
