@@ -24,6 +24,8 @@ type IO struct {
 
 	// Quiet silences Infof; warnings and errors still show.
 	Quiet bool
+	// Verbose lets debug logs through (each request of the registry, for example).
+	Verbose bool
 
 	outTTY, errTTY bool
 	noColor        bool
@@ -123,7 +125,13 @@ type logHandler struct {
 }
 
 func (h *logHandler) Enabled(_ context.Context, l slog.Level) bool {
-	return l >= slog.LevelWarn || !h.io.Quiet
+	switch {
+	case l >= slog.LevelWarn:
+		return true
+	case l >= slog.LevelInfo:
+		return !h.io.Quiet
+	}
+	return h.io.Verbose && !h.io.Quiet
 }
 
 func (h *logHandler) Handle(_ context.Context, r slog.Record) error {

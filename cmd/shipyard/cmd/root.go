@@ -51,7 +51,7 @@ func NewRoot(f *Factory, info BuildInfo) *cobra.Command {
 	info = info.withDefaults()
 	f.ToolVersion = info.Version
 	var configFlag string
-	var quiet, noColor bool
+	var quiet, verbose, noColor bool
 	f.Output = outputText
 	root := &cobra.Command{
 		Use:   "shipyard",
@@ -64,6 +64,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		SilenceErrors: true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			f.IO.Quiet = f.IO.Quiet || quiet
+			f.IO.Verbose = verbose
 			if noColor {
 				f.IO.SetNoColor()
 			}
@@ -84,6 +85,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 	pf.StringVar(&configFlag, "config", "", "configuration `FILE` (default: shipyard.yaml at the repository root; env SHIPYARD_CONFIG)")
 	pf.VarP(&f.Output, "output", "o", "output format: text or json")
 	pf.BoolVarP(&quiet, "quiet", "q", false, "print results and errors only, no progress or status")
+	pf.BoolVarP(&verbose, "verbose", "v", false, "also print debug logs (each request of registry serve, each pushed reference)")
 	pf.BoolVar(&noColor, "no-color", false, "never colour the output (also NO_COLOR=1)")
 
 	root.AddCommand(
