@@ -163,3 +163,72 @@ func TestReproducible(t *testing.T) {
 	assert.True(t, strings.HasPrefix(first, "sha256:"))
 	assert.Equal(t, first, second)
 }
+
+// layerFiles lists the paths of a layer's tar entries.
+func layerFiles(t *testing.T, l NamedLayer) []string {
+	t.Helper()
+	rc, err := l.Layer.Uncompressed()
+	require.NoError(t, err)
+	defer rc.Close()
+	var names []string
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		require.NoError(t, err)
+		names = append(names, hdr.Name)
+	}
+}
+
+// TestNodeImage: the Node.js example's image has its dependencies in one layer and its code in another;
+// changing only the code leaves the dependency layer's digest as it was.
+func TestNodeImage(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("npm is not installed")
+		}
+		t.Skip("npm is not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "node-hello")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "examples", "node-hello"))))
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "node_modules")))
+	specs := []LayerSpec{
+		{Name: "dependencies", Run: "npm ci --omit=dev --ignore-scripts --no-audit --no-fund", From: []string{"node_modules"}, To: "/app"},
+		{Name: "app", From: []string{"src", "package.json"}, To: "/app"},
+	}
+	build := func() ([]NamedLayer, string) {
+		layers, err := DirLayers(context.Background(), dir, specs, epoch, os.Environ())
+		require.NoError(t, err)
+		idx, err := LayersImage([]Platform{{OS: "linux", Arch: "amd64"}}, ImageOptions{Epoch: epoch, Layers: layers, Entrypoint: []string{"node", "/app/src/index.js"}, WorkDir: "/app"})
+		require.NoError(t, err)
+		d, err := idx.Digest()
+		require.NoError(t, err)
+		return layers, d.String()
+	}
+	first, firstDigest := build()
+	require.Len(t, first, 2)
+	assert.Contains(t, layerFiles(t, first[0]), "app/node_modules/ms/index.js")
+	assert.Contains(t, layerFiles(t, first[0]), "app/node_modules/ms/package.json")
+	assert.Equal(t, []string{"app/", "app/package.json", "app/src/", "app/src/index.js"}, layerFiles(t, first[1]))
+
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "src", "index.js"), []byte("console.log('changed')\n"), 0o644))
+	second, secondDigest := build()
+	d1, err := first[0].Layer.Digest()
+	require.NoError(t, err)
+	d2, err := second[0].Layer.Digest()
+	require.NoError(t, err)
+	assert.Equal(t, d1, d2, "the dependency layer did not change")
+	a1, _ := first[1].Layer.Digest()
+	a2, _ := second[1].Layer.Digest()
+	assert.NotEqual(t, a1, a2, "the app layer did")
+	assert.NotEqual(t, firstDigest, secondDigest)
+
+	_, err = DirLayers(context.Background(), dir, []LayerSpec{{From: []string{"nope"}, To: "/app"}}, epoch, nil)
+	assert.EqualError(t, err, "build.layers[0].from: nope matches nothing in "+dir)
+	_, err = DirLayers(context.Background(), dir, []LayerSpec{{From: []string{"src"}, To: "app"}}, epoch, nil)
+	assert.EqualError(t, err, "build.layers[0]: needs from (files or directories of the project) and to (an absolute path of the image)")
+	_, err = LayersImage([]Platform{{OS: "linux", Arch: "amd64"}}, ImageOptions{Epoch: epoch})
+	assert.EqualError(t, err, "build.entrypoint: an image without a Go binary needs an entrypoint or a cmd")
+}

@@ -28,6 +28,8 @@ type ImageOptions struct {
 	Epoch time.Time
 	// Source, Revision and Version become OCI annotations and labels.
 	Source, Revision, Version string
+	// Layers go on the base before the binary, each its own layer (dependencies, then the app).
+	Layers []NamedLayer
 }
 
 // annotations are the OCI annotations of the images and the index.
@@ -43,14 +45,33 @@ func (o ImageOptions) annotations() map[string]string {
 
 // GoImage puts each binary on its platform's base, and gathers the images in an index.
 func GoImage(bins []Binary, o ImageOptions) (v1.ImageIndex, error) {
+	var platforms []Platform
+	for _, b := range bins {
+		platforms = append(platforms, b.Platform)
+	}
+	return o.index(platforms, bins)
+}
+
+// LayersImage is an image of the base and o.Layers alone (a Node.js service, say), for each platform.
+func LayersImage(platforms []Platform, o ImageOptions) (v1.ImageIndex, error) {
+	if len(o.Entrypoint) == 0 && len(o.Cmd) == 0 {
+		return nil, &InputError{Key: "build.entrypoint", Msg: "an image without a Go binary needs an entrypoint or a cmd"}
+	}
+	return o.index(platforms, nil)
+}
+
+func (o ImageOptions) index(platforms []Platform, bins []Binary) (v1.ImageIndex, error) {
 	idx := mutate.IndexMediaType(empty.Index, types.OCIImageIndex)
 	var adds []mutate.IndexAddendum
-	for _, b := range bins {
-		img, err := o.image(b)
+	for i, p := range platforms {
+		var bin *Binary
+		if bins != nil {
+			bin = &bins[i]
+		}
+		img, err := o.image(p, bin)
 		if err != nil {
 			return nil, err
 		}
-		p := b.Platform
 		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{
 			MediaType: types.OCIManifestSchema1, Platform: &v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}}})
 	}
@@ -62,7 +83,8 @@ func GoImage(bins []Binary, o ImageOptions) (v1.ImageIndex, error) {
 	return out, nil
 }
 
-func (o ImageOptions) image(b Binary) (v1.Image, error) {
+// image is the image of one platform: the base, o.Layers, and the binary when there is one.
+func (o ImageOptions) image(p Platform, b *Binary) (v1.Image, error) {
 	var base v1.Image
 	generated := o.Base == nil
 	if generated {
@@ -78,29 +100,42 @@ func (o ImageOptions) image(b Binary) (v1.Image, error) {
 		}
 	} else {
 		var err error
-		if base, err = o.Base(b.Platform); err != nil {
+		if base, err = o.Base(p); err != nil {
 			return nil, err
 		}
 	}
-	binPath := "app/" + b.Name
-	layer, err := Layer([]File{{Path: binPath, Mode: 0o755, Source: b.Path}}, o.Epoch)
-	if err != nil {
-		return nil, err
+	img := base
+	for _, l := range o.Layers {
+		var err error
+		if img, err = mutate.Append(img, mutate.Addendum{Layer: l.Layer, History: v1.History{
+			Created: v1.Time{Time: o.Epoch}, CreatedBy: "shipyard build: " + l.Name}}); err != nil {
+			return nil, fmt.Errorf("adding the layer %s: %w", l.Name, err)
+		}
 	}
-	img, err := mutate.Append(base, mutate.Addendum{Layer: layer, History: v1.History{
-		Created: v1.Time{Time: o.Epoch}, CreatedBy: "shipyard build: /" + binPath}})
-	if err != nil {
-		return nil, fmt.Errorf("adding /%s: %w", binPath, err)
+	var entrypoint []string
+	if b != nil {
+		binPath := "app/" + b.Name
+		layer, err := Layer([]File{{Path: binPath, Mode: 0o755, Source: b.Path}}, o.Epoch)
+		if err != nil {
+			return nil, err
+		}
+		if img, err = mutate.Append(img, mutate.Addendum{Layer: layer, History: v1.History{
+			Created: v1.Time{Time: o.Epoch}, CreatedBy: "shipyard build: /" + binPath}}); err != nil {
+			return nil, fmt.Errorf("adding /%s: %w", binPath, err)
+		}
+		entrypoint = []string{"/" + binPath}
 	}
 	cf, err := img.ConfigFile()
 	if err != nil {
 		return nil, err
 	}
 	cf = cf.DeepCopy()
-	cf.OS, cf.Architecture, cf.Variant = b.Platform.OS, b.Platform.Arch, b.Platform.Variant
+	cf.OS, cf.Architecture, cf.Variant = p.OS, p.Arch, p.Variant
 	cf.Created = v1.Time{Time: o.Epoch}
 	cfg := &cf.Config
-	cfg.Entrypoint = []string{"/" + binPath}
+	if entrypoint != nil {
+		cfg.Entrypoint = entrypoint
+	}
 	if o.Entrypoint != nil {
 		cfg.Entrypoint = o.Entrypoint
 	}

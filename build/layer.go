@@ -22,7 +22,8 @@ type File struct {
 	Path   string      // in the image, without the leading slash: "app/hello"
 	Mode   fs.FileMode // permissions and type bits (fs.ModeDir for a directory)
 	Source string      // a host file to copy, or
-	Data   []byte      // the content
+	Data   []byte      // the content, or
+	Link   string      // the target of a symbolic link
 	UID    int         // owner
 	GID    int
 }
@@ -60,6 +61,13 @@ func Layer(files []File, epoch time.Time) (v1.Layer, error) {
 		}
 		if f.Mode.IsDir() {
 			hdr.Typeflag, hdr.Name = tar.TypeDir, p+"/"
+			if err := tw.WriteHeader(hdr); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if f.Link != "" {
+			hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, f.Link, 0o777
 			if err := tw.WriteHeader(hdr); err != nil {
 				return nil, err
 			}

@@ -15,6 +15,9 @@ import (
 // WriteLayout writes the index as the only entry of a new OCI layout at dir (replacing what was there),
 // named ref (the org.opencontainers.image.ref.name annotation, as in skopeo's oci:DIR:REF).
 func WriteLayout(dir string, idx v1.ImageIndex, ref string) error {
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		return fmt.Errorf("writing the OCI layout %s: %w", dir, err)
+	}
 	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".oci-")
 	if err != nil {
 		return fmt.Errorf("writing the OCI layout %s: %w", dir, err)
@@ -53,6 +56,9 @@ func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 	t, err := name.NewTag(tag)
 	if err != nil {
 		return &InputError{Key: "--tag", Msg: fmt.Sprintf("%q is not an image tag: %v", tag, err)}
+	}
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
 	}
 	tmp := file + ".tmp"
 	if err := tarball.WriteToFile(tmp, t, img); err != nil {

@@ -35,6 +35,18 @@ type Build struct {
 	Labels     map[string]string `yaml:"labels"`
 	// Source is the org.opencontainers.image.source annotation (default: the git remote origin).
 	Source string `yaml:"source"`
+	// Layers are files of any language, each layer its own: dependencies first, then the app.
+	Layers []BuildLayer `yaml:"layers"`
+}
+
+// BuildLayer is a layer of project files: from (files, directories, globs) go under to at their paths
+// in the project, after run, when set, ran in the project.
+type BuildLayer struct {
+	Name    string   `yaml:"name"`
+	Run     string   `yaml:"run"`
+	From    []string `yaml:"from"`
+	To      string   `yaml:"to"`
+	Exclude []string `yaml:"exclude"`
 }
 
 // Audit configures `shipyard audit`.

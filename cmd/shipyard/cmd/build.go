@@ -112,8 +112,11 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	}
 	version, commit := f.buildVersion(ctx, o)
 	cfg := f.Config.Build
-	bins, err := build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
-		Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
+	var specs []build.LayerSpec
+	for _, l := range cfg.Layers {
+		specs = append(specs, build.LayerSpec{Name: l.Name, Run: l.Run, From: l.From, To: l.To, Exclude: l.Exclude})
+	}
+	layers, err := build.DirLayers(ctx, f.Dir, specs, epoch, f.Environ())
 	if err != nil {
 		return buildError(err)
 	}
@@ -121,17 +124,31 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err != nil {
 		return err
 	}
-	idx, err := build.GoImage(bins, build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
+	opts := build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
 		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
-		Source: f.buildSource(ctx), Revision: commit, Version: version})
+		Source: f.buildSource(ctx), Revision: commit, Version: version, Layers: layers}
+	var bins []build.Binary
+	var idx v1.ImageIndex
+	if _, err := os.Stat(f.Path("go.mod")); err == nil {
+		bins, err = build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
+			Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
+		if err != nil {
+			return buildError(err)
+		}
+		idx, err = build.GoImage(bins, opts)
+	} else if len(layers) > 0 {
+		idx, err = build.LayersImage(platforms, opts)
+	} else {
+		return exitcode.Input(fmt.Errorf("nothing to build in %s: no go.mod, and no build.layers in shipyard.yaml", f.Dir))
+	}
 	if err != nil {
-		return err
+		return buildError(err)
 	}
 	digest, err := idx.Digest()
 	if err != nil {
 		return err
 	}
-	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Output: o.Output}
+	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Output: o.Output, Binaries: []buildBinary{}}
 	for _, p := range platforms {
 		rec.Platforms = append(rec.Platforms, p.String())
 	}
@@ -143,7 +160,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	case "oci":
 		err = build.WriteLayout(f.Path(target), idx, version)
 	case "tar":
-		err = build.WriteTarball(f.Path(target), idx, "shipyard.local/"+bins[0].Name+":"+strings.ReplaceAll(version, "+", "_"))
+		err = build.WriteTarball(f.Path(target), idx, "shipyard.local/"+imageName(f.Dir, bins)+":"+strings.ReplaceAll(version, "+", "_"))
 	}
 	if err != nil {
 		return buildError(err)
@@ -163,7 +180,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err := f.writeBuildRecord(rec); err != nil {
 		return err
 	}
-	f.IO.Infof("built %s for %s: %s", bins[0].Name, strings.Join(rec.Platforms, ", "), rec.Digest)
+	f.IO.Infof("built %s for %s: %s", imageName(f.Dir, bins), strings.Join(rec.Platforms, ", "), rec.Digest)
 	if err := f.SetOutputs("digest", rec.Digest, "version", version); err != nil {
 		return err
 	}
@@ -297,6 +314,14 @@ func (f *Factory) writeBuildRecord(rec buildRecord) error {
 		return err
 	}
 	return renameio.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// imageName is the name of what was built: the binary, else the project's directory.
+func imageName(dir string, bins []build.Binary) string {
+	if len(bins) > 0 {
+		return bins[0].Name
+	}
+	return filepath.Base(dir)
 }
 
 func buildError(err error) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,4 +96,33 @@ func TestBuildInputErrors(t *testing.T) {
 		assert.Equal(t, 2, r.code, "%v: %s", tc.args, r.stderr)
 		assert.Contains(t, r.stderr, tc.want, tc.args)
 	}
+}
+
+// TestBuildNode: a project without go.mod builds from build.layers alone.
+func TestBuildNode(t *testing.T) {
+	if _, err := exec.LookPath("npm"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("npm is not installed")
+		}
+		t.Skip("npm is not installed")
+	}
+	dir := filepath.Join(t.TempDir(), "node-hello")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "..", "examples", "node-hello"))))
+	require.NoError(t, os.RemoveAll(filepath.Join(dir, "node_modules")))
+	env := goEnv(map[string]string{"npm_config_update_notifier": "false"})
+	r := cli(t, dir, env, "-o", "json", "build", "--app-version", "1.0.0")
+	require.Equal(t, 0, r.code, r.stderr)
+	var rec struct {
+		Digest    string
+		Platforms []string
+		Binaries  []any
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec), r.stdout)
+	assert.Equal(t, []string{"linux/amd64", "linux/arm64"}, rec.Platforms, "build.platforms of the example")
+	assert.Empty(t, rec.Binaries)
+	assert.Contains(t, r.stderr, "built node-hello for linux/amd64, linux/arm64: "+rec.Digest)
+
+	r = cli(t, t.TempDir(), env, "build")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "nothing to build in ")
 }
