@@ -232,3 +232,44 @@ func TestNodeImage(t *testing.T) {
 	_, err = LayersImage([]Platform{{OS: "linux", Arch: "amd64"}}, ImageOptions{Epoch: epoch})
 	assert.EqualError(t, err, "build.entrypoint: an image without a Go binary needs an entrypoint or a cmd")
 }
+
+// TestSBOM: the SPDX document of hello's binary names the module, the Go toolchain and the modules
+// compiled in, with purls and checksums.
+func TestSBOM(t *testing.T) {
+	dir := hello(t)
+	bins, err := BuildGo(context.Background(), GoOptions{Dir: dir, OutDir: filepath.Join(dir, ".shipyard", "bin")})
+	require.NoError(t, err)
+	data, err := SBOM(bins[0], epoch, "1.2.3")
+	require.NoError(t, err)
+	var doc struct {
+		SPDXVersion  string
+		CreationInfo struct {
+			Created  string
+			Creators []string
+		}
+		Packages []struct {
+			Name, VersionInfo string
+			ExternalRefs      []struct{ ReferenceLocator string }
+			Checksums         []struct{ ChecksumValue string }
+		}
+		Relationships []struct{ RelationshipType string }
+	}
+	require.NoError(t, json.Unmarshal(data, &doc))
+	assert.Equal(t, "SPDX-2.3", doc.SPDXVersion)
+	assert.Equal(t, "2026-11-01T12:00:00Z", doc.CreationInfo.Created)
+	assert.Equal(t, []string{"Tool: shipyard-1.2.3"}, doc.CreationInfo.Creators)
+	assert.Equal(t, "github.com/shipyardci/shipyard/examples/hello", doc.Packages[0].Name)
+	assert.Equal(t, bins[0].SHA256, doc.Packages[0].Checksums[0].ChecksumValue)
+	found := false
+	for _, p := range doc.Packages {
+		if p.Name == "modernc.org/sqlite" {
+			found = true
+			assert.Equal(t, "pkg:golang/modernc.org/sqlite@"+p.VersionInfo, p.ExternalRefs[0].ReferenceLocator)
+			assert.Len(t, p.Checksums[0].ChecksumValue, 64, "the h1: hash of the module, as hex")
+		}
+	}
+	assert.True(t, found, "the modules compiled in are listed")
+	again, err := SBOM(bins[0], epoch, "1.2.3")
+	require.NoError(t, err)
+	assert.Equal(t, string(data), string(again), "reproducible")
+}

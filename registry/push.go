@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
@@ -151,4 +152,23 @@ func (c *Client) remember(cache *blobCache, repo name.Repository, a remote.Tagga
 	if err != nil {
 		c.opts.Logger.Debug("the blob-location cache was not updated", "file", c.opts.BlobCache, "error", err)
 	}
+}
+
+// PushReferrer pushes an artifact that refers to another manifest (its subject), an SBOM or a
+// signature, by digest into repository. Registries without the referrers API get go-containerregistry's
+// fallback tag (sha256-DIGEST) listing it.
+func (c *Client) PushReferrer(ctx context.Context, repository string, artifact v1.Image) (string, error) {
+	repo, err := c.ParseRepository(repository)
+	if err != nil {
+		return "", err
+	}
+	d, err := artifact.Digest()
+	if err != nil {
+		return "", err
+	}
+	ref := repo.Digest(d.String())
+	if err := remote.Write(ref, artifact, c.remote(ctx, nil)...); err != nil {
+		return "", explain("pushing "+ref.String(), err)
+	}
+	return ref.String(), nil
 }

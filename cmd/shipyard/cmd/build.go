@@ -48,6 +48,7 @@ type buildRecord struct {
 	Commit    string               `json:"commit"`
 	Created   time.Time            `json:"created"`
 	Output    string               `json:"output,omitempty"`
+	SBOMs     []string             `json:"sboms"`
 	Pushed    *registry.PushResult `json:"pushed,omitempty"`
 }
 
@@ -156,6 +157,14 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		rel, _ := filepath.Rel(f.Dir, b.Path)
 		rec.Binaries = append(rec.Binaries, buildBinary{Name: b.Name, Platform: b.Platform.String(), Path: rel, SHA256: b.SHA256})
 	}
+	sboms, err := f.writeSBOMs(bins, epoch)
+	if err != nil {
+		return err
+	}
+	rec.SBOMs = []string{}
+	for _, s := range sboms {
+		rec.SBOMs = append(rec.SBOMs, s.file)
+	}
 	switch kind {
 	case "oci":
 		err = build.WriteLayout(f.Path(target), idx, version)
@@ -176,6 +185,9 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 			return registryError(err)
 		}
 		rec.Pushed = res
+		if err := f.pushSBOMs(ctx, client, o.Push, idx, sboms); err != nil {
+			return err
+		}
 	}
 	if err := f.writeBuildRecord(rec); err != nil {
 		return err
@@ -314,6 +326,60 @@ func (f *Factory) writeBuildRecord(rec buildRecord) error {
 		return err
 	}
 	return renameio.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// sbomFile is an SBOM written beside the output, and its platform.
+type sbomFile struct {
+	file     string
+	platform build.Platform
+	data     []byte
+}
+
+// writeSBOMs writes the SPDX document of each binary to .shipyard/sbom/NAME_OS_ARCH.spdx.json.
+func (f *Factory) writeSBOMs(bins []build.Binary, epoch time.Time) ([]sbomFile, error) {
+	var out []sbomFile
+	for _, b := range bins {
+		data, err := build.SBOM(b, epoch, f.ToolVersion)
+		if err != nil {
+			return nil, err
+		}
+		rel := filepath.Join(".shipyard", "sbom", b.Name+"_"+strings.ReplaceAll(b.Platform.String(), "/", "_")+".spdx.json")
+		if err := os.MkdirAll(filepath.Dir(f.Path(rel)), 0o755); err != nil {
+			return nil, err
+		}
+		if err := renameio.WriteFile(f.Path(rel), data, 0o644); err != nil {
+			return nil, fmt.Errorf("writing %s: %w", rel, err)
+		}
+		out = append(out, sbomFile{file: rel, platform: b.Platform, data: data})
+	}
+	return out, nil
+}
+
+// pushSBOMs pushes each SBOM as a referrer of its platform's image in the index.
+func (f *Factory) pushSBOMs(ctx context.Context, client *registry.Client, ref string, idx v1.ImageIndex, sboms []sbomFile) error {
+	im, err := idx.IndexManifest()
+	if err != nil {
+		return err
+	}
+	r, err := client.ParseReference(ref)
+	if err != nil {
+		return registryError(err)
+	}
+	for _, s := range sboms {
+		for _, d := range im.Manifests {
+			if d.Platform == nil || d.Platform.OS != s.platform.OS || d.Platform.Architecture != s.platform.Arch {
+				continue
+			}
+			art, err := build.SBOMArtifact(s.data, d)
+			if err != nil {
+				return err
+			}
+			if _, err := client.PushReferrer(ctx, r.Context().String(), art); err != nil {
+				return registryError(err)
+			}
+		}
+	}
+	return nil
 }
 
 // imageName is the name of what was built: the binary, else the project's directory.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -46,6 +48,7 @@ func TestBuild(t *testing.T) {
 		Platforms []string
 		Binaries  []struct{ Name, Platform, Path, SHA256 string }
 		Version   string
+		SBOMs     []string
 		Pushed    struct {
 			Digest string
 			Tags   []string
@@ -60,6 +63,20 @@ func TestBuild(t *testing.T) {
 	assert.Equal(t, "1.4.2", rec.Version)
 	assert.Equal(t, rec.Digest, rec.Pushed.Digest, "the pushed index is the built one")
 	assert.Equal(t, []string{"1.4.2", "1.4", "1", "latest"}, rec.Pushed.Tags)
+	assert.Equal(t, []string{".shipyard/sbom/hello_linux_amd64.spdx.json"}, rec.SBOMs)
+	assert.FileExists(t, filepath.Join(dir, ".shipyard", "sbom", "hello_linux_amd64.spdx.json"))
+	indexRef, err := name.NewDigest(s.Host() + "/hello@" + rec.Digest)
+	require.NoError(t, err)
+	idx, err := remote.Index(indexRef)
+	require.NoError(t, err)
+	im, err := idx.IndexManifest()
+	require.NoError(t, err)
+	referrers, err := remote.Referrers(indexRef.Context().Digest(im.Manifests[0].Digest.String()))
+	require.NoError(t, err)
+	rm, err := referrers.IndexManifest()
+	require.NoError(t, err)
+	require.Len(t, rm.Manifests, 1, "the SBOM refers to the amd64 image")
+	assert.Equal(t, "application/spdx+json", rm.Manifests[0].ArtifactType)
 	assert.FileExists(t, filepath.Join(dir, ".shipyard", "image", "index.json"))
 	assert.JSONEq(t, r.stdout, readFile(t, filepath.Join(dir, ".shipyard", "build.json")), "the build record")
 
