@@ -130,16 +130,18 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		Source: f.buildSource(ctx), Revision: commit, Version: version, Layers: layers}
 	var bins []build.Binary
 	var idx v1.ImageIndex
-	if _, err := os.Stat(f.Path("go.mod")); err == nil {
+	_, statErr := os.Stat(f.Path("go.mod"))
+	switch {
+	case statErr == nil:
 		bins, err = build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
 			Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
 		if err != nil {
 			return buildError(err)
 		}
 		idx, err = build.GoImage(bins, opts)
-	} else if len(layers) > 0 {
+	case len(layers) > 0:
 		idx, err = build.LayersImage(platforms, opts)
-	} else {
+	default:
 		return exitcode.Input(fmt.Errorf("nothing to build in %s: no go.mod, and no build.layers in shipyard.yaml", f.Dir))
 	}
 	if err != nil {
