@@ -5,6 +5,7 @@
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
+//	build     shipyard build --push beside ko build, examples/hello to a local registry
 package main
 
 import (
@@ -31,6 +32,7 @@ var capabilities = []capability{
 	{"coverage", benchCoverage},
 	{"registry", benchRegistry},
 	{"audit", benchAudit},
+	{"build", benchBuild},
 }
 
 // bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.
@@ -93,8 +95,17 @@ func (b *bench) timed(ctx context.Context, dir string, name string, args ...stri
 	return b.timedAfter(ctx, nil, dir, name, args...)
 }
 
+// timedEnv is timed with the environment env.
+func (b *bench) timedEnv(ctx context.Context, env []string, dir string, name string, args ...string) (time.Duration, error) {
+	return b.run(ctx, nil, env, dir, name, args...)
+}
+
 // timedAfter is timed with before run ahead of each run, untimed: to start each run from a cold cache.
 func (b *bench) timedAfter(ctx context.Context, before func() error, dir string, name string, args ...string) (time.Duration, error) {
+	return b.run(ctx, before, nil, dir, name, args...)
+}
+
+func (b *bench) run(ctx context.Context, before func() error, env []string, dir string, name string, args ...string) (time.Duration, error) {
 	var times []time.Duration
 	for i := 0; i <= b.runs; i++ {
 		if before != nil {
@@ -103,7 +114,7 @@ func (b *bench) timedAfter(ctx context.Context, before func() error, dir string,
 			}
 		}
 		cmd := exec.CommandContext(ctx, name, args...)
-		cmd.Dir = dir
+		cmd.Dir, cmd.Env = dir, env
 		start := time.Now()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/shipyardci/shipyard/build"
+	"github.com/shipyardci/shipyard/registry"
+)
+
+// benchBuild times `shipyard build --push` beside `ko build` of examples/hello to a local distribution
+// registry, each on a minimal base (ko's from the registry, the same layer shipyard generates), and
+// compares the sizes of the images.
+func benchBuild(ctx context.Context, b *bench) error {
+	ko, err := exec.LookPath("ko")
+	if err != nil {
+		ko = filepath.Join(b.scratch, "bin", "ko")
+		fmt.Println("installing ko (go install github.com/google/ko@latest)")
+		install := exec.CommandContext(ctx, "go", "install", "github.com/google/ko@latest")
+		install.Env = append(os.Environ(), "GOBIN="+filepath.Dir(ko))
+		if out, err := install.CombinedOutput(); err != nil {
+			return fmt.Errorf("installing ko: %v\n%s", err, out)
+		}
+	}
+	host, stop, err := b.startRegistry(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	client, err := registry.New(registry.Options{})
+	if err != nil {
+		return err
+	}
+	// ko's base: the generated base shipyard builds on, pushed to the registry (ko pulls its base).
+	epoch := time.Unix(1790000000, 0).UTC()
+	layer, err := build.BaseLayer("", epoch)
+	if err != nil {
+		return err
+	}
+	baseIdx, err := build.LayersImage([]build.Platform{{OS: "linux", Arch: "amd64"}}, build.ImageOptions{Epoch: epoch, Cmd: []string{"/bin/false"},
+		Base: func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, Layers: []build.NamedLayer{{Name: "base", Layer: layer}}})
+	if err != nil {
+		return err
+	}
+	if _, err := client.Push(ctx, baseIdx, host+"/base:latest", registry.PushOptions{NoExpand: true}); err != nil {
+		return err
+	}
+
+	dir := filepath.Join(b.scratch, "hello")
+	if err := os.CopyFS(dir, os.DirFS("examples/hello")); err != nil {
+		return err
+	}
+	env := append(os.Environ(), "SOURCE_DATE_EPOCH=1790000000", "KO_DOCKER_REPO="+host+"/ko-hello", "KO_DEFAULTBASEIMAGE="+host+"/base:latest")
+	run := func(name string, args ...string) (time.Duration, error) {
+		return b.timedEnv(ctx, env, dir, name, args...)
+	}
+	ours, err := run(b.shipyard, "build", "--quiet", "--app-version", "1.0.0", "--push", host+"/shipyard-hello:bench")
+	if err != nil {
+		return err
+	}
+	peer, err := run(ko, "build", "--bare", "--platform", "linux/amd64", "--tags", "bench", ".")
+	if err != nil {
+		return err
+	}
+	b.report("build and push examples/hello, linux/amd64", ours, peer, "ko build", 0, 1.0)
+
+	oursSize, err := imageSize(ctx, host+"/shipyard-hello:bench")
+	if err != nil {
+		return err
+	}
+	koSize, err := imageSize(ctx, host+"/ko-hello:bench")
+	if err != nil {
+		return err
+	}
+	verdict := "met"
+	if oursSize > koSize {
+		verdict, b.failed = "MISSED", true
+	}
+	fmt.Printf("\nimage size (compressed layers and config)\n  %-28s %10d\n  %-28s %10d\n  %-28s %10s  %s\n", "shipyard", oursSize, "ko", koSize, "target", "<= ko", verdict)
+	return nil
+}
+
+// imageSize is the compressed size of the linux/amd64 image at ref: its layers and config.
+func imageSize(ctx context.Context, ref string) (int64, error) {
+	r, err := name.ParseReference(ref)
+	if err != nil {
+		return 0, err
+	}
+	img, err := remote.Image(r, remote.WithContext(ctx))
+	if err != nil {
+		return 0, err
+	}
+	m, err := img.Manifest()
+	if err != nil {
+		return 0, err
+	}
+	size := m.Config.Size
+	for _, l := range m.Layers {
+		size += l.Size
+	}
+	return size, nil
+}
