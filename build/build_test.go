@@ -273,3 +273,31 @@ func TestSBOM(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, string(data), string(again), "reproducible")
 }
+
+// TestBinaryLayerCache: a binary whose build ID was seen takes its layer from the cache, not from the
+// file, and the image is the same.
+func TestBinaryLayerCache(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "app")
+	require.NoError(t, os.WriteFile(bin, []byte("the binary"), 0o755))
+	b := Binary{Name: "app", Platform: Platform{OS: "linux", Arch: "amd64"}, Path: bin, SHA256: "abc", BuildID: "id-1"}
+	cache := t.TempDir()
+	o := ImageOptions{Epoch: epoch, CacheDir: cache}
+	first, err := GoImage([]Binary{b}, o)
+	require.NoError(t, err)
+	entries, err := os.ReadDir(cache)
+	require.NoError(t, err)
+	require.Len(t, entries, 1, "the layer is kept")
+
+	require.NoError(t, os.WriteFile(bin, []byte("something else entirely"), 0o755)) // same build ID: not read
+	second, err := GoImage([]Binary{b}, o)
+	require.NoError(t, err)
+	d1, _ := first.Digest()
+	d2, _ := second.Digest()
+	assert.Equal(t, d1, d2, "the layer came from the cache")
+
+	b.BuildID = "id-2"
+	third, err := GoImage([]Binary{b}, o)
+	require.NoError(t, err)
+	d3, _ := third.Digest()
+	assert.NotEqual(t, d1, d3, "a new build ID is a new layer")
+}

@@ -1,13 +1,20 @@
 package build
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"maps"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -30,6 +37,9 @@ type ImageOptions struct {
 	Source, Revision, Version string
 	// Layers go on the base before the binary, each its own layer (dependencies, then the app).
 	Layers []NamedLayer
+	// CacheDir keeps the compressed layer of each binary by its Go build ID, so that an unchanged
+	// binary is not tarred and compressed again; "" for none.
+	CacheDir string
 }
 
 // annotations are the OCI annotations of the images and the index.
@@ -115,7 +125,7 @@ func (o ImageOptions) image(p Platform, b *Binary) (v1.Image, error) {
 	var entrypoint []string
 	if b != nil {
 		binPath := "app/" + b.Name
-		layer, err := Layer([]File{{Path: binPath, Mode: 0o755, Source: b.Path}}, o.Epoch)
+		layer, err := o.binaryLayer(*b, binPath)
 		if err != nil {
 			return nil, err
 		}
@@ -209,4 +219,50 @@ func PlatformImage(idx v1.ImageIndex, p Platform) (v1.Image, error) {
 		}
 	}
 	return nil, fmt.Errorf("the base has no image for %s", p)
+}
+
+// binaryLayer is the layer of a binary at binPath, from the cache when its build ID was seen before.
+func (o ImageOptions) binaryLayer(b Binary, binPath string) (v1.Layer, error) {
+	fresh := func() (v1.Layer, error) { return Layer([]File{{Path: binPath, Mode: 0o755, Source: b.Path}}, o.Epoch) }
+	if o.CacheDir == "" || b.BuildID == "" {
+		return fresh()
+	}
+	key := sha256.Sum256([]byte(strings.Join([]string{"shipyard-binary-layer-v1", b.BuildID, b.SHA256, binPath, o.Epoch.UTC().Format(time.RFC3339)}, "\n")))
+	file := filepath.Join(o.CacheDir, hex.EncodeToString(key[:])+".tar.gz")
+	if _, err := os.Stat(file); err == nil {
+		return tarball.LayerFromFile(file, tarball.WithMediaType(types.OCILayer))
+	}
+	layer, err := fresh()
+	if err != nil {
+		return nil, err
+	}
+	if err := writeLayerFile(file, layer); err != nil {
+		return layer, nil // the cache is an optimisation: a layer it cannot keep is still a layer
+	}
+	return tarball.LayerFromFile(file, tarball.WithMediaType(types.OCILayer))
+}
+
+// writeLayerFile writes the compressed layer to file, atomically.
+func writeLayerFile(file string, layer v1.Layer) error {
+	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+		return err
+	}
+	rc, err := layer.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(file), ".layer-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := io.Copy(tmp, rc); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), file)
 }

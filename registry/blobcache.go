@@ -130,17 +130,6 @@ func (c *blobCache) save() error {
 	return renameio.WriteFile(c.path, data, 0o644)
 }
 
-// DefaultBlobCache is where the blob-location cache lives: $XDG_CACHE_HOME/shipyard, else ~/.cache/shipyard.
-func DefaultBlobCache(getenv func(string) string) string {
-	if d := getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "shipyard", "blob-locations.json")
-	}
-	if h := getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "shipyard", "blob-locations.json")
-	}
-	return ""
-}
-
 // mountable wraps an artifact so that its layers the cache has seen in another repository of repo's
 // registry are mounted from there.
 func (c *blobCache) mountable(repo name.Repository, a Artifact) Artifact {

@@ -43,7 +43,8 @@ type Options struct {
 	// UserAgent names the client (default "shipyard").
 	UserAgent string
 	Logger    *slog.Logger
-	// BlobCache is the file of the blob-location cache (DefaultBlobCache); none: no cache.
+	// BlobCache is the file of the blob-location cache ($XDG_CACHE_HOME/shipyard/blob-locations.json in
+	// the CLI); none: no cache.
 	BlobCache string
 	// Progress, when set, receives the bytes moved so far; it must be buffered.
 	Progress chan<- Progress

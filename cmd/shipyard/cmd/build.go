@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/cache"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/renameio/v2"
@@ -127,7 +128,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	}
 	opts := build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
 		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
-		Source: f.buildSource(ctx), Revision: commit, Version: version, Layers: layers}
+		Source: f.buildSource(ctx), Revision: commit, Version: version, Layers: layers, CacheDir: f.cacheDir("layers")}
 	var bins []build.Binary
 	var idx v1.ImageIndex
 	_, statErr := os.Stat(f.Path("go.mod"))
@@ -256,6 +257,9 @@ func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Pl
 		if err != nil {
 			return nil, fmt.Errorf("pulling the base %s for %s: %w", ref, p, err)
 		}
+		if dir := f.cacheDir("base"); dir != "" {
+			img = cache.Image(img, cache.NewFilesystemCache(dir)) // the base's layers, kept on disk by digest
+		}
 		cf, err := img.ConfigFile()
 		if err != nil {
 			return nil, err
@@ -382,6 +386,18 @@ func (f *Factory) pushSBOMs(ctx context.Context, client *registry.Client, ref st
 		}
 	}
 	return nil
+}
+
+// cacheDir is shipyard's cache directory for kind: $XDG_CACHE_HOME/shipyard/KIND, else
+// ~/.cache/shipyard/KIND; "" when neither is known.
+func (f *Factory) cacheDir(kind string) string {
+	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
+		return filepath.Join(d, "shipyard", kind)
+	}
+	if h := f.Getenv("HOME"); h != "" {
+		return filepath.Join(h, ".cache", "shipyard", kind)
+	}
+	return ""
 }
 
 // imageName is the name of what was built: the binary, else the project's directory.

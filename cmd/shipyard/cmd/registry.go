@@ -91,7 +91,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		Username: o.Username, Password: pw, DockerConfig: f.dockerConfig(), CACerts: cas,
 		ClientCert: f.Path(o.ClientCert), ClientKey: f.Path(o.ClientKey), Insecure: o.Insecure,
 		Jobs: o.Jobs, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "shipyard/" + f.ToolVersion,
-		Logger: slog.New(f.IO.LogHandler()), BlobCache: registry.DefaultBlobCache(f.Getenv),
+		Logger: slog.New(f.IO.LogHandler()), BlobCache: f.blobCache(),
 	}
 	done := func() {}
 	if f.IO.IsStderrTTY() && !f.IO.Quiet {
@@ -104,6 +104,14 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		return nil, nil, registryError(err)
 	}
 	return c, done, nil
+}
+
+// blobCache is the file of the registry client's blob-location cache, in shipyard's cache directory.
+func (f *Factory) blobCache() string {
+	if dir := f.cacheDir(""); dir != "" {
+		return filepath.Join(dir, "blob-locations.json")
+	}
+	return ""
 }
 
 // registryError makes the registry package's input errors exit 2.
