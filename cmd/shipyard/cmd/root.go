@@ -97,6 +97,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newRegistryCmd(f),
 		newAuditCmd(f),
 		newBuildCmd(f),
+		newInitCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
