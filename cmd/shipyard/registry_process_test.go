@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -95,4 +97,31 @@ func TestRegistryServeProcess(t *testing.T) {
 
 	serve(t, r)
 	assert.Equal(t, want.String(), peer(t, env, "crane", "digest", r.Host+"/copied:1"), "the data survived the restart")
+}
+
+// TestConcurrentReleaseCreate: five shipyard processes creating a release of one environment at once
+// get five distinct consecutive numbers.
+func TestConcurrentReleaseCreate(t *testing.T) {
+	dir := t.TempDir()
+	image := "registry.example.com/api@sha256:" + strings.Repeat("a", 64)
+	var wg sync.WaitGroup
+	outs := make([]string, 5)
+	errs := make([]error, 5)
+	for i := range 5 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			cmd := exec.Command(binary, "-C", dir, "release", "create", "--env", "staging", "--image", image, "--no-tag")
+			out, err := cmd.CombinedOutput()
+			outs[i], errs[i] = string(out), err
+		}()
+	}
+	wg.Wait()
+	var names []string
+	for i := range 5 {
+		require.NoError(t, errs[i], outs[i])
+		names = append(names, strings.TrimSuffix(strings.Fields(outs[i])[1], ":"))
+	}
+	slices.Sort(names)
+	assert.Equal(t, []string{"v1", "v2", "v3", "v4", "v5"}, names)
 }

@@ -11,6 +11,15 @@ type Config struct {
 	Registry Registry `yaml:"registry"`
 	Audit    Audit    `yaml:"audit"`
 	Build    Build    `yaml:"build"`
+	Release  Release  `yaml:"release"`
+}
+
+// Release configures `shipyard release`.
+type Release struct {
+	// Store is the directory of the release records (default .shipyard/releases).
+	Store string `yaml:"store"`
+	// Scheme names releases: counter, timestamp, semver or calver.
+	Scheme string `yaml:"scheme"`
 }
 
 // Build configures `shipyard build`.

@@ -98,6 +98,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newAuditCmd(f),
 		newBuildCmd(f),
 		newInitCmd(f),
+		newReleaseCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,307 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/user"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/migrate"
+	"github.com/shipyardci/shipyard/release"
+)
+
+type releaseOptions struct {
+	Store  string
+	Scheme string
+	Env    string
+	NoTag  bool
+	reg    registryOptions
+}
+
+func newReleaseCmd(f *Factory) *cobra.Command {
+	var o releaseOptions
+	c := &cobra.Command{
+		Use:   "release",
+		Short: "Named releases of a build and its configuration, per environment: create, promote, roll back",
+		Long: `A release is a build (an image by digest) plus its configuration (values, and secrets by reference,
+never by value), named per environment by --scheme: counter (v1, v2, …, the default), timestamp,
+semver or calver. Records are kept in --store, a directory (.shipyard/releases by default).
+
+Promoting and rolling back create new releases that point at an earlier build and configuration, and
+move the environment's tag in the image's repository (REPO:ENV) to that digest, unless --no-tag.`,
+	}
+	pf := c.PersistentFlags()
+	pf.StringVar(&o.Store, "store", ".shipyard/releases", "the `DIR` of the release records")
+	pf.StringVar(&o.Scheme, "scheme", release.Counter, "how releases are named: counter, timestamp, semver or calver")
+	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
+	addRegistryFlags(pf, &o.reg)
+	config.Bind(pf, "store", "release.store")
+	config.Bind(pf, "scheme", "release.scheme")
+	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o))
+	return c
+}
+
+func (f *Factory) releaseStore(o *releaseOptions) release.Store {
+	return release.DirStore{Dir: f.Path(o.Store)}
+}
+
+func releaseError(err error) error {
+	var in *release.InputError
+	if errors.As(err, &in) {
+		return exitcode.Input(err)
+	}
+	return err
+}
+
+func whoami() string {
+	host, _ := os.Hostname()
+	if u, err := user.Current(); err == nil {
+		return u.Username + "@" + host
+	}
+	return host
+}
+
+func newReleaseCreateCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	var image, configFile, version, commit string
+	var migration int64
+	c := &cobra.Command{
+		Use:   "create --env ENV [--image REF@DIGEST] [--config FILE]",
+		Short: "Record a release of an image by digest and its configuration",
+		Long: `Record a release: the image by digest (default: what shipyard build last pushed, from
+.shipyard/build.json), the configuration file (values, and secrets as references such as
+vault:secret/app#key or env:NAME), the version and commit it was built from, and the schema version
+it needs (default: the newest migration of migrate.dir).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Env == "" {
+				return exitcode.Input(errors.New("--env: say which environment"))
+			}
+			r := &release.Record{Env: o.Env, Version: version, Commit: commit, CreatedBy: whoami(), CreatedAt: f.now()}
+			if image == "" {
+				image, r.Version, r.Commit = f.lastBuild(r.Version, r.Commit)
+				if image == "" {
+					return exitcode.Input(errors.New("--image: give REF@DIGEST, or run shipyard build --push first"))
+				}
+			}
+			d, err := name.NewDigest(image)
+			if err != nil {
+				return exitcode.Input(fmt.Errorf("--image: %q is not a reference by digest (REPO@sha256:…): %v", image, err))
+			}
+			r.Image, r.Digest = d.String(), d.DigestStr()
+			if configFile != "" {
+				if r.Config, err = release.ReadConfig(f.Path(configFile)); err != nil {
+					return releaseError(err)
+				}
+			}
+			r.MigrationVersion = f.migrationVersion(migration)
+			if err := f.releaseStore(o).Create(cmd.Context(), r, o.Scheme); err != nil {
+				return releaseError(err)
+			}
+			return f.renderRelease(r)
+		},
+	}
+	c.Flags().StringVar(&o.Env, "env", "", "the `ENV` the release is for")
+	c.Flags().StringVar(&image, "image", "", "the image, `REF@DIGEST`")
+	c.Flags().StringVar(&configFile, "config", "", "the release configuration `FILE` (values:, secrets:)")
+	c.Flags().StringVar(&version, "version", "", "the version of the build")
+	c.Flags().StringVar(&commit, "commit", "", "the commit of the build")
+	c.Flags().Int64Var(&migration, "migration-version", -1, "the schema version the release needs (default: the newest migration)")
+	return c
+}
+
+// lastBuild is the image .shipyard/build.json says was last pushed, with its version and commit.
+func (f *Factory) lastBuild(version, commit string) (string, string, string) {
+	data, err := os.ReadFile(f.Path(".shipyard/build.json"))
+	if err != nil {
+		return "", version, commit
+	}
+	var rec struct {
+		Version, Commit string
+		Pushed          *struct{ Reference string }
+	}
+	if json.Unmarshal(data, &rec) != nil || rec.Pushed == nil {
+		return "", version, commit
+	}
+	if version == "" {
+		version = rec.Version
+	}
+	if commit == "" {
+		commit = rec.Commit
+	}
+	return rec.Pushed.Reference, version, commit
+}
+
+// migrationVersion is the flag's, else the newest migration of the configured directory, else 0.
+func (f *Factory) migrationVersion(flag int64) uint64 {
+	if flag >= 0 {
+		return uint64(flag)
+	}
+	dir := f.Config.Migrate.Dir
+	if dir == "" {
+		dir = "migrations"
+	}
+	src, err := migrate.ReadSource(os.DirFS(f.Path(dir)))
+	if err != nil || len(src.Migrations) == 0 {
+		return 0
+	}
+	return src.Migrations[len(src.Migrations)-1].Version
+}
+
+func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "list --env ENV",
+		Short: "List the releases of an environment, newest first",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			all, err := f.releaseStore(o).List(cmd.Context(), o.Env)
+			if err != nil {
+				return releaseError(err)
+			}
+			if all == nil {
+				all = []release.Record{}
+			}
+			return f.Render(map[string]any{"releases": all}, func(w io.Writer) error {
+				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+				fmt.Fprintln(tw, "NAME\tVERSION\tDIGEST\tCREATED\tNOTE")
+				for _, r := range all {
+					note := ""
+					switch {
+					case r.RollbackOf != "":
+						note = "rollback to " + r.RollbackOf
+					case r.PromotedFrom != "":
+						note = "promoted from " + r.PromotedFrom
+					}
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Version, shortDigest(r.Digest), r.CreatedAt.Format("2006-01-02 15:04"), note)
+				}
+				return tw.Flush()
+			})
+		},
+	}
+	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
+	return c
+}
+
+func shortDigest(d string) string {
+	if len(d) > 19 {
+		return d[:19]
+	}
+	return d
+}
+
+func newReleaseShowCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "show NAME --env ENV",
+		Short: "Show one release",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := release.Get(cmd.Context(), f.releaseStore(o), o.Env, args[0])
+			if err != nil {
+				return releaseError(err)
+			}
+			return f.renderRelease(r)
+		},
+	}
+	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
+	return c
+}
+
+func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	var from, to, which string
+	c := &cobra.Command{
+		Use:   "promote --from ENV --to ENV [NAME]",
+		Short: "Release in one environment the build and configuration of another's current release (or NAME)",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if from == "" || to == "" {
+				return exitcode.Input(errors.New("--from and --to: say which environments"))
+			}
+			if len(args) == 1 {
+				which = args[0]
+			}
+			r, err := release.Promote(cmd.Context(), f.releaseStore(o), from, to, which, o.Scheme, whoami(), f.now())
+			if err != nil {
+				return releaseError(err)
+			}
+			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
+				return err
+			}
+			return f.renderRelease(r)
+		},
+	}
+	c.Flags().StringVar(&from, "from", "", "the `ENV` to promote from")
+	c.Flags().StringVar(&to, "to", "", "the `ENV` to promote to")
+	return c
+}
+
+func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	var to string
+	c := &cobra.Command{
+		Use:   "rollback --env ENV [--to NAME]",
+		Short: "Release again the build and configuration of an earlier release (default: the one before)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.Env == "" {
+				return exitcode.Input(errors.New("--env: say which environment"))
+			}
+			r, err := release.Rollback(cmd.Context(), f.releaseStore(o), o.Env, to, o.Scheme, whoami(), f.now())
+			if err != nil {
+				return releaseError(err)
+			}
+			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
+				return err
+			}
+			return f.renderRelease(r)
+		},
+	}
+	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
+	c.Flags().StringVar(&to, "to", "", "the release `NAME` to roll back to")
+	return c
+}
+
+// tagEnvironment moves REPO:ENV to the release's digest, unless --no-tag.
+func (f *Factory) tagEnvironment(ctx context.Context, o *releaseOptions, r *release.Record) error {
+	if o.NoTag {
+		return nil
+	}
+	client, done, err := f.registryClient(&o.reg)
+	if err != nil {
+		return err
+	}
+	defer done()
+	d, err := name.NewDigest(r.Image)
+	if err != nil {
+		return nil // not a registry image: nothing to tag
+	}
+	if _, err := client.Copy(ctx, d.String(), d.Context().Tag(r.Env).String()); err != nil {
+		return fmt.Errorf("moving %s:%s to %s (--no-tag to leave it): %w", d.Context(), r.Env, r.Digest, err)
+	}
+	f.IO.Infof("%s:%s → %s", d.Context(), r.Env, shortDigest(r.Digest))
+	return nil
+}
+
+func (f *Factory) renderRelease(r *release.Record) error {
+	if err := f.SetOutputs("release", r.Name, "digest", r.Digest); err != nil {
+		return err
+	}
+	return f.Render(r, func(w io.Writer) error {
+		note := ""
+		if r.RollbackOf != "" {
+			note = " (rollback to " + r.RollbackOf + ")"
+		}
+		if r.PromotedFrom != "" {
+			note = " (promoted from " + r.PromotedFrom + ")"
+		}
+		_, err := fmt.Fprintf(w, "%s %s: %s%s\n", r.Env, r.Name, strings.TrimSpace(r.Image), note)
+		return err
+	})
+}

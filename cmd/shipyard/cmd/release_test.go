@@ -1,0 +1,89 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/registrytest"
+	"github.com/shipyardci/shipyard/registry"
+)
+
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	s, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
+	require.NoError(t, err)
+	defer s.Close()
+	client, err := registry.New(registry.Options{})
+	require.NoError(t, err)
+	push := func(tag string) string {
+		dir, _ := registrytest.Image(t, 1024, 1)
+		a, err := registry.Load(dir)
+		require.NoError(t, err)
+		res, err := client.Push(ctx, a, s.Host()+"/api:"+tag, registry.PushOptions{NoExpand: true})
+		require.NoError(t, err)
+		return res.Reference
+	}
+	one, two := push("one"), push("two")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "staging.yaml"), []byte("values:\n  LOG_LEVEL: info\nsecrets:\n  DATABASE_URL: vault:secret/api#db\n"), 0o644))
+	env, output, _ := actionsEnv(t)
+
+	r := cli(t, dir, env, "release", "create", "--env", "staging", "--image", one, "--config", "staging.yaml", "--version", "1.0.0", "--migration-version", "3")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "staging v1: "+one+"\n", r.stdout)
+	assert.Contains(t, readFile(t, output), "release=v1")
+	r = cli(t, dir, env, "release", "create", "--env", "staging", "--image", two, "--config", "staging.yaml", "--version", "1.1.0")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	r = cli(t, dir, nil, "-o", "json", "release", "rollback", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	var v3 struct {
+		Name, Env, Image, Digest string
+		RollbackOf               string `json:"rollback_of"`
+		Number                   int
+		ConfigSHA256             string `json:"config_sha256"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v3), r.stdout)
+	assert.Equal(t, "v3", v3.Name)
+	assert.Equal(t, 3, v3.Number)
+	assert.Equal(t, one, v3.Image, "v3 points at v1's digest")
+	assert.Equal(t, "v1", v3.RollbackOf)
+	assert.Len(t, v3.ConfigSHA256, 64)
+	tagged, err := client.Digest(ctx, s.Host()+"/api:staging")
+	require.NoError(t, err)
+	assert.Equal(t, v3.Digest, tagged, "the environment's tag moved")
+
+	r = cli(t, dir, nil, "release", "promote", "--from", "staging", "--to", "prod")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "prod v1: "+one+" (promoted from staging/v3)\n", r.stdout)
+
+	r = cli(t, dir, nil, "release", "list", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "v3    1.0.0")
+	assert.Contains(t, r.stdout, "rollback to v1")
+
+	r = cli(t, dir, nil, "release", "show", "v2", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "staging v2: "+two+"\n", r.stdout)
+
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"release", "create", "--image", one}, "--env: say which environment"},
+		{[]string{"release", "create", "--env", "staging", "--image", s.Host() + "/api:one"}, "is not a reference by digest"},
+		{[]string{"release", "create", "--env", "staging", "--image", one, "--scheme", "random"}, `--scheme: "random" is not counter, timestamp, semver or calver`},
+		{[]string{"release", "show", "v9", "--env", "staging"}, "release: staging has no release v9"},
+		{[]string{"release", "rollback", "--env", "staging", "--to", "v9"}, "--to: staging has no release v9"},
+	} {
+		r := cli(t, dir, nil, tc.args...)
+		assert.Equal(t, 2, r.code, "%v: %s", tc.args, r.stderr)
+		assert.Contains(t, r.stderr, tc.want)
+	}
+}
