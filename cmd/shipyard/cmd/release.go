@@ -244,7 +244,7 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 }
 
 func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
-	var to string
+	var to, database string
 	c := &cobra.Command{
 		Use:   "rollback --env ENV [--to NAME]",
 		Short: "Release again the build and configuration of an earlier release (default: the one before)",
@@ -257,6 +257,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if err != nil {
 				return releaseError(err)
 			}
+			f.checkSchema(cmd.Context(), r, database)
 			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
 				return err
 			}
@@ -265,7 +266,42 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
 	c.Flags().StringVar(&to, "to", "", "the release `NAME` to roll back to")
+	c.Flags().StringVar(&database, "database", "", "the environment's database `URL`, to check the schema the release needs (default $DATABASE_URL, migrate.database)")
+	config.Bind(c.Flags(), "database", "migrate.database")
 	return c
+}
+
+// checkSchema warns when the release needs a schema version the database no longer has (its
+// migrations were reverted since): the old build would meet tables it does not know.
+func (f *Factory) checkSchema(ctx context.Context, r *release.Record, database string) {
+	if r.MigrationVersion == 0 {
+		return
+	}
+	if database == "" {
+		database = f.Getenv("DATABASE_URL")
+	}
+	if database == "" {
+		return
+	}
+	dir := f.Config.Migrate.Dir
+	if dir == "" {
+		dir = "migrations"
+	}
+	runner, err := migrate.Open(ctx, database, os.DirFS(f.Path(dir)), migrate.WithDir(f.Dir))
+	if err != nil {
+		f.IO.Warnf("could not check the schema %s needs: %v", r.Name, err)
+		return
+	}
+	defer runner.Close()
+	st, err := runner.Status(ctx)
+	if err != nil {
+		f.IO.Warnf("could not check the schema %s needs: %v", r.Name, err)
+		return
+	}
+	if st.Version < r.MigrationVersion {
+		f.IO.Warnf("%s needs schema version %d, and the database is at %d: run shipyard migrate up (or goto %d) before it serves traffic",
+			r.Name, r.MigrationVersion, st.Version, r.MigrationVersion)
+	}
 }
 
 // tagEnvironment moves REPO:ENV to the release's digest, unless --no-tag.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -86,4 +87,23 @@ func TestRelease(t *testing.T) {
 		assert.Equal(t, 2, r.code, "%v: %s", tc.args, r.stderr)
 		assert.Contains(t, r.stderr, tc.want)
 	}
+}
+
+// TestRollbackChecksTheSchema: rolling back to a release that needs a schema version the database no
+// longer has warns, and still rolls back.
+func TestRollbackChecksTheSchema(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	image := "registry.example.com/api@sha256:"
+	r := cli(t, dir, nil, "migrate", "up")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", image+strings.Repeat("1", 64))
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", image+strings.Repeat("2", 64), "--migration-version", "1")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "migrate", "down", "2")
+	require.Equal(t, 0, r.code, r.stderr)
+
+	r = cli(t, dir, nil, "release", "rollback", "--env", "staging", "--no-tag", "--database", "sqlite://.shipyard/dev.db")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "warning: v3 needs schema version 3, and the database is at 1: run shipyard migrate up (or goto 3) before it serves traffic")
 }
