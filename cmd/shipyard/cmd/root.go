@@ -99,6 +99,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 		newBuildCmd(f),
 		newInitCmd(f),
 		newReleaseCmd(f),
+		newPipelineCmd(f),
 	)
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)

@@ -1,0 +1,157 @@
+package cmd
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/semver"
+)
+
+// pipelineStages are the stages shipyard pipeline knows, in the order it runs them.
+var pipelineStages = []string{"test", "audit", "build", "version", "release", "migrate"}
+
+type pipelineOptions struct {
+	Stages   []string
+	Env      string
+	Registry string
+}
+
+// stageResult is one stage's outcome, in the summary.
+type stageResult struct {
+	Stage    string        `json:"stage"`
+	Status   string        `json:"status"` // ok, failed, skipped
+	Duration time.Duration `json:"duration_ns"`
+	Detail   string        `json:"detail,omitempty"`
+	code     int
+}
+
+func newPipelineCmd(f *Factory) *cobra.Command {
+	var o pipelineOptions
+	c := &cobra.Command{
+		Use:   "pipeline",
+		Short: "Run the delivery stages in order: test, audit, build and push, version tag, release, migrate",
+		Long: `Run the stages of the delivery, in order, stopping at the first that fails and exiting with its code:
+
+  test     shipyard test, behind the coverage gates of shipyard.yaml
+  audit    shipyard audit
+  build    shipyard build --push REGISTRY/NAME:VERSION, VERSION the next one (shipyard version next)
+  version  shipyard version tag
+  release  shipyard release create --env ENV
+  migrate  shipyard migrate up
+
+The registry is --registry, else the embedded one, started in this process with its data in
+.shipyard/registry, so that a fresh clone runs end to end with nothing else running. One summary
+closes the run: a table on a terminal, the step summary under GitHub Actions.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return f.runPipeline(cmd.Context(), &o) },
+	}
+	c.Flags().StringSliceVar(&o.Stages, "stages", pipelineStages, "the `STAGES` to run, comma-separated")
+	c.Flags().StringVar(&o.Env, "env", "staging", "the environment the release is for")
+	c.Flags().StringVar(&o.Registry, "registry", "", "the registry `HOST` to push to (default: the embedded registry)")
+	return c
+}
+
+func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
+	for _, s := range o.Stages {
+		if !slices.Contains(pipelineStages, s) {
+			return exitcode.Input(fmt.Errorf("--stages: %q is not one of %s", s, strings.Join(pipelineStages, ", ")))
+		}
+	}
+	host := o.Registry
+	if host == "" && slices.Contains(o.Stages, "build") {
+		srv, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: f.Path(filepath.Join(".shipyard", "registry"))})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		host = srv.Host()
+		f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", host)
+	}
+	version := ""
+	if r, err := semver.Next(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
+		version = r.Version.String()
+	}
+	abs, err := filepath.Abs(f.Dir)
+	if err != nil {
+		return err
+	}
+	name := strings.ToLower(filepath.Base(abs))
+	argsOf := map[string][]string{
+		"test":    {"test"},
+		"audit":   {"audit"},
+		"build":   {"build", "--app-version", version, "--push", host + "/" + name + ":" + version},
+		"version": {"version", "tag"},
+		"release": {"release", "create", "--env", o.Env},
+		"migrate": {"migrate", "up"},
+	}
+	var results []stageResult
+	failed := 0
+	for _, s := range pipelineStages {
+		if !slices.Contains(o.Stages, s) {
+			continue
+		}
+		if failed != 0 {
+			results = append(results, stageResult{Stage: s, Status: "skipped"})
+			continue
+		}
+		start := time.Now()
+		end := f.Actions.Group("shipyard pipeline: " + s)
+		code := f.runStage(ctx, argsOf[s])
+		end()
+		res := stageResult{Stage: s, Status: "ok", Duration: time.Since(start), code: code}
+		if code != 0 {
+			res.Status, res.Detail, failed = "failed", fmt.Sprintf("exit %d", code), code
+		}
+		if s == "build" && code == 0 {
+			res.Detail = host + "/" + name + ":" + version
+		}
+		results = append(results, res)
+	}
+	if err := f.pipelineSummary(results, version); err != nil {
+		return err
+	}
+	if failed != 0 {
+		return exitcode.Silent(failed)
+	}
+	return nil
+}
+
+// runStage runs a shipyard command in this process, its results on stderr with its logs.
+func (f *Factory) runStage(ctx context.Context, args []string) int {
+	stageIO := *f.IO
+	stageIO.Out = f.IO.ErrOut
+	sub := *f
+	sub.IO = &stageIO
+	sub.Output = outputText
+	f.IO.Infof("== shipyard %s", strings.Join(args, " "))
+	return Run(ctx, &sub, BuildInfo{Version: f.ToolVersion}, append([]string{"-C", f.Dir}, args...))
+}
+
+func (f *Factory) pipelineSummary(results []stageResult, version string) error {
+	var md strings.Builder
+	md.WriteString("### shipyard pipeline " + version + "\n\n| stage | status | duration | detail |\n|---|---|---|---|\n")
+	for _, r := range results {
+		fmt.Fprintf(&md, "| %s | %s | %s | %s |\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), r.Detail)
+	}
+	if err := f.Actions.AddSummary(md.String()); err != nil {
+		return err
+	}
+	return f.Render(map[string]any{"version": version, "stages": results}, func(w io.Writer) error {
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "STAGE\tSTATUS\tDURATION\tDETAIL")
+		for _, r := range results {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), r.Detail)
+		}
+		return tw.Flush()
+	})
+}

@@ -1,0 +1,114 @@
+package cmd
+
+import (
+	"context"
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/registry"
+)
+
+// TestPipelineEndToEnd: on a fresh clone of examples/hello, shipyard pipeline leaves an image in the
+// embedded registry, a version tag, release v1 of staging and the migrations applied; after a feat:
+// commit the next run gives the next minor version and v2; a rollback gives v3 with v1's digest.
+func TestPipelineEndToEnd(t *testing.T) {
+	dir := helloProject(t)
+	vulndb, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "data", "vulndb-go"))
+	require.NoError(t, err)
+	env := goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": "file://" + vulndb,
+		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+	git := func(args ...string) string {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+		return strings.TrimSpace(string(out))
+	}
+	git("init", "-q", "-b", "main")
+	git("add", "-A")
+	git("commit", "-q", "-m", "feat: hello")
+
+	// summary is the version of a run and its stages' statuses, in order.
+	summary := func(r result) (string, string) {
+		var s struct {
+			Version string
+			Stages  []struct{ Stage, Status string }
+		}
+		require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+		var stages []string
+		for _, st := range s.Stages {
+			stages = append(stages, st.Stage+"="+st.Status)
+		}
+		return s.Version, strings.Join(stages, " ")
+	}
+	r := cli(t, dir, env, "-o", "json", "pipeline")
+	require.Equal(t, 0, r.code, r.stderr)
+	version, stages := summary(r)
+	assert.Equal(t, "0.1.0", version)
+	assert.Equal(t, "test=ok audit=ok build=ok version=ok release=ok migrate=ok", stages)
+	assert.Equal(t, "v0.1.0", git("tag"))
+	r = cli(t, dir, env, "migrate", "status")
+	assert.Contains(t, r.stdout, "(clean)")
+	assert.NotContains(t, r.stdout, "pending")
+
+	git("commit", "-q", "--allow-empty", "-m", "feat: greet louder")
+	r = cli(t, dir, env, "-o", "json", "pipeline")
+	require.Equal(t, 0, r.code, r.stderr)
+	version, _ = summary(r)
+	assert.Equal(t, "0.2.0", version, "a feat: commit gives the next minor version")
+
+	r = cli(t, dir, env, "-o", "json", "release", "list", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	var list struct{ Releases []struct{ Name, Digest, Version string } }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
+	require.Len(t, list.Releases, 2)
+	assert.Equal(t, "v2", list.Releases[0].Name)
+	assert.Equal(t, "0.2.0", list.Releases[0].Version)
+	v1 := list.Releases[1]
+
+	// The image is in the embedded registry's data: serve it again and look.
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: filepath.Join(dir, ".shipyard", "registry")})
+	require.NoError(t, err)
+	defer s.Close()
+	client, err := registry.New(registry.Options{})
+	require.NoError(t, err)
+	tags, err := client.Tags(context.Background(), s.Host()+"/hello")
+	require.NoError(t, err)
+	assert.Contains(t, tags, "0.1.0")
+	assert.Contains(t, tags, "0.2.0")
+
+	r = cli(t, dir, env, "-o", "json", "release", "rollback", "--env", "staging", "--no-tag")
+	require.Equal(t, 0, r.code, r.stderr)
+	var v3 struct{ Name, Digest string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v3))
+	assert.Equal(t, "v3", v3.Name)
+	assert.Equal(t, v1.Digest, v3.Digest, "v3 points at v1's build")
+}
+
+// TestPipelineStopsAtTheFirstFailure: a failing stage ends the run with its exit code, the later stages
+// skipped, and the summary under GitHub Actions says so.
+func TestPipelineStopsAtTheFirstFailure(t *testing.T) {
+	dir := helloProject(t)
+	env, _, summaryFile := actionsEnv(t)
+	for k, v := range goEnv(map[string]string{"SHIPYARD_TEST_MIN_TOTAL": "100"}) {
+		env[k] = v
+	}
+	r := cli(t, dir, env, "pipeline", "--stages", "test,build,migrate")
+	assert.Equal(t, 1, r.code, "shipyard test's exit code")
+	assert.Regexp(t, `(?m)^test +failed .* exit 1\nbuild +skipped .*\nmigrate +skipped`, r.stdout)
+	assert.Contains(t, readFile(t, summaryFile), "| test | failed |")
+	assert.Contains(t, r.stderr, "::group::shipyard pipeline: test")
+
+	r = cli(t, dir, env, "pipeline", "--stages", "test,deploy")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, `--stages: "deploy" is not one of test, audit, build, version, release, migrate`)
+}
