@@ -68,7 +68,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 	r = cli(t, dir, env, "-o", "json", "release", "list", "--env", "staging")
 	require.Equal(t, 0, r.code, r.stderr)
-	var list struct{ Releases []struct{ Name, Digest, Version string } }
+	var list struct {
+		Releases []struct{ Name, Digest, Version string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
 	require.Len(t, list.Releases, 2)
 	assert.Equal(t, "v2", list.Releases[0].Name)
