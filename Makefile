@@ -16,7 +16,7 @@ test: ## every test of every module
 	@for m in $(MODULES); do (cd $$m && echo "== go test $$m" && $(GO) test -race -count=1 ./...) || exit 1; done
 
 lint: ## gofmt, go vet and staticcheck on every module
-	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	@for m in $(MODULES); do (cd $$m && echo "== vet and staticcheck $$m" && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...) || exit 1; done
 
 bench: ## each capability beside its peer tool, with ratios
