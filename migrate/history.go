@@ -112,8 +112,9 @@ func (r *Runner) History(ctx context.Context) ([]Applied, error) {
 	return out, rows.Err()
 }
 
-// defaultAppliedBy names who runs the migration: user@host (in Kubernetes the host is the pod).
-func defaultAppliedBy() string {
+// DefaultAppliedBy names who runs this process, user@host (in Kubernetes the host is the pod): the
+// default applied_by of the history, and the created_by of a release.
+func DefaultAppliedBy() string {
 	name := os.Getenv("USER")
 	if u, err := user.Current(); err == nil && u.Username != "" {
 		name = u.Username

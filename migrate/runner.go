@@ -84,7 +84,7 @@ type Runner struct {
 // Open connects to databaseURL with the migrations of fsys (os.DirFS of the migrations directory, or an
 // embed.FS sub-tree). Close it when done.
 func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (*Runner, error) {
-	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: defaultAppliedBy(), ToolVersion: "dev",
+	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: DefaultAppliedBy(), ToolVersion: "dev",
 		PGLockTimeout: 2 * time.Second, LockRetries: 5, LockBackoff: time.Second}
 	for _, opt := range opts {
 		opt(&o)

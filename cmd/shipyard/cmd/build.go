@@ -400,12 +400,20 @@ func (f *Factory) cacheDir(kind string) string {
 	return ""
 }
 
-// imageName is the name of what was built: the binary, else the project's directory.
+// imageName is the name of what was built: the binary, else the project's.
 func imageName(dir string, bins []build.Binary) string {
 	if len(bins) > 0 {
 		return bins[0].Name
 	}
-	return filepath.Base(dir)
+	return projectName(dir)
+}
+
+// projectName is the lower-cased name of the project's directory (dir may be "." or relative).
+func projectName(dir string) string {
+	if abs, err := filepath.Abs(dir); err == nil {
+		dir = abs
+	}
+	return strings.ToLower(filepath.Base(dir))
 }
 
 func buildError(err error) error {

@@ -81,11 +81,7 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	if r, err := semver.Next(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
 		version = r.Version.String()
 	}
-	abs, err := filepath.Abs(f.Dir)
-	if err != nil {
-		return err
-	}
-	name := strings.ToLower(filepath.Base(abs))
+	name := projectName(f.Dir)
 	argsOf := map[string][]string{
 		"test":    {"test"},
 		"audit":   {"audit"},

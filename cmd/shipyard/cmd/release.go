@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/user"
 	"strings"
 	"text/tabwriter"
 
@@ -63,14 +62,6 @@ func releaseError(err error) error {
 	return err
 }
 
-func whoami() string {
-	host, _ := os.Hostname()
-	if u, err := user.Current(); err == nil {
-		return u.Username + "@" + host
-	}
-	return host
-}
-
 func newReleaseCreateCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	var image, configFile, version, commit string
 	var migration int64
@@ -86,7 +77,7 @@ it needs (default: the newest migration of migrate.dir).`,
 			if o.Env == "" {
 				return exitcode.Input(errors.New("--env: say which environment"))
 			}
-			r := &release.Record{Env: o.Env, Version: version, Commit: commit, CreatedBy: whoami(), CreatedAt: f.now()}
+			r := &release.Record{Env: o.Env, Version: version, Commit: commit, CreatedBy: migrate.DefaultAppliedBy(), CreatedAt: f.now()}
 			if image == "" {
 				image, r.Version, r.Commit = f.lastBuild(r.Version, r.Commit)
 				if image == "" {
@@ -228,7 +219,7 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if len(args) == 1 {
 				which = args[0]
 			}
-			r, err := release.Promote(cmd.Context(), f.releaseStore(o), from, to, which, o.Scheme, whoami(), f.now())
+			r, err := release.Promote(cmd.Context(), f.releaseStore(o), from, to, which, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
 				return releaseError(err)
 			}
@@ -253,7 +244,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if o.Env == "" {
 				return exitcode.Input(errors.New("--env: say which environment"))
 			}
-			r, err := release.Rollback(cmd.Context(), f.releaseStore(o), o.Env, to, o.Scheme, whoami(), f.now())
+			r, err := release.Rollback(cmd.Context(), f.releaseStore(o), o.Env, to, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
 				return releaseError(err)
 			}
