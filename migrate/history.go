@@ -67,18 +67,26 @@ func (r *Runner) record(ctx context.Context, m Migration, s Step) error {
 		return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
 	}
 	defer tx.Rollback()
-	if _, err := tx.ExecContext(ctx, r.query("DELETE FROM "+historyTable+" WHERE version = ?"), int64(m.Version)); err != nil {
+	if err := r.recordTx(ctx, tx, m, s); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
+	}
+	return nil
+}
+
+// recordTx is record inside the transaction q.
+func (r *Runner) recordTx(ctx context.Context, q queryer, m Migration, s Step) error {
+	if _, err := q.ExecContext(ctx, r.query("DELETE FROM "+historyTable+" WHERE version = ?"), int64(m.Version)); err != nil {
 		return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
 	}
 	if s.Direction == "up" {
-		_, err := tx.ExecContext(ctx, r.query("INSERT INTO "+historyTable+" (version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		_, err := q.ExecContext(ctx, r.query("INSERT INTO "+historyTable+" (version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
 			int64(m.Version), m.Name, m.Checksum, time.Now().UTC().Truncate(time.Second), s.Duration.Milliseconds(), r.opts.AppliedBy, r.opts.ToolVersion)
 		if err != nil {
 			return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
 		}
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
 	}
 	return nil
 }

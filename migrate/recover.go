@@ -44,13 +44,18 @@ func newRunID() string {
 func applicationName(run string) string { return "shipyard-migrate-" + run }
 
 // engineSource is what golang-migrate reads: the migration files, with the commit marker added to each up
-// file that PostgreSQL can run as one transaction.
+// file that PostgreSQL can run as one transaction. A live migration is there as a placeholder pair of
+// files: golang-migrate must know its version to step around it, but shipyard runs its parts.
 func (r *Runner) engineSource() (fs.FS, error) {
-	if r.target.Dialect != Postgres {
-		return r.fsys, nil
-	}
 	out := fstest.MapFS{}
 	for _, m := range r.source.Migrations {
+		if m.Live != nil {
+			placeholder := []byte(fmt.Sprintf("-- live migration %s: shipyard runs its parts\n", m.Live.Dir))
+			for _, dir := range []string{"up", "down"} {
+				out[fmt.Sprintf("%d_%s.%s.sql", m.Version, m.Name, dir)] = &fstest.MapFile{Data: placeholder, Mode: 0o644}
+			}
+			continue
+		}
 		for _, name := range []string{m.Up, m.Down} {
 			if name == "" {
 				continue
@@ -59,7 +64,7 @@ func (r *Runner) engineSource() (fs.FS, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", name, err)
 			}
-			if name == m.Up && !nonTransactional.Match(body) {
+			if name == m.Up && r.target.Dialect == Postgres && !nonTransactional.Match(body) {
 				body = append(body, fmt.Sprintf("\n;\nINSERT INTO %s (version, run) VALUES (%d, '%s');\n", commitTable, m.Version, r.runID)...)
 			}
 			out[name] = &fstest.MapFile{Data: body, Mode: 0o644}
@@ -139,8 +144,8 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 		return fmt.Errorf("reading %s: %w", progressTable, err)
 	}
 	m, ok := r.source.Find(v)
-	if uint64(mv) != v || dir != "up" || !ok {
-		return dirty
+	if uint64(mv) != v || dir != "up" || !ok || m.Live != nil {
+		return dirty // a live part that is one transaction never leaves the version dirty
 	}
 	body, err := fs.ReadFile(r.fsys, m.Up)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -33,6 +34,8 @@ type Options struct {
 	PGLockTimeout, PGStatementTimeout time.Duration
 	LockRetries                       int
 	LockBackoff                       time.Duration
+	// Backfill tunes the backfills of live migrations.
+	Backfill BackfillOptions
 }
 
 // Option changes one of the Options.
@@ -102,7 +105,17 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 			return nil, fmt.Errorf("creating the directory of %s: %w", t.Database, err)
 		}
 	}
-	db, err := sql.Open(t.SQLDriver, t.DSN)
+	runID := newRunID()
+	dsn := t.DSN
+	if t.Dialect == Postgres { // the parts of live migrations run on these sessions: tag them like golang-migrate's
+		if u, err := url.Parse(dsn); err == nil {
+			q := u.Query()
+			q.Set("application_name", applicationName(runID))
+			u.RawQuery = q.Encode()
+			dsn = u.String()
+		}
+	}
+	db, err := sql.Open(t.SQLDriver, dsn)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
 	}
@@ -111,7 +124,7 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 		db.Close()
 		return nil, err
 	}
-	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: newRunID()}, nil
+	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: runID}, nil
 }
 
 // engine is golang-migrate, connected on first use; call it with the lock held.
@@ -156,7 +169,9 @@ type Step struct {
 	Version   uint64        `json:"version"`
 	Name      string        `json:"name"`
 	Direction string        `json:"direction"` // up or down
-	Duration  time.Duration `json:"duration_ns"`
+	// Phase is the part of a live migration that ran; "" for a single-phase migration.
+	Phase    Phase         `json:"phase,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Result is what a run did. No steps means there was nothing to do, which is success.
@@ -164,6 +179,10 @@ type Result struct {
 	From  uint64 `json:"from"`
 	To    uint64 `json:"to"`
 	Steps []Step `json:"steps"`
+	// Backfill is what the backfill of a live migration did in this run.
+	Backfill *BackfillResult `json:"backfill,omitempty"`
+	// Live is the live migration in progress after the run (expanded, not yet contracted).
+	Live *LiveState `json:"live,omitempty"`
 }
 
 // DirtyError is a database left dirty by a migration that failed part way: golang-migrate will not run
@@ -287,6 +306,9 @@ func (r *Runner) locked(ctx context.Context, fn func() error) error {
 	if err := r.ensureProgress(ctx); err != nil {
 		return err
 	}
+	if err := r.ensurePhases(ctx); err != nil {
+		return err
+	}
 	// A killed run's sessions still hold golang-migrate's own lock: end them before it connects.
 	if err := r.endKilledRun(ctx); err != nil {
 		return err
@@ -297,9 +319,15 @@ func (r *Runner) locked(ctx context.Context, fn func() error) error {
 	return fn()
 }
 
-// Up applies the pending migrations, all of them when n is 0, at most n otherwise.
+// Up applies the pending migrations, all of them when n is 0, at most n otherwise. Live migrations go
+// through all their phases: first the one in progress, if any.
 func (r *Runner) Up(ctx context.Context, n int) (*Result, error) {
-	return r.run(ctx, func(current uint64) []Migration {
+	return r.run(ctx, r.pending(n), +1, allPhases)
+}
+
+// pending plans the migrations after current, at most n of them (all for 0).
+func (r *Runner) pending(n int) func(current uint64) []Migration {
+	return func(current uint64) []Migration {
 		var todo []Migration
 		for _, m := range r.source.Migrations {
 			if m.Version > current && (n == 0 || len(todo) < n) {
@@ -307,8 +335,16 @@ func (r *Runner) Up(ctx context.Context, n int) (*Result, error) {
 			}
 		}
 		return todo
-	}, +1)
+	}
 }
+
+// runMode says how far up takes a live migration.
+type runMode int
+
+const (
+	allPhases  runMode = iota
+	expandOnly         // the expand part, then stop
+)
 
 // Down reverts applied migrations, n of them (all when n is 0).
 func (r *Runner) Down(ctx context.Context, n int) (*Result, error) {
@@ -321,7 +357,7 @@ func (r *Runner) Down(ctx context.Context, n int) (*Result, error) {
 			}
 		}
 		return todo
-	}, -1)
+	}, -1, allPhases)
 }
 
 // Goto migrates up or down to version v.
@@ -342,7 +378,7 @@ func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
 				}
 			}
 			return todo
-		}, +1)
+		}, +1, allPhases)
 	}
 	return r.run(ctx, func(current uint64) []Migration {
 		var todo []Migration
@@ -352,30 +388,48 @@ func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
 			}
 		}
 		return todo
-	}, -1)
+	}, -1, allPhases)
 }
 
 // run takes the lock, reads the version, and steps through the migrations plan picks, one at a time so
 // that each is timed and a cancelled context stops between two migrations.
-func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int) (*Result, error) {
+func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int, mode runMode) (*Result, error) {
 	var res *Result
 	err := r.locked(ctx, func() error {
-		current, dirty, err := r.version(ctx)
+		current, err := r.cleanVersion(ctx)
 		if err != nil {
 			return err
 		}
-		if dirty {
-			if err := r.recoverKilled(ctx, current); err != nil {
+		res = &Result{From: current, To: current, Steps: []Step{}}
+		if dir > 0 { // the live migration in progress comes first
+			m, st, err := r.currentLive(ctx, current)
+			if err != nil {
 				return err
 			}
-			if current, _, err = r.version(ctx); err != nil {
-				return err
+			if st != nil {
+				if stop, err := r.liveUp(ctx, m, st, mode, res); err != nil || stop {
+					return errors.Join(err, r.finishResult(ctx, res))
+				}
 			}
 		}
-		res = &Result{From: current, To: current, Steps: []Step{}}
 		for _, m := range plan(current) {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("stopped before %s: %w", m.Up, err)
+			}
+			if m.Live != nil {
+				var stop bool
+				if dir > 0 {
+					stop, err = r.liveUp(ctx, m, nil, mode, res)
+				} else {
+					err = r.liveDown(ctx, m, res)
+				}
+				if err != nil || stop {
+					return errors.Join(err, r.finishResult(ctx, res))
+				}
+				if res.To, _, err = r.version(ctx); err != nil {
+					return err
+				}
+				continue
 			}
 			if dir < 0 && m.Down == "" {
 				return fmt.Errorf("migration %d_%s has no down file: it cannot be reverted", m.Version, m.Name)
@@ -398,7 +452,7 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 				return err
 			}
 		}
-		return nil
+		return r.finishResult(ctx, res)
 	})
 	return res, err
 }
@@ -440,6 +494,8 @@ type Status struct {
 	Pending []Migration `json:"pending"`
 	// Findings are what Verify reports: applied files edited or deleted, files out of order.
 	Findings []Finding `json:"findings"`
+	// Live is the state of the live migration at the current version, when it is one.
+	Live *LiveState `json:"live,omitempty"`
 }
 
 // Status reads the version and splits the migrations into applied and pending.
@@ -464,6 +520,9 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 	if s.Findings, err = r.Verify(ctx); err != nil {
 		return nil, err
 	}
+	if _, s.Live, err = r.currentLive(ctx, v); err != nil {
+		return nil, err
+	}
 	for _, m := range r.source.Migrations {
 		if m.Version <= v {
 			s.Applied = append(s.Applied, m)
@@ -474,22 +533,37 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 	return s, nil
 }
 
-// PlannedStep is a migration that up would apply, with its SQL.
+// PlannedStep is a migration, or a part of a live one, that up would apply, with its SQL.
 type PlannedStep struct {
 	Version uint64 `json:"version"`
 	File    string `json:"file"`
+	Phase   Phase  `json:"phase,omitempty"`
 	SQL     string `json:"sql"`
 }
 
-// Plan returns the migrations up would apply now, with their SQL; nothing runs and no lock is taken.
+// Plan returns the migrations up would apply now, with their SQL (for a live migration, each of its
+// remaining parts: a backfill as the UPDATE of one batch); nothing runs and no lock is taken.
 func (r *Runner) Plan(ctx context.Context, n int) ([]PlannedStep, error) {
 	current, _, err := r.version(ctx)
 	if err != nil {
 		return nil, err
 	}
 	plan := []PlannedStep{}
+	if m, st, err := r.currentLive(ctx, current); err != nil {
+		return nil, err
+	} else if st != nil && st.Phase != PhaseContract {
+		if plan, err = r.planLive(m, st.Phase, plan); err != nil {
+			return nil, err
+		}
+	}
 	for _, m := range r.source.Migrations {
 		if m.Version <= current || (n > 0 && len(plan) >= n) {
+			continue
+		}
+		if m.Live != nil {
+			if plan, err = r.planLive(m, "", plan); err != nil {
+				return nil, err
+			}
 			continue
 		}
 		body, err := fs.ReadFile(r.fsys, m.Up)
@@ -497,6 +571,34 @@ func (r *Runner) Plan(ctx context.Context, n int) ([]PlannedStep, error) {
 			return nil, fmt.Errorf("reading %s: %w", m.Up, err)
 		}
 		plan = append(plan, PlannedStep{Version: m.Version, File: m.Up, SQL: string(body)})
+	}
+	return plan, nil
+}
+
+// planLive adds the parts of live migration m after phase (all for "") to plan.
+func (r *Runner) planLive(m Migration, after Phase, plan []PlannedStep) ([]PlannedStep, error) {
+	parts := []struct {
+		phase Phase
+		file  string
+	}{{PhaseExpand, m.Up}, {PhaseBackfill, ""}, {PhaseContract, m.Live.ContractUp}}
+	started := after == ""
+	for _, p := range parts {
+		if !started {
+			started = p.phase == after
+			continue
+		}
+		switch {
+		case p.phase == PhaseBackfill && m.Live.Backfill != nil:
+			k := &keyset{spec: m.Live.Backfill}
+			plan = append(plan, PlannedStep{Version: m.Version, File: m.Live.Backfill.File, Phase: p.phase,
+				SQL: fmt.Sprintf("-- in batches by %s, each its own transaction\n%s\n", k.spec.Key, k.sql())})
+		case p.file != "":
+			body, err := r.partSQL(m, p.file)
+			if err != nil {
+				return nil, err
+			}
+			plan = append(plan, PlannedStep{Version: m.Version, File: p.file, Phase: p.phase, SQL: body})
+		}
 	}
 	return plan, nil
 }

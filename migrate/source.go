@@ -18,8 +18,10 @@ type Migration struct {
 	Name    string
 	Up      string // file name of the up part
 	Down    string // file name of the down part, "" when there is none
-	// Checksum is the sha256 of the up file, hex.
+	// Checksum is the sha256 of the up file (of a live migration: its expand part), hex.
 	Checksum string
+	// Live holds the other parts of a live multistage migration; nil for a single-phase one.
+	Live *Live `json:"live,omitempty"`
 }
 
 // Source is the migrations of a directory or an embed.FS.
@@ -69,6 +71,17 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 	byVersion := map[uint64]*Migration{}
 	for _, e := range entries {
 		if e.IsDir() {
+			m, ok, err := readLiveDir(fsys, e.Name())
+			if err != nil {
+				return nil, err
+			}
+			if !ok {
+				continue
+			}
+			if other := byVersion[m.Version]; other != nil {
+				return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also %s: give each migration its own version", m.Version, cmp.Or(other.Up, other.Down))}
+			}
+			byVersion[m.Version] = m
 			continue
 		}
 		v, title, dir, ok, err := ParseFileName(e.Name())
@@ -79,6 +92,9 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 			continue
 		}
 		m := byVersion[v]
+		if m != nil && m.Live != nil {
+			return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also the live migration %s/: give each migration its own version", v, m.Live.Dir)}
+		}
 		if m == nil {
 			m = &Migration{Version: v, Name: title}
 			byVersion[v] = m

@@ -1,0 +1,397 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// The backfill.
+//
+// It walks the table in the order of its key, a batch at a time (keyset pagination: each batch starts
+// after the last key of the one before, so no batch scans what others did). Each batch is one short
+// transaction that updates its key range and writes the checkpoint, so a killed run resumes after the
+// last batch that committed and nothing is done twice. It ends at the largest key the table had when it
+// started: rows written since went through expand's triggers, so a busy table cannot keep it running.
+// The batch size adapts to a target duration, which bounds how long the batch holds its rows' locks.
+
+// BackfillOptions tune the backfill. Zero values take the defaults of DefaultBackfillOptions.
+type BackfillOptions struct {
+	// BatchSize is the rows of the first batch (default: backfill.yaml's batch_size, else 1000).
+	BatchSize int
+	// BatchTime is the duration each batch aims at; the size adapts to it. Negative keeps the size fixed.
+	BatchTime time.Duration
+	// MaxRate caps the rows per second (0: no cap).
+	MaxRate float64
+	// LockTimeout is each batch's lock_timeout on PostgreSQL; a batch that hits it runs again later.
+	LockTimeout time.Duration
+	// MaxLag pauses the backfill while a replica replays more than this behind (PostgreSQL; negative: off).
+	MaxLag time.Duration
+	// MaxLockWait pauses the backfill while another session waits longer than this for a lock
+	// (PostgreSQL; negative: off): the database is busy enough without it.
+	MaxLockWait time.Duration
+	// Progress is called after each batch.
+	Progress func(BackfillProgress)
+}
+
+// DefaultBackfillOptions are the defaults: batches of about 100 ms, a 500 ms lock_timeout, pauses for
+// a replica 10 s behind or a lock wait of 1 s.
+var DefaultBackfillOptions = BackfillOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond, LockTimeout: 500 * time.Millisecond, MaxLag: 10 * time.Second, MaxLockWait: time.Second}
+
+// WithBackfill sets how backfills run, in migrate backfill and in an up that goes through every phase.
+func WithBackfill(b BackfillOptions) Option { return func(o *Options) { o.Backfill = b } }
+
+// BackfillProgress is where a running backfill is, after a batch.
+type BackfillProgress struct {
+	Table     string        `json:"table"`
+	Rows      int64         `json:"rows"` // done, in every run
+	Total     int64         `json:"total"`
+	Batches   int64         `json:"batches"`
+	BatchSize int           `json:"batch_size"`
+	Rate      float64       `json:"rows_per_second"` // of this run
+	ETA       time.Duration `json:"eta_ns"`
+	// Paused says why the backfill waits before its next batch, "" when it does not.
+	Paused string `json:"paused,omitempty"`
+}
+
+// BackfillResult is what a backfill run did.
+type BackfillResult struct {
+	Version uint64 `json:"version"`
+	Name    string `json:"name"`
+	Table   string `json:"table"`
+	// Rows are the rows this run went through, Updated those its UPDATEs changed (where matched).
+	Rows    int64 `json:"rows"`
+	Updated int64 `json:"updated"`
+	// Done and Total are the rows of the whole backfill, over every run.
+	Done    int64         `json:"done"`
+	Total   int64         `json:"total"`
+	Batches int64         `json:"batches"`
+	Retries int           `json:"retries"`
+	Paused  time.Duration `json:"paused_ns"`
+	// ResumedAt is the checkpoint this run started from (the last key done), "" for a first run.
+	ResumedAt   string        `json:"resumed_at,omitempty"`
+	ResumedRows int64         `json:"resumed_rows,omitempty"`
+	Duration    time.Duration `json:"duration_ns"`
+}
+
+// keyset is the SQL of one backfill on one dialect.
+type keyset struct {
+	spec  *Backfill
+	param    string // a key value given as text, cast to the key's type
+	textType string // the type that casts a key to text
+}
+
+// asText casts expr, a key, to text: checkpoints keep keys of any type as text.
+func (k *keyset) asText(expr string) string { return "CAST(" + expr + " AS " + k.textType + ")" }
+
+// newKeyset checks the table and key of spec against the database and prepares the batch SQL.
+func (r *Runner) newKeyset(ctx context.Context, spec *Backfill) (*keyset, error) {
+	k := &keyset{spec: spec, param: "?", textType: "TEXT"}
+	var typ string
+	var err error
+	switch r.target.Dialect {
+	case Postgres:
+		err = r.db.QueryRowContext(ctx, `SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
+			WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`, spec.Table, spec.Key).Scan(&typ)
+		k.param = "CAST(? AS " + typ + ")"
+	case MySQL:
+		table, schema := spec.Table, "DATABASE()"
+		if s, t, ok := strings.Cut(spec.Table, "."); ok {
+			schema, table = "'"+s+"'", t
+		}
+		err = r.db.QueryRowContext(ctx, "SELECT column_type FROM information_schema.columns WHERE table_schema = "+schema+" AND table_name = ? AND column_name = ?", table, spec.Key).Scan(&typ)
+		k.textType = "CHAR"
+		if strings.Contains(typ, "int") {
+			k.param = "CAST(? AS SIGNED)"
+			if strings.Contains(typ, "unsigned") {
+				k.param = "CAST(? AS UNSIGNED)"
+			}
+		}
+	default:
+		err = r.db.QueryRowContext(ctx, "SELECT type FROM pragma_table_info(?) WHERE name = ?", spec.Table, spec.Key).Scan(&typ)
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, &FileError{File: spec.File, Msg: fmt.Sprintf("the database has no column %s in table %s", spec.Key, spec.Table)}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the key of %s: %w", spec.Table, err)
+	}
+	return k, nil
+}
+
+// bounds reads the largest key and the number of rows up to it, when the backfill starts.
+func (k *keyset) bounds(ctx context.Context, r *Runner) (upper sql.NullString, total int64, err error) {
+	err = r.db.QueryRowContext(ctx, "SELECT "+k.asText("MAX("+k.spec.Key+")")+", COUNT(*) FROM "+k.spec.Table).Scan(&upper, &total)
+	if err != nil {
+		return upper, 0, fmt.Errorf("reading the size of %s: %w", k.spec.Table, err)
+	}
+	return upper, total, nil
+}
+
+// batch runs one batch in tx: the next size keys after last (all keys when last is ""), up to upper.
+// It returns the batch's last key, how many keys it had, and how many rows the UPDATE changed.
+func (k *keyset) batch(ctx context.Context, r *Runner, tx *sql.Tx, last, upper string, size int) (hi string, n, updated int64, err error) {
+	lower, args := "", []any{}
+	if last != "" {
+		lower, args = k.spec.Key+" > "+k.param+" AND ", append(args, last)
+	}
+	args = append(args, upper, size)
+	var max sql.NullString
+	q := "SELECT COUNT(*), " + k.asText("MAX("+k.spec.Key+")") + " FROM (SELECT " + k.spec.Key + " FROM " + k.spec.Table +
+		" WHERE " + lower + k.spec.Key + " <= " + k.param + " ORDER BY " + k.spec.Key + " LIMIT ?) batch"
+	if err := tx.QueryRowContext(ctx, r.query(q), args...).Scan(&n, &max); err != nil {
+		return "", 0, 0, fmt.Errorf("reading the next batch of %s: %w", k.spec.Table, err)
+	}
+	if n == 0 {
+		return last, 0, 0, nil
+	}
+	where := ""
+	if k.spec.Where != "" {
+		where = " AND (" + k.spec.Where + ")"
+	}
+	args = append(args[:len(args)-2], max.String)
+	res, err := tx.ExecContext(ctx, r.query("UPDATE "+k.spec.Table+" SET "+k.spec.Set+" WHERE "+lower+k.spec.Key+" <= "+k.param+where), args...)
+	if err != nil {
+		return "", 0, 0, err
+	}
+	updated, _ = res.RowsAffected()
+	return max.String, n, updated, nil
+}
+
+// sql is one batch's UPDATE, for plan.
+func (k *keyset) sql() string {
+	where := ""
+	if k.spec.Where != "" {
+		where = " AND (" + k.spec.Where + ")"
+	}
+	return fmt.Sprintf("UPDATE %s SET %s WHERE %s > :last AND %s <= :batch_end%s;", k.spec.Table, k.spec.Set, k.spec.Key, k.spec.Key, where)
+}
+
+// backfill runs, or resumes, the backfill of live migration m, whose state is st.
+func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*BackfillResult, error) {
+	start := time.Now()
+	o := r.backfillOptions(m.Live.Backfill)
+	spec := m.Live.Backfill
+	res := &BackfillResult{Version: m.Version, Name: m.Name, Table: spec.Table}
+	k, err := r.newKeyset(ctx, spec)
+	if err != nil {
+		return nil, err
+	}
+	b := st.Backfill
+	if b.Started() {
+		res.ResumedAt, res.ResumedRows = b.Last, b.Rows
+		r.opts.Logger.Info("resuming the backfill", "table", spec.Table, "after_key", b.Last, "rows_done", b.Rows, "total", b.Total)
+		b.Runs++
+		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET backfill_runs = ? WHERE version = ?"), b.Runs, int64(m.Version)); err != nil {
+			return nil, fmt.Errorf("recording the backfill's run: %w", err)
+		}
+	} else {
+		upper, total, err := k.bounds(ctx, r)
+		if err != nil {
+			return nil, err
+		}
+		b.Upper, b.Total, b.Runs = upper.String, total, 1
+		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET backfill_upper = ?, backfill_total = ?, backfill_runs = 1 WHERE version = ?"), upper, total, int64(m.Version)); err != nil {
+			return nil, fmt.Errorf("recording the backfill's start: %w", err)
+		}
+		if !upper.Valid { // an empty table
+			return res, r.setPhase(ctx, r.db, m, PhaseBackfill)
+		}
+	}
+	res.Total = b.Total
+	size := o.BatchSize
+	for {
+		if err := r.backfillPause(ctx, o, res, b); err != nil {
+			return res, err
+		}
+		t0 := time.Now()
+		var hi string
+		var n, updated int64
+		err := r.batchTx(ctx, o, func(tx *sql.Tx) (err error) {
+			if hi, n, updated, err = k.batch(ctx, r, tx, b.Last, b.Upper, size); err != nil {
+				return err
+			}
+			done := n < int64(size)
+			phase := PhaseExpand
+			if done {
+				phase = PhaseBackfill
+			}
+			_, err = tx.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET phase = ?, backfill_last = ?, backfill_rows = backfill_rows + ?, backfill_batches = backfill_batches + 1, updated_at = ? WHERE version = ?"),
+				string(phase), hi, n, time.Now().UTC().Truncate(time.Second), int64(m.Version))
+			return err
+		}, &res.Retries)
+		if err != nil {
+			res.Duration = time.Since(start)
+			return res, fmt.Errorf("backfilling %s after key %q (%d of %d rows done; run `shipyard migrate backfill` again to resume): %w", spec.Table, b.Last, b.Rows, b.Total, err)
+		}
+		took := time.Since(t0)
+		b.Last, b.Rows, b.Batches = hi, b.Rows+n, b.Batches+1
+		res.Rows, res.Updated, res.Batches, res.Done = res.Rows+n, res.Updated+updated, res.Batches+1, b.Rows
+		res.Duration = time.Since(start)
+		if o.Progress != nil {
+			o.Progress(r.progress(res, b, size))
+		}
+		if n < int64(size) {
+			return res, nil
+		}
+		size = adapt(size, took, o)
+		if err := throttle(ctx, o.MaxRate, res.Rows, time.Since(start)-res.Paused); err != nil {
+			return res, err
+		}
+	}
+}
+
+// backfillOptions fills the defaults in.
+func (r *Runner) backfillOptions(spec *Backfill) BackfillOptions {
+	o, d := r.opts.Backfill, DefaultBackfillOptions
+	if o.BatchSize <= 0 {
+		o.BatchSize = d.BatchSize
+		if spec.BatchSize > 0 {
+			o.BatchSize = spec.BatchSize
+		}
+	}
+	if o.BatchTime == 0 {
+		o.BatchTime = d.BatchTime
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = d.LockTimeout
+	}
+	if o.MaxLag == 0 {
+		o.MaxLag = d.MaxLag
+	}
+	if o.MaxLockWait == 0 {
+		o.MaxLockWait = d.MaxLockWait
+	}
+	return o
+}
+
+// batchTx runs one batch in a transaction with a short lock_timeout, again after a pause when it hit
+// the timeout, a deadlock or a serialization failure (the transaction rolled back: nothing was done).
+func (r *Runner) batchTx(ctx context.Context, o BackfillOptions, fn func(tx *sql.Tx) error, retries *int) error {
+	opts := &sql.TxOptions{}
+	if r.target.Dialect != SQLite {
+		opts.Isolation = sql.LevelReadCommitted // no gap locks on MySQL: inserts next to the batch go on
+	}
+	for attempt := 1; ; attempt++ {
+		err := func() error {
+			tx, err := r.db.BeginTx(ctx, opts)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if r.target.Dialect == Postgres {
+				if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", o.LockTimeout.Milliseconds())); err != nil {
+					return err
+				}
+			}
+			if err := fn(tx); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err == nil || !retryable(err) || attempt > max(r.opts.LockRetries, 10) {
+			return err
+		}
+		*retries++
+		wait := backoff(100*time.Millisecond, attempt)
+		r.opts.Logger.Warn("backfill batch rolled back, running it again", "reason", err, "in", wait.Round(time.Millisecond))
+		if err := sleep(ctx, wait); err != nil {
+			return err
+		}
+	}
+}
+
+// retryable is a batch that lost a lock race: PostgreSQL's lock_timeout, deadlock or serialization
+// failure, MySQL's lock wait timeout or deadlock, SQLite's busy database.
+func retryable(err error) bool {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) {
+		return pgErr.Code == lockNotAvailable || pgErr.Code == "40P01" || pgErr.Code == "40001"
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "Error 1205") || strings.Contains(msg, "Error 1213") || strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
+}
+
+// adapt is the next batch size: the one that would have taken o.BatchTime, within half and double of
+// the last, and at most 100 times the first.
+func adapt(size int, took time.Duration, o BackfillOptions) int {
+	if o.BatchTime < 0 || took <= 0 {
+		return size
+	}
+	next := int(float64(size) * float64(o.BatchTime) / float64(took))
+	next = min(max(next, size/2, 1), size*2, o.BatchSize*100)
+	return next
+}
+
+// throttle sleeps until rows in elapsed is no more than rate rows per second.
+func throttle(ctx context.Context, rate float64, rows int64, elapsed time.Duration) error {
+	if rate <= 0 {
+		return nil
+	}
+	want := time.Duration(float64(rows) / rate * float64(time.Second))
+	if want <= elapsed {
+		return nil
+	}
+	return sleep(ctx, want-elapsed)
+}
+
+// backfillPause waits while a replica lags or sessions wait for locks beyond the bounds (PostgreSQL).
+func (r *Runner) backfillPause(ctx context.Context, o BackfillOptions, res *BackfillResult, b *BackfillState) error {
+	if r.target.Dialect != Postgres || o.MaxLag < 0 && o.MaxLockWait < 0 {
+		return nil
+	}
+	var logged time.Time
+	for {
+		var lag, wait float64
+		err := r.db.QueryRowContext(ctx, `SELECT
+	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(replay_lag)) FROM pg_stat_replication), 0),
+	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(now() - state_change)) FROM pg_stat_activity
+		WHERE wait_event_type = 'Lock' AND state = 'active' AND pid <> pg_backend_pid()), 0)`).Scan(&lag, &wait)
+		if err != nil {
+			return fmt.Errorf("reading replication lag and lock waits: %w", err)
+		}
+		reason := ""
+		switch {
+		case o.MaxLag >= 0 && seconds(lag) > o.MaxLag:
+			reason = fmt.Sprintf("a replica is %s behind (above %s)", seconds(lag).Round(time.Millisecond), o.MaxLag)
+		case o.MaxLockWait >= 0 && seconds(wait) > o.MaxLockWait:
+			reason = fmt.Sprintf("a session has waited %s for a lock (above %s)", seconds(wait).Round(time.Millisecond), o.MaxLockWait)
+		}
+		if reason == "" {
+			return nil
+		}
+		if time.Since(logged) > 10*time.Second {
+			r.opts.Logger.Warn("backfill paused: "+reason, "table", res.Table)
+			if o.Progress != nil {
+				p := r.progress(res, b, 0)
+				p.Paused = reason
+				o.Progress(p)
+			}
+			logged = time.Now()
+		}
+		pause := 250 * time.Millisecond
+		if err := sleep(ctx, pause); err != nil {
+			return err
+		}
+		res.Paused += pause
+	}
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// progress is the BackfillProgress of a run.
+func (r *Runner) progress(res *BackfillResult, b *BackfillState, size int) BackfillProgress {
+	p := BackfillProgress{Table: res.Table, Rows: b.Rows, Total: b.Total, Batches: b.Batches, BatchSize: size}
+	if secs := (res.Duration - res.Paused).Seconds(); secs > 0 {
+		p.Rate = float64(res.Rows) / secs
+	}
+	if p.Rate > 0 && b.Total > b.Rows {
+		p.ETA = time.Duration(float64(b.Total-b.Rows) / p.Rate * float64(time.Second))
+	}
+	return p
+}

@@ -1,0 +1,177 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/dbtest"
+)
+
+func phases(steps []Step) []string {
+	out := []string{}
+	for _, s := range steps {
+		out = append(out, fmt.Sprintf("%d %s %s", s.Version, s.Direction, s.Phase))
+	}
+	return out
+}
+
+func sqlDB(t *testing.T, driver, dsn string) *sql.DB {
+	t.Helper()
+	db, err := sql.Open(driver, dsn)
+	require.NoError(t, err)
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func count(t *testing.T, db *sql.DB, q string) int {
+	t.Helper()
+	var n int
+	require.NoError(t, db.QueryRow(q).Scan(&n))
+	return n
+}
+
+// TestLivePhases walks a live migration through its phases one job at a time, as a deploy runs them,
+// with a plain migration after it that waits for the contract.
+func TestLivePhases(t *testing.T) {
+	ctx := context.Background()
+	pg := dbtest.DB{Name: "postgres", URL: dbtest.Postgres(t)}
+	db := sqlDB(t, "pgx/v5", pg.URL)
+	r := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 300, BatchTime: -1}))
+
+	_, err := r.Up(ctx, 1)
+	require.NoError(t, err)
+	before := dumpSchema(t, pg)
+	_, err = db.Exec(`INSERT INTO users (email) SELECT 'User' || i || '@Example.COM' FROM generate_series(1, 2000) i`)
+	require.NoError(t, err)
+
+	res, err := r.Expand(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20260101000002 up expand"}, phases(res.Steps))
+	require.NotNil(t, res.Live)
+	assert.Equal(t, "expanded, awaiting backfill and contract", res.Live.Summary())
+	assert.EqualValues(t, 20260101000002, res.To, "the sessions migration waits for the contract")
+
+	res, err = r.Expand(ctx)
+	require.NoError(t, err, "the pre-deploy job runs again: nothing to do")
+	assert.Empty(t, res.Steps)
+
+	_, err = r.Contract(ctx)
+	var pending *BackfillPendingError
+	require.ErrorAs(t, err, &pending)
+	assert.Contains(t, err.Error(), "run `shipyard migrate backfill` before the contract")
+
+	_, err = db.Exec(`INSERT INTO users (email) VALUES ('New@Example.COM')`)
+	require.NoError(t, err)
+	assert.Equal(t, 1, count(t, db, `SELECT COUNT(*) FROM users WHERE email_lower = 'new@example.com'`), "the trigger writes the new shape")
+
+	res, err = r.Backfill(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, res.Backfill)
+	assert.EqualValues(t, 2001, res.Backfill.Total, "every row up to the largest key at the start")
+	assert.EqualValues(t, 2000, res.Backfill.Updated, "the trigger did the row written after expand")
+	assert.EqualValues(t, 7, res.Backfill.Batches)
+	assert.Equal(t, 0, count(t, db, `SELECT COUNT(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)`))
+	assert.Equal(t, "expanded and backfilled, awaiting contract", res.Live.Summary())
+
+	st, err := r.Status(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, st.Live)
+	assert.Equal(t, PhaseBackfill, st.Live.Phase)
+	assert.EqualValues(t, 2001, st.Live.Backfill.Rows)
+
+	res, err = r.Contract(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20260101000002 up contract"}, phases(res.Steps))
+	assert.Nil(t, res.Live)
+	_, err = db.Exec(`INSERT INTO users (email) VALUES (NULL)`)
+	require.Error(t, err)
+
+	_, err = r.Rollback(ctx)
+	var complete *CompleteError
+	require.ErrorAs(t, err, &complete)
+
+	res, err = r.Expand(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20260101000003 up "}, phases(res.Steps), "after the contract, later migrations go on")
+
+	res, err = r.Down(ctx, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20260101000003 down ", "20260101000002 down contract", "20260101000002 down expand"}, phases(res.Steps))
+	assert.EqualValues(t, 20260101000001, res.To)
+	assert.Equal(t, before, dumpSchema(t, pg))
+	assert.Equal(t, 2001, count(t, db, `SELECT COUNT(*) FROM users`))
+}
+
+// TestLiveUpRunsEveryPhase: a plain up (a laptop, a test database) takes live migrations through all
+// their phases, in order with the others.
+func TestLiveUpRunsEveryPhase(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.Postgres(t)
+	r := open(t, url, "testdata/live")
+	res, err := r.Up(ctx, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"20260101000001 up ", "20260101000002 up expand", "20260101000002 up backfill", "20260101000002 up contract", "20260101000003 up "}, phases(res.Steps))
+	st, err := r.Status(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, st.Pending)
+	assert.Empty(t, st.Findings)
+	assert.Nil(t, st.Live, "the current version is a plain migration")
+
+	res, err = r.Down(ctx, 0)
+	require.NoError(t, err)
+	assert.EqualValues(t, 0, res.To)
+}
+
+// TestLiveRollback: rollback after expand, and in the middle of the backfill, leaves the schema as it was
+// and every row written meanwhile.
+func TestLiveRollback(t *testing.T) {
+	for _, stopAt := range []string{"expand", "mid-backfill"} {
+		t.Run(stopAt, func(t *testing.T) {
+			ctx := context.Background()
+			pg := dbtest.DB{Name: "postgres", URL: dbtest.Postgres(t)}
+			db := sqlDB(t, "pgx/v5", pg.URL)
+			r := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 100, BatchTime: -1}))
+			_, err := r.Up(ctx, 1)
+			require.NoError(t, err)
+			before := dumpSchema(t, pg)
+			_, err = db.Exec(`INSERT INTO users (email) SELECT 'u' || i || '@x' FROM generate_series(1, 1000) i`)
+			require.NoError(t, err)
+
+			_, err = r.Expand(ctx)
+			require.NoError(t, err)
+			_, err = db.Exec(`INSERT INTO users (email) VALUES ('during@x')`)
+			require.NoError(t, err)
+			if stopAt == "mid-backfill" {
+				bctx, cancel := context.WithCancel(ctx)
+				r2 := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 100, BatchTime: -1, Progress: func(p BackfillProgress) {
+					if p.Rows >= 500 {
+						cancel()
+					}
+				}}))
+				_, err := r2.Backfill(bctx)
+				require.ErrorIs(t, err, context.Canceled)
+				st, err := r.Status(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, 49, st.Live.Backfill.Percent(), "500 of 1001 rows")
+				assert.Equal(t, "expanded, backfill 49%, awaiting contract", st.Live.Summary())
+			}
+
+			res, err := r.Rollback(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"20260101000002 down expand"}, phases(res.Steps))
+			assert.EqualValues(t, 20260101000001, res.To)
+			assert.Nil(t, res.Live)
+			assert.Equal(t, before, dumpSchema(t, pg))
+			assert.Equal(t, 1001, count(t, db, `SELECT COUNT(*) FROM users`))
+
+			res, err = r.Rollback(ctx)
+			require.NoError(t, err, "nothing in progress: nothing to roll back")
+			assert.Empty(t, res.Steps)
+		})
+	}
+}

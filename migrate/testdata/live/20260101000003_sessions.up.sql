@@ -1,0 +1,1 @@
+CREATE TABLE sessions (id BIGSERIAL PRIMARY KEY, user_id BIGINT NOT NULL REFERENCES users (id));
