@@ -81,7 +81,7 @@ type BackfillResult struct {
 
 // keyset is the SQL of one backfill on one dialect.
 type keyset struct {
-	spec  *Backfill
+	spec     *Backfill
 	param    string // a key value given as text, cast to the key's type
 	textType string // the type that casts a key to text
 }

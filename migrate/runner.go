@@ -166,9 +166,9 @@ func (r *Runner) Source() *Source { return r.source }
 
 // Step is one migration that ran.
 type Step struct {
-	Version   uint64        `json:"version"`
-	Name      string        `json:"name"`
-	Direction string        `json:"direction"` // up or down
+	Version   uint64 `json:"version"`
+	Name      string `json:"name"`
+	Direction string `json:"direction"` // up or down
 	// Phase is the part of a live migration that ran; "" for a single-phase migration.
 	Phase    Phase         `json:"phase,omitempty"`
 	Duration time.Duration `json:"duration_ns"`
