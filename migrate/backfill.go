@@ -20,15 +20,17 @@ import (
 // started: rows written since went through expand's triggers, so a busy table cannot keep it running.
 // The batch size adapts to a target duration, which bounds how long the batch holds its rows' locks.
 
-// BackfillOptions tune the backfill. Zero values take the defaults of DefaultBackfillOptions.
-type BackfillOptions struct {
+// LiveOptions tune how live migrations run: the backfill, and the lock_timeout of their parts. Zero
+// values take the defaults of DefaultLiveOptions.
+type LiveOptions struct {
 	// BatchSize is the rows of the first batch (default: backfill.yaml's batch_size, else 1000).
 	BatchSize int
 	// BatchTime is the duration each batch aims at; the size adapts to it. Negative keeps the size fixed.
 	BatchTime time.Duration
 	// MaxRate caps the rows per second (0: no cap).
 	MaxRate float64
-	// LockTimeout is each batch's lock_timeout on PostgreSQL; a batch that hits it runs again later.
+	// LockTimeout is the lock_timeout on PostgreSQL of each backfill batch and each transaction of a live
+	// migration's parts; what hits it rolls back and runs again after a growing pause.
 	LockTimeout time.Duration
 	// MaxLag pauses the backfill while a replica replays more than this behind (PostgreSQL; negative: off).
 	MaxLag time.Duration
@@ -39,12 +41,12 @@ type BackfillOptions struct {
 	Progress func(BackfillProgress)
 }
 
-// DefaultBackfillOptions are the defaults: batches of about 100 ms, a 500 ms lock_timeout, pauses for
+// DefaultLiveOptions are the defaults: batches of about 100 ms, a 500 ms lock_timeout, pauses for
 // a replica 10 s behind or a lock wait of 1 s.
-var DefaultBackfillOptions = BackfillOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond, LockTimeout: 500 * time.Millisecond, MaxLag: 10 * time.Second, MaxLockWait: time.Second}
+var DefaultLiveOptions = LiveOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond, LockTimeout: 500 * time.Millisecond, MaxLag: 10 * time.Second, MaxLockWait: time.Second}
 
 // WithBackfill sets how backfills run, in migrate backfill and in an up that goes through every phase.
-func WithBackfill(b BackfillOptions) Option { return func(o *Options) { o.Backfill = b } }
+func WithLive(l LiveOptions) Option { return func(o *Options) { o.Live = l } }
 
 // BackfillProgress is where a running backfill is, after a batch.
 type BackfillProgress struct {
@@ -175,7 +177,7 @@ func (k *keyset) sql() string {
 // backfill runs, or resumes, the backfill of live migration m, whose state is st.
 func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*BackfillResult, error) {
 	start := time.Now()
-	o := r.backfillOptions(m.Live.Backfill)
+	o := r.liveOptions(m.Live.Backfill)
 	spec := m.Live.Backfill
 	res := &BackfillResult{Version: m.Version, Name: m.Name, Table: spec.Table}
 	k, err := r.newKeyset(ctx, spec)
@@ -246,12 +248,12 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 	}
 }
 
-// backfillOptions fills the defaults in.
-func (r *Runner) backfillOptions(spec *Backfill) BackfillOptions {
-	o, d := r.opts.Backfill, DefaultBackfillOptions
+// liveOptions fills the defaults in, the batch size from spec when it has one.
+func (r *Runner) liveOptions(spec *Backfill) LiveOptions {
+	o, d := r.opts.Live, DefaultLiveOptions
 	if o.BatchSize <= 0 {
 		o.BatchSize = d.BatchSize
-		if spec.BatchSize > 0 {
+		if spec != nil && spec.BatchSize > 0 {
 			o.BatchSize = spec.BatchSize
 		}
 	}
@@ -272,7 +274,7 @@ func (r *Runner) backfillOptions(spec *Backfill) BackfillOptions {
 
 // batchTx runs one batch in a transaction with a short lock_timeout, again after a pause when it hit
 // the timeout, a deadlock or a serialization failure (the transaction rolled back: nothing was done).
-func (r *Runner) batchTx(ctx context.Context, o BackfillOptions, fn func(tx *sql.Tx) error, retries *int) error {
+func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx) error, retries *int) error {
 	opts := &sql.TxOptions{}
 	if r.target.Dialect != SQLite {
 		opts.Isolation = sql.LevelReadCommitted // no gap locks on MySQL: inserts next to the batch go on
@@ -319,7 +321,7 @@ func retryable(err error) bool {
 
 // adapt is the next batch size: the one that would have taken o.BatchTime, within half and double of
 // the last, and at most 100 times the first.
-func adapt(size int, took time.Duration, o BackfillOptions) int {
+func adapt(size int, took time.Duration, o LiveOptions) int {
 	if o.BatchTime < 0 || took <= 0 {
 		return size
 	}
@@ -341,7 +343,7 @@ func throttle(ctx context.Context, rate float64, rows int64, elapsed time.Durati
 }
 
 // backfillPause waits while a replica lags or sessions wait for locks beyond the bounds (PostgreSQL).
-func (r *Runner) backfillPause(ctx context.Context, o BackfillOptions, res *BackfillResult, b *BackfillState) error {
+func (r *Runner) backfillPause(ctx context.Context, o LiveOptions, res *BackfillResult, b *BackfillState) error {
 	if r.target.Dialect != Postgres || o.MaxLag < 0 && o.MaxLockWait < 0 {
 		return nil
 	}

@@ -2,7 +2,6 @@ package migrate
 
 import (
 	"fmt"
-	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
@@ -95,6 +94,11 @@ var rules = []Rule{
 		Instead: "Put the statement alone in a migration file of its own.",
 	},
 	{
+		ID: "expand-destructive", Severity: SeverityError,
+		Why:     "The expand part of a live migration runs before the deploy, while the old version of the service still serves: it must only add. A drop, rename or type change there breaks the old service, and rollback cannot bring the data back.",
+		Instead: "Add the new shape in expand (a new column kept in step by a trigger), and drop or rename the old one in contract.up.sql, after every instance runs the new code.",
+	},
+	{
 		ID: "missing-down", Severity: SeverityWarning,
 		Why:     "Without a down file the migration cannot be reverted: `migrate down` stops at it, and so does a rollback of the release.",
 		Instead: "Write the down file, even when it only drops what the up file created; if the change truly cannot be undone, say so in a comment of the down file and fail it with an error on purpose.",
@@ -105,6 +109,9 @@ var rules = []Rule{
 		Instead: "Use one of the rule names `shipyard migrate lint --rules` lists.",
 	},
 }
+
+// breaksOldService are the rules about changes the old version of the service cannot live with.
+var breaksOldService = map[string]bool{"drop-without-contract": true, "rename-column": true, "rename-table": true, "change-column-type": true}
 
 // Rules lists the rules lint applies.
 func Rules() []Rule { return slices.Clone(rules) }
@@ -122,23 +129,25 @@ func (r Rule) appliesTo(d Dialect) bool {
 }
 
 // Lint reads the migrations of src for dangerous operations on dialect ("" for any database). files
-// limits it to those files (names in the directory); none means every file.
+// limits it to those files (names in the directory); none means every file. The parts of live migrations
+// are read knowing their phase: expand must be additive, contract may drop what the old service used.
 func Lint(src *Source, dialect Dialect, files ...string) ([]Problem, error) {
 	problems := []Problem{}
 	for _, m := range src.Migrations {
-		for _, name := range []string{m.Up, m.Down} {
-			if name == "" || len(files) > 0 && !slices.Contains(files, name) {
+		for _, p := range lintParts(m) {
+			if p.file == "" || len(files) > 0 && !slices.Contains(files, p.file) && !slices.Contains(files, m.File()) {
 				continue
 			}
-			body, err := fs.ReadFile(src.FS, name)
+			body, err := src.Read(m, p.file)
 			if err != nil {
-				return nil, fmt.Errorf("reading %s: %w", name, err)
+				return nil, err
 			}
-			l := &fileLint{file: name, dialect: dialect, down: name == m.Down, created: map[string]bool{}}
-			l.statements = SplitSQL(string(body), dialect == MySQL)
+			l := &fileLint{file: p.file, dialect: dialect, down: p.down, phase: p.phase, live: m.Live != nil,
+				created: map[string]bool{}, dropped: map[string]bool{}, validated: map[string]bool{}}
+			l.statements = SplitSQL(body, dialect == MySQL)
 			l.run()
-			if name == m.Up && m.Down == "" {
-				l.fileReport("missing-down", fmt.Sprintf("%s has no down file %d_%s.down.sql", name, m.Version, m.Name))
+			if p.missingDown != "" {
+				l.fileReport("missing-down", p.missingDown)
 			}
 			problems = append(problems, l.problems...)
 		}
@@ -146,13 +155,43 @@ func Lint(src *Source, dialect Dialect, files ...string) ([]Problem, error) {
 	return problems, nil
 }
 
+// lintPart is one file of a migration, and what lint knows of it.
+type lintPart struct {
+	file        string
+	phase       Phase // of a live migration's part
+	down        bool
+	missingDown string // the message when its down file is missing
+}
+
+func lintParts(m Migration) []lintPart {
+	missing := func(up, down, want string) string {
+		if up != "" && down == "" {
+			return fmt.Sprintf("%s has no down file %s", up, want)
+		}
+		return ""
+	}
+	if m.Live == nil {
+		return []lintPart{{file: m.Up, missingDown: missing(m.Up, m.Down, fmt.Sprintf("%d_%s.down.sql", m.Version, m.Name))}, {file: m.Down, down: true}}
+	}
+	return []lintPart{
+		{file: m.Up, phase: PhaseExpand, missingDown: missing(m.Up, m.Down, expandDownFile+": rollback cannot undo the expand")},
+		{file: m.Down, phase: PhaseExpand, down: true},
+		{file: m.Live.ContractUp, phase: PhaseContract, missingDown: missing(m.Live.ContractUp, m.Live.ContractDown, contractDownFile)},
+		{file: m.Live.ContractDown, phase: PhaseContract, down: true},
+	}
+}
+
 // fileLint is the reading of one file.
 type fileLint struct {
 	file       string
 	dialect    Dialect
 	down       bool
+	phase      Phase // the part of a live migration, "" for a single-phase one
+	live       bool
 	statements []Statement
 	created    map[string]bool // tables created earlier in the file: nobody uses them yet
+	dropped    map[string]bool // table.column dropped earlier in the file: a rename to it is a swap
+	validated  map[string]bool // tables with a constraint validated earlier: SET NOT NULL trusts it
 	problems   []Problem
 }
 
@@ -167,8 +206,18 @@ func (l *fileLint) run() {
 	}
 }
 
-// report adds a finding of rule on st, unless the rule does not apply or was ignored.
+// report adds a finding of rule on st, unless the rule does not apply or was ignored. In a live
+// migration's expand part the changes that break the old service are expand-destructive; in its contract
+// part, the old service is gone and dropping what it used is the point.
 func (l *fileLint) report(st Statement, id, msg string) {
+	switch {
+	case l.live && id == "transaction-incompatible":
+		return // shipyard runs such a statement of a live part on its own
+	case l.phase == PhaseContract && id == "drop-without-contract":
+		return
+	case l.phase == PhaseExpand && !l.down && breaksOldService[id]:
+		id, msg = "expand-destructive", msg+" in an expand part"
+	}
 	r, _ := ruleByID(id)
 	if !r.appliesTo(l.dialect) || l.down && !r.Down || slices.Contains(st.Ignore, id) {
 		return
@@ -289,7 +338,11 @@ func (l *fileLint) alterAction(st Statement, table, action string) {
 		}
 		return
 	}
-	if m := setNotNullRE.FindStringSubmatch(action); m != nil && !isNew {
+	if strings.HasPrefix(strings.ToUpper(action), "VALIDATE CONSTRAINT ") {
+		l.validated[bare(table)] = true
+		return
+	}
+	if m := setNotNullRE.FindStringSubmatch(action); m != nil && !isNew && !l.validated[bare(table)] {
 		l.report(st, "set-not-null", fmt.Sprintf("SET NOT NULL on %s.%s scans %s under an exclusive lock", table, m[1], table))
 		return
 	}
@@ -313,11 +366,12 @@ func (l *fileLint) alterAction(st Statement, table, action string) {
 		l.report(st, "rename-table", fmt.Sprintf("table %s is renamed to %s", table, m[1]))
 		return
 	}
-	if m := renameColRE.FindStringSubmatch(action); m != nil && !notColumns[strings.ToLower(m[1])] && !isNew {
+	if m := renameColRE.FindStringSubmatch(action); m != nil && !notColumns[strings.ToLower(m[1])] && !isNew && !l.dropped[bare(table)+"."+bare(m[2])] {
 		l.report(st, "rename-column", fmt.Sprintf("column %s.%s is renamed to %s", table, m[1], m[2]))
 		return
 	}
 	if m := dropColRE.FindStringSubmatch(action); m != nil && !notColumns[strings.ToLower(m[1])] && !isNew {
+		l.dropped[bare(table)+"."+bare(m[1])] = true
 		l.report(st, "drop-without-contract", fmt.Sprintf("DROP COLUMN %s.%s while the running service may still use it", table, m[1]))
 	}
 }

@@ -52,9 +52,10 @@ type Live struct {
 	ContractUp   string    `json:"contract_up,omitempty"`
 	ContractDown string    `json:"contract_down,omitempty"`
 	Backfill     *Backfill `json:"backfill,omitempty"`
-	// SQL holds the parts of a generated operation by file name (expand.up.sql, …): they exist only in
-	// memory.
-	SQL map[string]string `json:"-"`
+	// Operation is the declaration of a generated live migration, nil for a directory. Its parts, SQL
+	// by name (FILE:expand.up.sql, …), exist only in memory, written for the database's dialect.
+	Operation *Operation        `json:"operation,omitempty"`
+	SQL       map[string]string `json:"-"`
 }
 
 // The part files of a live migration directory.

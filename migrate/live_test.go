@@ -41,7 +41,7 @@ func TestLivePhases(t *testing.T) {
 	ctx := context.Background()
 	pg := dbtest.DB{Name: "postgres", URL: dbtest.Postgres(t)}
 	db := sqlDB(t, "pgx/v5", pg.URL)
-	r := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 300, BatchTime: -1}))
+	r := open(t, pg.URL, "testdata/live", WithLive(LiveOptions{BatchSize: 300, BatchTime: -1}))
 
 	_, err := r.Up(ctx, 1)
 	require.NoError(t, err)
@@ -135,7 +135,7 @@ func TestLiveRollback(t *testing.T) {
 			ctx := context.Background()
 			pg := dbtest.DB{Name: "postgres", URL: dbtest.Postgres(t)}
 			db := sqlDB(t, "pgx/v5", pg.URL)
-			r := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 100, BatchTime: -1}))
+			r := open(t, pg.URL, "testdata/live", WithLive(LiveOptions{BatchSize: 100, BatchTime: -1}))
 			_, err := r.Up(ctx, 1)
 			require.NoError(t, err)
 			before := dumpSchema(t, pg)
@@ -148,7 +148,7 @@ func TestLiveRollback(t *testing.T) {
 			require.NoError(t, err)
 			if stopAt == "mid-backfill" {
 				bctx, cancel := context.WithCancel(ctx)
-				r2 := open(t, pg.URL, "testdata/live", WithBackfill(BackfillOptions{BatchSize: 100, BatchTime: -1, Progress: func(p BackfillProgress) {
+				r2 := open(t, pg.URL, "testdata/live", WithLive(LiveOptions{BatchSize: 100, BatchTime: -1, Progress: func(p BackfillProgress) {
 					if p.Rows >= 500 {
 						cancel()
 					}

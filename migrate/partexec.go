@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -91,17 +90,8 @@ func (r *Runner) runPart(ctx context.Context, m Migration, file string, finish f
 	return r.inTx(ctx, file, nil, finish)
 }
 
-// partSQL reads a part: a file of the directory, or SQL that a generated operation made.
-func (r *Runner) partSQL(m Migration, file string) (string, error) {
-	if m.Live != nil && m.Live.SQL != nil {
-		return m.Live.SQL[file], nil
-	}
-	body, err := fs.ReadFile(r.fsys, file)
-	if err != nil {
-		return "", fmt.Errorf("reading %s: %w", file, err)
-	}
-	return string(body), nil
-}
+// partSQL reads a part of m.
+func (r *Runner) partSQL(m Migration, file string) (string, error) { return r.source.Read(m, file) }
 
 // inTx runs statements and then finish in one transaction, with the PostgreSQL timeouts, again after a
 // pause when a lock wait timed out.
@@ -118,7 +108,7 @@ func (r *Runner) inTx(ctx context.Context, file string, sts []Statement, finish 
 			return &PartError{File: file, Line: st.Line, Statement: st.SQL, Cause: err}
 		}
 		if attempt > r.opts.LockRetries {
-			return &LockWaitError{File: file, Attempts: attempt, LockTimeout: r.opts.PGLockTimeout, Cause: err}
+			return &LockWaitError{File: file, Attempts: attempt, LockTimeout: r.liveOptions(nil).LockTimeout, Cause: err}
 		}
 		wait := backoff(r.opts.LockBackoff, attempt)
 		r.opts.Logger.Warn("lock_timeout hit: rolled back, running it again", "file", file, "line", st.Line,
@@ -181,7 +171,8 @@ func (r *Runner) alone(ctx context.Context, file string, st Statement) error {
 }
 
 // sessionSettings are the PostgreSQL timeouts of a part's statements, for a transaction (SET LOCAL) or
-// a session.
+// a session: the short lock_timeout of live migrations, so that an ALTER TABLE waiting for a busy table
+// holds the service's queries up for no longer than that.
 func (r *Runner) sessionSettings(local bool) []string {
 	if r.target.Dialect != Postgres {
 		return nil
@@ -194,7 +185,7 @@ func (r *Runner) sessionSettings(local bool) []string {
 	for _, p := range []struct {
 		name string
 		d    time.Duration
-	}{{"lock_timeout", r.opts.PGLockTimeout}, {"statement_timeout", r.opts.PGStatementTimeout}} {
+	}{{"lock_timeout", r.liveOptions(nil).LockTimeout}, {"statement_timeout", r.opts.PGStatementTimeout}} {
 		out = append(out, fmt.Sprintf("%s%s = %d", scope, p.name, p.d.Milliseconds()))
 	}
 	return out

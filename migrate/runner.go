@@ -34,8 +34,8 @@ type Options struct {
 	PGLockTimeout, PGStatementTimeout time.Duration
 	LockRetries                       int
 	LockBackoff                       time.Duration
-	// Backfill tunes the backfills of live migrations.
-	Backfill BackfillOptions
+	// Live tunes how live migrations run.
+	Live LiveOptions
 }
 
 // Option changes one of the Options.
@@ -98,6 +98,9 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 	}
 	src, err := ReadSource(fsys)
 	if err != nil {
+		return nil, err
+	}
+	if err := src.Generate(t.Dialect); err != nil {
 		return nil, err
 	}
 	if t.Dialect == SQLite {

@@ -84,6 +84,21 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 			byVersion[m.Version] = m
 			continue
 		}
+		if liveFileName.MatchString(e.Name()) {
+			data, err := fs.ReadFile(fsys, e.Name())
+			if err != nil {
+				return nil, fmt.Errorf("reading %s: %w", e.Name(), err)
+			}
+			m, _, err := readLiveFile(data, e.Name())
+			if err != nil {
+				return nil, err
+			}
+			if other := byVersion[m.Version]; other != nil {
+				return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also %s: give each migration its own version", m.Version, cmp.Or(other.Up, other.Down, other.Live.Dir))}
+			}
+			byVersion[m.Version] = m
+			continue
+		}
 		v, title, dir, ok, err := ParseFileName(e.Name())
 		if err != nil {
 			return nil, &FileError{File: e.Name(), Msg: err.Error()}
@@ -113,6 +128,13 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 	}
 	s := &Source{FS: fsys}
 	for _, m := range byVersion {
+		if m.Live != nil && m.Live.Operation != nil {
+			if err := m.generate(Postgres); err != nil {
+				return nil, err
+			}
+			s.Migrations = append(s.Migrations, *m)
+			continue
+		}
 		if m.Up == "" {
 			return nil, &FileError{File: m.Down, Msg: "a down file without its up file"}
 		}
@@ -126,6 +148,40 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 	}
 	slices.SortFunc(s.Migrations, func(a, b Migration) int { return cmp.Compare(a.Version, b.Version) })
 	return s, nil
+}
+
+// Generate writes the parts of the generated live migrations for dialect d (ReadSource writes them for
+// PostgreSQL).
+func (s *Source) Generate(d Dialect) error {
+	for i := range s.Migrations {
+		if m := &s.Migrations[i]; m.Live != nil && m.Live.Operation != nil {
+			if err := m.generate(d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Read returns the SQL of file, a part of m: a file of the directory, or SQL that a generated operation
+// wrote.
+func (s *Source) Read(m Migration, file string) (string, error) {
+	if m.Live != nil && m.Live.SQL != nil {
+		return m.Live.SQL[file], nil
+	}
+	body, err := fs.ReadFile(s.FS, file)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", file, err)
+	}
+	return string(body), nil
+}
+
+// File is where m is written: its up file, or the directory or .live.yaml file of a live migration.
+func (m Migration) File() string {
+	if m.Live != nil {
+		return m.Live.Dir
+	}
+	return m.Up
 }
 
 // Find returns the migration of version v.

@@ -1,0 +1,2 @@
+ALTER TABLE users ALTER COLUMN email_address DROP NOT NULL;
+ALTER TABLE users ADD COLUMN email TEXT;
