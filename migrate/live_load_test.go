@@ -81,6 +81,8 @@ type workload struct {
 	oldWrite, newWrite func(ctx context.Context, db *sql.DB, i int) error
 	// oldRead is a query of the old service, which must work until the contract.
 	oldRead string
+	// oldInsert is an insert of the old service that returns the new row's id ($1: a number).
+	oldInsert string
 	// inconsistent counts the rows whose old and new shape differ, after the backfill.
 	inconsistent string
 	// after checks the table once the contract ran.
@@ -94,8 +96,9 @@ func run(ctx context.Context, db *sql.DB, q string, args ...any) error {
 
 var workloads = []workload{
 	{
-		op:   "add_column",
-		seed: `INSERT INTO accounts (email) SELECT 'User' || i || '@Example.com' FROM generate_series(1, 200000) i`,
+		op:        "add_column",
+		oldInsert: `INSERT INTO accounts (email) VALUES ('Window' || $1::int || '@Example.com') RETURNING id`,
+		seed:      `INSERT INTO accounts (email) SELECT 'User' || i || '@Example.com' FROM generate_series(1, 200000) i`,
 		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
 			if i%2 == 0 {
 				return run(ctx, db, `INSERT INTO accounts (email) VALUES ($1)`, fmt.Sprintf("Old%d@Example.com", i))
@@ -116,8 +119,9 @@ var workloads = []workload{
 		},
 	},
 	{
-		op:   "rename_column",
-		seed: `INSERT INTO people (name) SELECT 'Person ' || i FROM generate_series(1, 200000) i`,
+		op:        "rename_column",
+		oldInsert: `INSERT INTO people (name) VALUES ('Window ' || $1::int) RETURNING id`,
+		seed:      `INSERT INTO people (name) SELECT 'Person ' || i FROM generate_series(1, 200000) i`,
 		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
 			if i%2 == 0 {
 				return run(ctx, db, `INSERT INTO people (name) VALUES ($1)`, fmt.Sprintf("Old %d", i))
@@ -138,8 +142,9 @@ var workloads = []workload{
 		},
 	},
 	{
-		op:   "change_column_type",
-		seed: `INSERT INTO payments (amount) SELECT i FROM generate_series(1, 200000) i`,
+		op:        "change_column_type",
+		oldInsert: `INSERT INTO payments (amount) VALUES ($1) RETURNING id`,
+		seed:      `INSERT INTO payments (amount) SELECT i FROM generate_series(1, 200000) i`,
 		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
 			if i%2 == 0 {
 				return run(ctx, db, `INSERT INTO payments (amount) VALUES ($1)`, i)
@@ -162,8 +167,9 @@ var workloads = []workload{
 		},
 	},
 	{
-		op:   "add_foreign_key",
-		seed: `INSERT INTO accounts SELECT FROM generate_series(1, 1000); INSERT INTO orders (account_id) SELECT 1 + i % 1000 FROM generate_series(1, 200000) i`,
+		op:        "add_foreign_key",
+		oldInsert: `INSERT INTO orders (account_id) VALUES (1 + $1::int % 1000) RETURNING id`,
+		seed:      `INSERT INTO accounts SELECT FROM generate_series(1, 1000); INSERT INTO orders (account_id) SELECT 1 + i % 1000 FROM generate_series(1, 200000) i`,
 		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
 			if i%2 == 0 {
 				return run(ctx, db, `INSERT INTO orders (account_id) VALUES ($1)`, 1+i%1000)
@@ -184,8 +190,9 @@ var workloads = []workload{
 		},
 	},
 	{
-		op:   "add_unique",
-		seed: `INSERT INTO tokens (code) SELECT md5(i::text) FROM generate_series(1, 200000) i`,
+		op:        "add_unique",
+		oldInsert: `INSERT INTO tokens (code) VALUES ('window-' || $1::int) RETURNING id`,
+		seed:      `INSERT INTO tokens (code) SELECT md5(i::text) FROM generate_series(1, 200000) i`,
 		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
 			if i%2 == 0 {
 				return run(ctx, db, `INSERT INTO tokens (code) VALUES ($1)`, fmt.Sprintf("old-%d-%d", i, rand.Int64()))
@@ -254,5 +261,83 @@ func TestLiveOperationsUnderLoad(t *testing.T) {
 			next.stop(t)
 			w.after(t, db)
 		})
+	}
+}
+
+// TestLiveRollbackUnderLoad: rolling back each generated operation after expand, and in the middle of its
+// backfill, while the old service writes, leaves the schema dump as it was before expand and every row
+// the service wrote in the window.
+func TestLiveRollbackUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("write load on 200,000 rows")
+	}
+	for _, w := range workloads {
+		for _, stopAt := range []string{"expand", "mid-backfill"} {
+			t.Run(w.op+"/"+stopAt, func(t *testing.T) {
+				ctx := context.Background()
+				pg := dbtest.DB{Name: "postgres", URL: dbtest.Postgres(t)}
+				db := sqlDB(t, "pgx/v5", pg.URL)
+				dir := filepath.Join("testdata", "ops", w.op)
+				r := open(t, pg.URL, dir)
+				_, err := r.Up(ctx, 1)
+				require.NoError(t, err)
+				require.NoError(t, run(ctx, db, w.seed))
+				before := dumpSchema(t, pg)
+
+				var mu sync.Mutex
+				var written []int64
+				old := &service{name: "old", write: func(ctx context.Context, db *sql.DB, i int) error {
+					if i%2 == 1 {
+						return w.oldWrite(ctx, db, i)
+					}
+					var id int64
+					if err := db.QueryRowContext(ctx, w.oldInsert, i).Scan(&id); err != nil {
+						return err
+					}
+					mu.Lock()
+					written = append(written, id)
+					mu.Unlock()
+					return nil
+				}}
+				old.start(t, db)
+				_, err = r.Expand(ctx)
+				require.NoError(t, err)
+				if stopAt == "mid-backfill" {
+					if liveOf(t, r.Source()).Live.Backfill == nil {
+						t.Skip("no backfill")
+					}
+					bctx, cancel := context.WithCancel(ctx)
+					half := open(t, pg.URL, dir, WithLive(LiveOptions{BatchSize: 2000, BatchTime: -1, Progress: func(p BackfillProgress) {
+						if p.Rows >= p.Total/2 {
+							cancel()
+						}
+					}}))
+					_, err := half.Backfill(bctx)
+					require.ErrorIs(t, err, context.Canceled)
+					st, err := r.Status(ctx)
+					require.NoError(t, err)
+					assert.InDelta(t, 50, st.Live.Backfill.Percent(), 2)
+				}
+				time.Sleep(50 * time.Millisecond)
+				res, err := r.Rollback(ctx)
+				require.NoError(t, err)
+				assert.Equal(t, []string{"2 down expand"}, phases(res.Steps))
+				time.Sleep(50 * time.Millisecond)
+				old.stop(t)
+
+				assert.Equal(t, before, dumpSchema(t, pg), "the schema is as it was before expand")
+				mu.Lock()
+				defer mu.Unlock()
+				require.NotEmpty(t, written)
+				ids := make([]any, len(written))
+				for i, id := range written {
+					ids[i] = id
+				}
+				table := liveOf(t, r.Source()).Live.Operation.Table
+				var found int
+				require.NoError(t, db.QueryRow(fmt.Sprintf("SELECT COUNT(*) FROM %s WHERE id = ANY($1)", table), written).Scan(&found))
+				assert.Equal(t, len(written), found, "every row written in the window is there")
+			})
+		}
 	}
 }
