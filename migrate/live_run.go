@@ -52,6 +52,9 @@ func (r *Runner) Backfill(ctx context.Context) (*Result, error) {
 // job after every instance runs the new code.
 func (r *Runner) Contract(ctx context.Context) (*Result, error) {
 	return r.inProgress(ctx, func(m Migration, st *LiveState, res *Result) error {
+		if st.Phase == PhaseContract {
+			return nil
+		}
 		if st.Phase == PhaseExpand && m.Live.Backfill != nil {
 			return &BackfillPendingError{Version: m.Version, Name: m.Name, State: st}
 		}

@@ -154,4 +154,16 @@ type Migrate struct {
 	PGLockTimeout      time.Duration `yaml:"pg_lock_timeout"`
 	PGStatementTimeout time.Duration `yaml:"pg_statement_timeout"`
 	LockRetries        int           `yaml:"lock_retries"`
+	// LiveLockTimeout is the lock_timeout of live migrations' parts and backfill batches (PostgreSQL).
+	LiveLockTimeout time.Duration `yaml:"live_lock_timeout"`
+	Backfill        Backfill      `yaml:"backfill"`
+}
+
+// Backfill tunes the backfill of live migrations.
+type Backfill struct {
+	BatchSize   int           `yaml:"batch_size"`
+	BatchTime   time.Duration `yaml:"batch_time"`
+	MaxRate     float64       `yaml:"max_rate"`
+	MaxLag      time.Duration `yaml:"max_lag"`
+	MaxLockWait time.Duration `yaml:"max_lock_wait"`
 }

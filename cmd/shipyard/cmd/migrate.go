@@ -24,6 +24,10 @@ type migrateOptions struct {
 	// PostgreSQL session settings of each migration, and retries on lock_timeout.
 	PGLockTimeout, PGStatementTimeout time.Duration
 	LockRetries                       int
+	// LiveLockTimeout is the lock_timeout of live migrations' parts and backfill batches.
+	LiveLockTimeout time.Duration
+	// live tunes the backfill of the command that runs (up, backfill): set by it, not a flag here.
+	live migrate.LiveOptions
 }
 
 func newMigrateCmd(f *Factory) *cobra.Command {
@@ -40,7 +44,15 @@ wait up to --lock-timeout.
 
 On PostgreSQL each migration runs with a short lock_timeout (--pg-lock-timeout), so that an ALTER TABLE
 waiting for a busy table does not queue the application's queries behind it; when it hits, the
-migration is rolled back and runs again, up to --lock-retries times, with a growing pause.`,
+migration is rolled back and runs again, up to --lock-retries times, with a growing pause.
+
+Live migrations change a busy table in phases around a deploy, so that the old and the new version of
+the service run side by side: a directory {version}_{name}/ with expand.up.sql, expand.down.sql,
+backfill.yaml, contract.up.sql and contract.down.sql (` + "`migrate create NAME --phase expand`" + `), or a
+generated operation {version}_{name}.live.yaml (add_column, rename_column, change_column_type,
+add_foreign_key, add_unique, add_index). ` + "`up --phase expand`" + ` runs before the deploy, ` + "`backfill`" + `
+fills the rows that exist, ` + "`up --phase contract`" + ` runs once every instance runs the new code, and
+` + "`rollback`" + ` undoes a live migration at any phase before its contract. A plain ` + "`up`" + ` runs every phase.`,
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.Database, "database", "", "database `URL`: postgres://, mysql:// or sqlite:// (default $DATABASE_URL, then "+migrate.DefaultURL+")")
@@ -49,12 +61,14 @@ migration is rolled back and runs again, up to --lock-retries times, with a grow
 	pf.DurationVar(&o.PGLockTimeout, "pg-lock-timeout", 2*time.Second, "PostgreSQL lock_timeout of each migration (0: wait for ever)")
 	pf.DurationVar(&o.PGStatementTimeout, "pg-statement-timeout", 0, "PostgreSQL statement_timeout of each migration (0: none)")
 	pf.IntVar(&o.LockRetries, "lock-retries", 5, "how often a migration that hit lock_timeout runs again")
+	pf.DurationVar(&o.LiveLockTimeout, "live-lock-timeout", migrate.DefaultLiveOptions.LockTimeout, "PostgreSQL lock_timeout of each statement of a live migration's parts and of each backfill batch")
 	config.Bind(pf, "database", "migrate.database")
 	config.Bind(pf, "dir", "migrate.dir")
 	config.Bind(pf, "lock-timeout", "migrate.lock_timeout")
 	config.Bind(pf, "pg-lock-timeout", "migrate.pg_lock_timeout")
 	config.Bind(pf, "pg-statement-timeout", "migrate.pg_statement_timeout")
 	config.Bind(pf, "lock-retries", "migrate.lock_retries")
+	config.Bind(pf, "live-lock-timeout", "migrate.live_lock_timeout")
 	c.AddCommand(
 		newMigrateCreateCmd(f, &o),
 		newMigrateUpCmd(f, &o),
@@ -65,6 +79,8 @@ migration is rolled back and runs again, up to --lock-retries times, with a grow
 		newMigrateVerifyCmd(f, &o),
 		newMigratePlanCmd(f, &o),
 		newMigrateLintCmd(f, &o),
+		newMigrateBackfillCmd(f, &o),
+		newMigrateRollbackCmd(f, &o),
 	)
 	return c
 }
@@ -96,11 +112,18 @@ func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.R
 	r, err := migrate.Open(ctx, f.databaseURL(o), os.DirFS(dir),
 		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
 		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
-		migrate.WithLockRetries(o.LockRetries, time.Second))
+		migrate.WithLockRetries(o.LockRetries, time.Second), migrate.WithLive(o.liveOptions()))
 	if err != nil {
 		return nil, migrateError(err)
 	}
 	return r, nil
+}
+
+// liveOptions are the command's backfill tuning with the live lock timeout.
+func (o *migrateOptions) liveOptions() migrate.LiveOptions {
+	l := o.live
+	l.LockTimeout = o.LiveLockTimeout
+	return l
 }
 
 // migrateError classifies the errors of the migrate package: bad URLs, files and versions are input

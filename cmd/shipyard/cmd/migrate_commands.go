@@ -18,12 +18,31 @@ import (
 
 func newMigrateCreateCmd(f *Factory, o *migrateOptions) *cobra.Command {
 	var seq bool
+	var phase string
 	c := &cobra.Command{
 		Use:   "create NAME",
-		Short: "Write an empty up and down migration",
-		Args:  cobra.ExactArgs(1),
+		Short: "Write an empty up and down migration, or a part of a live migration (--phase)",
+		Long: `Write an empty up and down migration, numbered with a timestamp (or --seq).
+
+With --phase, write a part of a live migration instead: --phase expand makes the directory
+{version}_{name}/ with expand.up.sql and expand.down.sql; --phase backfill adds backfill.yaml and
+--phase contract adds contract.up.sql and contract.down.sql to the live migration of that name.`,
+		Example: `  shipyard migrate create add_users
+  shipyard migrate create email_lower --phase expand
+  shipyard migrate create email_lower --phase backfill
+  shipyard migrate create email_lower --phase contract`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := migrate.Create(f.Path(o.Dir), args[0], migrate.CreateOptions{Sequential: seq, Now: time.Now()})
+			opts := migrate.CreateOptions{Sequential: seq, Now: time.Now()}
+			create := func() ([]string, error) { return migrate.Create(f.Path(o.Dir), args[0], opts) }
+			if phase != "" {
+				p, err := migrate.ParsePhase(phase)
+				if err != nil {
+					return exitcode.Input(fmt.Errorf("--phase: %w", err))
+				}
+				create = func() ([]string, error) { return migrate.CreatePhase(f.Path(o.Dir), args[0], p, opts) }
+			}
+			paths, err := create()
 			if err != nil {
 				var ferr *migrate.FileError
 				if errors.As(err, &ferr) {
@@ -42,6 +61,7 @@ func newMigrateCreateCmd(f *Factory, o *migrateOptions) *cobra.Command {
 		},
 	}
 	c.Flags().BoolVar(&seq, "seq", false, "number sequentially (000001, 000002) instead of with a timestamp")
+	c.Flags().StringVar(&phase, "phase", "", "write a part of a live migration: expand, backfill or contract")
 	return c
 }
 
@@ -58,18 +78,57 @@ func optionalCount(args []string) (int, error) {
 }
 
 func newMigrateUpCmd(f *Factory, o *migrateOptions) *cobra.Command {
-	return &cobra.Command{
+	var phase string
+	var b backfillFlags
+	c := &cobra.Command{
 		Use:   "up [N]",
-		Short: "Apply the pending migrations, or the next N",
-		Args:  cobra.MaximumNArgs(1),
+		Short: "Apply the pending migrations, or the next N; --phase runs one phase of a live migration",
+		Long: `Apply the pending migrations, or the next N. Live migrations go through every phase: expand,
+backfill, contract.
+
+Around a deploy, --phase runs one phase at a time: --phase expand (the job before the deploy) applies
+the pending migrations up to and including the expand part of the first live migration, and then
+stops: later migrations wait for its contract. --phase backfill is ` + "`migrate backfill`" + `. --phase contract
+(after every instance runs the new code) applies the contract part of the live migration in
+progress, once its backfill is done. Each does nothing when there is nothing to do, so a job can run
+again.`,
+		Example: `  shipyard migrate up
+  shipyard migrate up --phase expand
+  shipyard migrate up --phase contract`,
+		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			n, err := optionalCount(args)
 			if err != nil {
 				return err
 			}
-			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Up(cmd.Context(), n) })
+			var p migrate.Phase
+			if phase != "" {
+				if p, err = migrate.ParsePhase(phase); err != nil {
+					return exitcode.Input(fmt.Errorf("--phase: %w", err))
+				}
+				if n > 0 {
+					return exitcode.Input(errors.New("give N or --phase, not both"))
+				}
+			}
+			report, done := f.backfillProgress()
+			o.live = b.options(report)
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) {
+				defer done()
+				switch p {
+				case migrate.PhaseExpand:
+					return r.Expand(cmd.Context())
+				case migrate.PhaseBackfill:
+					return r.Backfill(cmd.Context())
+				case migrate.PhaseContract:
+					return r.Contract(cmd.Context())
+				}
+				return r.Up(cmd.Context(), n)
+			})
 		},
 	}
+	c.Flags().StringVar(&phase, "phase", "", "run one phase of live migrations: expand, backfill or contract")
+	addBackfillFlags(c, &b)
+	return c
 }
 
 func newMigrateDownCmd(f *Factory, o *migrateOptions) *cobra.Command {
@@ -154,8 +213,13 @@ func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*m
 func (f *Factory) renderMigration(res *migrate.Result) error {
 	return f.Render(res, func(w io.Writer) error {
 		for _, s := range res.Steps {
-			fmt.Fprintf(w, "%-4s %d_%s (%s)\n", s.Direction, s.Version, s.Name, s.Duration.Round(time.Millisecond))
+			phase := ""
+			if s.Phase != "" {
+				phase = " " + string(s.Phase)
+			}
+			fmt.Fprintf(w, "%-4s %d_%s%s (%s)\n", s.Direction, s.Version, s.Name, phase, s.Duration.Round(time.Millisecond))
 		}
+		f.renderLive(w, res)
 		if len(res.Steps) == 0 {
 			_, err := fmt.Fprintf(w, "nothing to do: at version %d\n", res.To)
 			return err
@@ -211,20 +275,24 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 			states := func(ms []migrate.Migration) []migrationState {
 				out := []migrationState{}
 				for _, m := range ms {
-					out = append(out, migrationState{Version: m.Version, Name: m.Name, File: m.Up})
+					out = append(out, migrationState{Version: m.Version, Name: m.Name, File: m.File()})
 				}
 				return out
 			}
 			out := struct {
-				Database string            `json:"database"`
-				Version  uint64            `json:"version"`
-				Dirty    bool              `json:"dirty"`
-				Running  bool              `json:"running"`
-				Phase    string            `json:"phase"`
-				Applied  []migrationState  `json:"applied"`
-				Pending  []migrationState  `json:"pending"`
-				Findings []migrate.Finding `json:"findings"`
-			}{database, st.Version, st.Dirty, st.Running, "", states(st.Applied), states(st.Pending), st.Findings}
+				Database string             `json:"database"`
+				Version  uint64             `json:"version"`
+				Dirty    bool               `json:"dirty"`
+				Running  bool               `json:"running"`
+				Phase    string             `json:"phase"`
+				Live     *migrate.LiveState `json:"live,omitempty"`
+				Applied  []migrationState   `json:"applied"`
+				Pending  []migrationState   `json:"pending"`
+				Findings []migrate.Finding  `json:"findings"`
+			}{database, st.Version, st.Dirty, st.Running, "", st.Live, states(st.Applied), states(st.Pending), st.Findings}
+			if st.Live != nil {
+				out.Phase = string(st.Live.Phase)
+			}
 			return f.Render(out, func(w io.Writer) error {
 				state := "clean"
 				switch {
@@ -234,6 +302,9 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 					state = "DIRTY: a migration failed part way; see `shipyard migrate force --help`"
 				}
 				fmt.Fprintf(w, "database %s\nversion  %d (%s)\n", out.Database, st.Version, state)
+				if st.Live != nil {
+					fmt.Fprintf(w, "live     %d_%s: %s\n", st.Live.Version, st.Live.Name, st.Live.Summary())
+				}
 				for _, m := range st.Applied {
 					fmt.Fprintf(w, "  applied  %d_%s\n", m.Version, m.Name)
 				}
@@ -311,7 +382,11 @@ func newMigratePlanCmd(f *Factory, o *migrateOptions) *cobra.Command {
 					return err
 				}
 				for _, p := range plan {
-					fmt.Fprintf(w, "-- %s\n%s\n", p.File, strings.TrimRight(p.SQL, "\n"))
+					phase := ""
+					if p.Phase != "" {
+						phase = " (" + string(p.Phase) + ")"
+					}
+					fmt.Fprintf(w, "-- %s%s\n%s\n", p.File, phase, strings.TrimRight(p.SQL, "\n"))
 				}
 				return nil
 			})

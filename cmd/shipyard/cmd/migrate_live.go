@@ -1,0 +1,147 @@
+package cmd
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/migrate"
+)
+
+// backfillFlags tune a backfill: on backfill, and on up, which runs the backfills of live migrations.
+type backfillFlags struct {
+	BatchSize                      int
+	BatchTime, MaxLag, MaxLockWait time.Duration
+	MaxRate                        float64
+}
+
+func addBackfillFlags(c *cobra.Command, b *backfillFlags) {
+	fs := c.Flags()
+	fs.IntVar(&b.BatchSize, "batch-size", 0, "rows in the first batch of a backfill (default: backfill.yaml's batch_size, else 1000)")
+	fs.DurationVar(&b.BatchTime, "batch-time", migrate.DefaultLiveOptions.BatchTime, "how long each backfill batch should take: the batch size adapts to it (0: keep the size)")
+	fs.Float64Var(&b.MaxRate, "max-rate", 0, "backfill at most this many rows per second (0: no limit)")
+	fs.DurationVar(&b.MaxLag, "max-lag", migrate.DefaultLiveOptions.MaxLag, "pause the backfill while a replica replays more than this behind (PostgreSQL; 0: never)")
+	fs.DurationVar(&b.MaxLockWait, "max-lock-wait", migrate.DefaultLiveOptions.MaxLockWait, "pause the backfill while another session waits longer than this for a lock (PostgreSQL; 0: never)")
+	config.Bind(fs, "batch-size", "migrate.backfill.batch_size")
+	config.Bind(fs, "batch-time", "migrate.backfill.batch_time")
+	config.Bind(fs, "max-rate", "migrate.backfill.max_rate")
+	config.Bind(fs, "max-lag", "migrate.backfill.max_lag")
+	config.Bind(fs, "max-lock-wait", "migrate.backfill.max_lock_wait")
+}
+
+// options are the library's LiveOptions: 0 on the command line turns a bound off, which the library
+// spells negative.
+func (b backfillFlags) options(progress func(migrate.BackfillProgress)) migrate.LiveOptions {
+	off := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	return migrate.LiveOptions{BatchSize: b.BatchSize, BatchTime: off(b.BatchTime), MaxRate: b.MaxRate,
+		MaxLag: off(b.MaxLag), MaxLockWait: off(b.MaxLockWait), Progress: progress}
+}
+
+// backfillProgress shows a running backfill: one line redrawn on a terminal, else a log line every 10
+// seconds (a Kubernetes Job's log, a CI log). done erases the terminal line.
+func (f *Factory) backfillProgress() (report func(migrate.BackfillProgress), done func()) {
+	tty := f.IO.IsStderrTTY() && !f.IO.Quiet
+	var last time.Time
+	drawn := false
+	report = func(p migrate.BackfillProgress) {
+		line := fmt.Sprintf("backfill %s: %d/%d rows (%d%%), %.0f rows/s, ETA %s", p.Table, p.Rows, p.Total, percent(p.Rows, p.Total), p.Rate, p.ETA.Round(time.Second))
+		if p.Paused != "" {
+			line = fmt.Sprintf("backfill %s paused at %d/%d rows: %s", p.Table, p.Rows, p.Total, p.Paused)
+		}
+		if tty {
+			fmt.Fprintf(f.IO.ErrOut, "\r\033[K%s", line)
+			drawn = true
+			return
+		}
+		if p.Paused != "" || time.Since(last) >= 10*time.Second {
+			f.IO.Infof("%s", line)
+			last = time.Now()
+		}
+	}
+	return report, func() {
+		if drawn {
+			fmt.Fprint(f.IO.ErrOut, "\r\033[K")
+		}
+	}
+}
+
+func percent(n, total int64) int64 {
+	if total == 0 {
+		return 100
+	}
+	return min(100, n*100/total)
+}
+
+func newMigrateBackfillCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	var b backfillFlags
+	c := &cobra.Command{
+		Use:   "backfill",
+		Short: "Run, or resume, the backfill of the live migration in progress",
+		Long: `Run the backfill of the live migration that expand left in progress: its backfill.yaml (or its
+generated operation) updates the rows that existed before expand, in batches by key range, each
+batch its own short transaction that also records the checkpoint. Killed, it resumes after the last
+batch that committed; run again after it finished, it does nothing.
+
+The batch size adapts to --batch-time; --max-rate caps the rows per second; on PostgreSQL each batch
+has the short --live-lock-timeout and runs again when it hits it, and the backfill pauses while a
+replica lags more than --max-lag or a session waits for a lock longer than --max-lock-wait.`,
+		Example: `  shipyard migrate up --phase expand     # before the deploy
+  shipyard migrate backfill --max-rate 5000
+  shipyard migrate up --phase contract   # once every instance runs the new code`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			report, done := f.backfillProgress()
+			o.live = b.options(report)
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) {
+				defer done()
+				return r.Backfill(cmd.Context())
+			})
+		},
+	}
+	addBackfillFlags(c, &b)
+	return c
+}
+
+func newMigrateRollbackCmd(f *Factory, o *migrateOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "rollback",
+		Short: "Undo the live migration in progress, at any phase before its contract",
+		Long: `Undo the live migration that expand left in progress, after expand or in the middle of its backfill:
+its expand.down.sql removes the new shape and the triggers, the old shape is left as it was with
+every row written meanwhile, and the version goes back to the migration before. After the contract
+the old shape is gone: rollback refuses, and ` + "`shipyard migrate down`" + ` runs contract.down.sql first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Rollback(cmd.Context()) })
+		},
+	}
+}
+
+// renderLive is the part of a migration's report about a live migration: the backfill, and what is
+// still to come.
+func (f *Factory) renderLive(w io.Writer, res *migrate.Result) {
+	if b := res.Backfill; b != nil {
+		rate := 0.0
+		if s := b.Duration.Seconds(); s > 0 {
+			rate = float64(b.Rows) / s
+		}
+		resumed := ""
+		if b.ResumedAt != "" {
+			resumed = fmt.Sprintf(", resumed after key %s with %d rows done", b.ResumedAt, b.ResumedRows)
+		}
+		line := fmt.Sprintf("backfill %s: %d rows in %d batches (%d updated) in %s, %.0f rows/s%s", b.Table, b.Rows, b.Batches, b.Updated, b.Duration.Round(time.Millisecond), rate, resumed)
+		fmt.Fprintln(w, line)
+		_ = f.Actions.AddSummary(fmt.Sprintf("**shipyard migrate**: %s\n", line))
+	}
+	if res.Live != nil {
+		fmt.Fprintf(w, "live migration %d_%s: %s\n", res.Live.Version, res.Live.Name, res.Live.Summary())
+	}
+}
