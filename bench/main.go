@@ -6,6 +6,7 @@
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
+//	migrate   a live migration beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
 package main
 
 import (
@@ -33,6 +34,7 @@ var capabilities = []capability{
 	{"registry", benchRegistry},
 	{"audit", benchAudit},
 	{"build", benchBuild},
+	{"migrate", benchMigrate},
 }
 
 // bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.

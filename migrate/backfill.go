@@ -320,14 +320,15 @@ func retryable(err error) bool {
 }
 
 // adapt is the next batch size: the one that would have taken o.BatchTime, within half and double of
-// the last, and at most 100 times the first.
+// the last, and between a tenth and 100 times the first. The floor matters on a busy server: each batch
+// has a fixed cost (its commit's fsync above all), and a size that chased a target below that cost
+// would shrink to nothing.
 func adapt(size int, took time.Duration, o LiveOptions) int {
 	if o.BatchTime < 0 || took <= 0 {
 		return size
 	}
 	next := int(float64(size) * float64(o.BatchTime) / float64(took))
-	next = min(max(next, size/2, 1), size*2, o.BatchSize*100)
-	return next
+	return min(max(next, size/2, o.BatchSize/10, 1), size*2, o.BatchSize*100)
 }
 
 // throttle sleeps until rows in elapsed is no more than rate rows per second.

@@ -64,13 +64,16 @@ func (g pgGen) rowExpr(expr string) string {
 }
 
 // notNull is NOT NULL the way that does not scan under an exclusive lock: a CHECK added NOT VALID at
-// expand, validated at contract (a scan that lets writes go on), which SET NOT NULL then trusts.
-func (g pgGen) notNull(column string) (expand, contract, contractDown string) {
+// expand, validated at contract (a scan that lets writes go on), which SET NOT NULL then trusts. The
+// contract puts validate first, before any statement that takes an ACCESS EXCLUSIVE lock (DROP TRIGGER,
+// SET NOT NULL) and holds it to the commit: the scan must not run under that lock.
+func (g pgGen) notNull(column string) (expand, validate, finish, contractDown string) {
 	chk := ident(g.table(), column, "not_null")
 	expand = fmt.Sprintf("ALTER TABLE %s ADD CONSTRAINT %s CHECK (%s IS NOT NULL) NOT VALID;\n", g.op.Table, chk, column)
-	contract = fmt.Sprintf("ALTER TABLE %[1]s VALIDATE CONSTRAINT %[2]s;\nALTER TABLE %[1]s ALTER COLUMN %[3]s SET NOT NULL;\nALTER TABLE %[1]s DROP CONSTRAINT %[2]s;\n", g.op.Table, chk, column)
+	validate = fmt.Sprintf("ALTER TABLE %s VALIDATE CONSTRAINT %s;\n", g.op.Table, chk)
+	finish = fmt.Sprintf("ALTER TABLE %[1]s ALTER COLUMN %[3]s SET NOT NULL;\nALTER TABLE %[1]s DROP CONSTRAINT %[2]s;\n", g.op.Table, chk, column)
 	contractDown = fmt.Sprintf("ALTER TABLE %s ALTER COLUMN %s DROP NOT NULL;\n", g.op.Table, column) + expand
-	return expand, contract, contractDown
+	return expand, validate, finish, contractDown
 }
 
 // addColumn: a constant default (or none) is instant on PostgreSQL 11 and later, so it is one expand.
@@ -92,15 +95,16 @@ func (g pgGen) addColumn() (parts, *Backfill, error) {
 			expandDownFile: fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s;\n", op.Table, op.Column),
 		}, nil, nil
 	}
-	var expand, contract, contractDown, down strings.Builder
+	var expand, contract, finish, contractDown, down strings.Builder
 	fmt.Fprintf(&expand, "ALTER TABLE %s ADD COLUMN %s %s;\n", op.Table, op.Column, op.Type)
 	if op.Default != "" {
 		fmt.Fprintf(&expand, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", op.Table, op.Column, op.Default)
 	}
 	if op.NotNull {
-		e, c, cd := g.notNull(op.Column)
+		e, v, f, cd := g.notNull(op.Column)
 		expand.WriteString(e)
-		contract.WriteString(c)
+		contract.WriteString(v)
+		finish.WriteString(f)
 		contractDown.WriteString(cd)
 	}
 	value := op.Default
@@ -119,6 +123,7 @@ func (g pgGen) addColumn() (parts, *Backfill, error) {
 		contractDown.WriteString(create)
 		down.WriteString(drop)
 	}
+	contract.WriteString(finish.String())
 	fmt.Fprintf(&down, "ALTER TABLE %s DROP COLUMN IF EXISTS %s;\n", op.Table, op.Column)
 	p := parts{expandUpFile: expand.String(), expandDownFile: down.String()}
 	if contract.Len() > 0 {
@@ -139,17 +144,17 @@ func (g pgGen) renameColumn() (parts, *Backfill, error) {
     ELSIF NEW.%[2]s IS DISTINCT FROM OLD.%[2]s THEN
         NEW.%[1]s := NEW.%[2]s;
     END IF;`, op.Column, op.To))
-	var expand, contract, contractDown strings.Builder
+	var expand, contract, finish, contractDown strings.Builder
 	fmt.Fprintf(&expand, "ALTER TABLE %s ADD COLUMN %s %s;\n%s", op.Table, op.To, op.Type, create)
-	contract.WriteString(drop)
 	fmt.Fprintf(&contractDown, "-- Brings the old column back, filled in one statement: a way out, not a live change.\nALTER TABLE %[1]s ADD COLUMN %[2]s %[3]s;\nUPDATE %[1]s SET %[2]s = %[4]s;\n", op.Table, op.Column, op.Type, op.To)
 	if op.NotNull {
-		e, c, cd := g.notNull(op.To)
+		e, v, f, cd := g.notNull(op.To)
 		expand.WriteString(e)
-		contract.WriteString(c)
+		contract.WriteString(v)
+		finish.WriteString(f)
 		fmt.Fprintf(&contractDown, "ALTER TABLE %s ALTER COLUMN %s SET NOT NULL; -- shipyard:ignore set-not-null the way back is not live\n%s", op.Table, op.Column, cd)
 	}
-	fmt.Fprintf(&contract, "ALTER TABLE %s DROP COLUMN %s;\n", op.Table, op.Column)
+	fmt.Fprintf(&contract, "%s%sALTER TABLE %s DROP COLUMN %s;\n", drop, finish.String(), op.Table, op.Column)
 	contractDown.WriteString(create)
 	return parts{
 		expandUpFile:     expand.String(),
@@ -169,19 +174,19 @@ func (g pgGen) changeType() (parts, *Backfill, error) {
 		up = op.Column
 	}
 	create, drop := g.trigger(op.Column, fmt.Sprintf("    NEW.%s := %s;", tmp, g.rowExpr(up)))
-	var expand, contract strings.Builder
+	var expand, contract, finish strings.Builder
 	fmt.Fprintf(&expand, "-- %[2]s follows %[3]s in the new type until contract swaps them.\nALTER TABLE %[1]s ADD COLUMN %[2]s %[4]s;\n", op.Table, tmp, op.Column, op.Type)
 	if op.Default != "" {
 		fmt.Fprintf(&expand, "ALTER TABLE %s ALTER COLUMN %s SET DEFAULT %s;\n", op.Table, tmp, op.Default)
 	}
 	expand.WriteString(create)
-	contract.WriteString(drop)
 	if op.NotNull {
-		e, c, _ := g.notNull(tmp)
+		e, v, f, _ := g.notNull(tmp)
 		expand.WriteString(e)
-		contract.WriteString(c)
+		contract.WriteString(v)
+		finish.WriteString(f)
 	}
-	fmt.Fprintf(&contract, "ALTER TABLE %[1]s DROP COLUMN %[2]s;\nALTER TABLE %[1]s RENAME COLUMN %[3]s TO %[2]s;\n", op.Table, op.Column, tmp)
+	fmt.Fprintf(&contract, "%s%sALTER TABLE %[3]s DROP COLUMN %[4]s;\nALTER TABLE %[3]s RENAME COLUMN %[5]s TO %[4]s;\n", drop, finish.String(), op.Table, op.Column, tmp)
 	p := parts{
 		expandUpFile:   expand.String(),
 		expandDownFile: drop + fmt.Sprintf("ALTER TABLE %s DROP COLUMN IF EXISTS %s;\n", op.Table, tmp),

@@ -1,0 +1,257 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // pgx/v5
+)
+
+const (
+	migrateRows   = 2_000_000
+	migrateRate   = 300 // writes per second
+	migrateAdmin  = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+	writerAppName = "shipyard-bench-writer"
+)
+
+// The change, done three ways: email_lower, NOT NULL, computed from email.
+const (
+	liveOperation = "operation: add_column\ntable: accounts\ncolumn: email_lower\ntype: text\nnot_null: true\nup: lower(email)\n"
+	naiveUp       = "ALTER TABLE accounts ADD COLUMN email_lower text;\nUPDATE accounts SET email_lower = lower(email);\nALTER TABLE accounts ALTER COLUMN email_lower SET NOT NULL;\n"
+	naiveDown     = "ALTER TABLE accounts DROP COLUMN email_lower;\n"
+)
+
+// writeStats is what the service saw while a way of migrating ran.
+type writeStats struct {
+	way             string
+	writes, failed  int
+	p50, p99, max   time.Duration
+	longestLockWait time.Duration
+	migration       time.Duration
+	firstFailure    string
+}
+
+// benchMigrate adds a NOT NULL column computed from another to a 2,000,000-row table while a service
+// writes ~300 times a second: with shipyard's live migration (expand, backfill, contract), with the
+// naive ALTER TABLE; UPDATE; SET NOT NULL through golang-migrate's CLI, and without a migration.
+func benchMigrate(ctx context.Context, b *bench) error {
+	golangMigrate, err := exec.LookPath("migrate")
+	if err != nil {
+		golangMigrate = filepath.Join(os.Getenv("HOME"), "go", "bin", "migrate")
+		if _, serr := os.Stat(golangMigrate); serr != nil {
+			return fmt.Errorf("golang-migrate's CLI is not on PATH (go install -tags pgx5 github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1)")
+		}
+	}
+	admin, err := sql.Open("pgx/v5", migrateAdmin)
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	if err := admin.PingContext(ctx); err != nil {
+		return fmt.Errorf("PostgreSQL at 127.0.0.1:5432: %w", err)
+	}
+	fmt.Printf("\nmigrate: add email_lower NOT NULL = lower(email) to %d rows under ~%d writes/s\n", migrateRows, migrateRate)
+	// Each way calls deployed when the new version of the service would start: it writes email_lower
+	// from then on, the old version did not.
+	ways := []struct {
+		name string
+		run  func(ctx context.Context, url, dir string, deployed func()) error
+	}{
+		{"(c) no migration (baseline)", func(ctx context.Context, _, _ string, _ func()) error { return sleepCtx(ctx, 15*time.Second) }},
+		{"(b) golang-migrate, ALTER+UPDATE", func(ctx context.Context, url, dir string, deployed func()) error {
+			defer deployed()
+			_, err := runQuiet(ctx, golangMigrate, "-path", dir, "-database", strings.Replace(url, "postgres://", "pgx5://", 1), "up")
+			return err
+		}},
+		{"(a) shipyard live migration", func(ctx context.Context, url, dir string, deployed func()) error {
+			for _, phase := range []string{"expand", "backfill", "contract"} {
+				out, err := runQuiet(ctx, b.shipyard, "migrate", "up", "--phase", phase, "--database", url, "--dir", dir)
+				if err != nil {
+					return err
+				}
+				if phase == "expand" {
+					deployed()
+				}
+				for _, line := range strings.Split(out, "\n") {
+					if strings.HasPrefix(line, "backfill ") || strings.HasPrefix(line, "up ") {
+						fmt.Printf("      %s\n", line)
+					}
+				}
+			}
+			return nil
+		}},
+	}
+	var results []writeStats
+	for i, w := range ways {
+		dir := filepath.Join(b.scratch, fmt.Sprintf("migrate-%d", i))
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		files := map[string]string{"1_email_lower.up.sql": naiveUp, "1_email_lower.down.sql": naiveDown}
+		if strings.HasPrefix(w.name, "(a)") {
+			files = map[string]string{"1_email_lower.live.yaml": liveOperation}
+		}
+		for name, body := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
+				return err
+			}
+		}
+		st, err := migrateUnderLoad(ctx, admin, dir, w.name, w.run)
+		if err != nil {
+			return fmt.Errorf("%s: %w", w.name, err)
+		}
+		results = append(results, st)
+	}
+	fmt.Printf("  %-34s %7s %6s %8s %8s %8s %12s %10s\n", "way", "writes", "failed", "p50", "p99", "max", "longest wait", "migration")
+	for _, r := range slices.Backward(results) {
+		fmt.Printf("  %-34s %7d %6d %8s %8s %8s %12s %10s\n", r.way, r.writes, r.failed, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
+			r.max.Round(time.Millisecond), r.longestLockWait.Round(time.Millisecond), r.migration.Round(100*time.Millisecond))
+		if r.firstFailure != "" {
+			fmt.Printf("      first failed write: %s\n", r.firstFailure)
+		}
+	}
+	base, live := results[0], results[2]
+	check := func(what string, ok bool) string {
+		if !ok {
+			b.failed = true
+			return what + ": MISSED"
+		}
+		return what + ": met"
+	}
+	ratio := float64(live.p99) / float64(base.p99)
+	fmt.Printf("  targets for (a): %s; %s; %s\n", check("0 failed writes", live.failed == 0),
+		check(fmt.Sprintf("p99 <= 2x baseline (%.2fx)", ratio), ratio <= 2), check("no write waits > 200ms for a lock", live.longestLockWait <= 200*time.Millisecond))
+	return nil
+}
+
+// migrateUnderLoad makes a fresh database with the table, starts the service's writes, runs the
+// migration after a second, and stops the writes a second after it ended.
+func migrateUnderLoad(ctx context.Context, admin *sql.DB, dir, way string, migrate func(ctx context.Context, url, dir string, deployed func()) error) (writeStats, error) {
+	name := fmt.Sprintf("shipyard_bench_%d", time.Now().UnixNano())
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+		return writeStats{}, err
+	}
+	defer admin.ExecContext(context.WithoutCancel(ctx), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+	url := fmt.Sprintf("postgres://postgres@127.0.0.1:5432/%s?sslmode=disable", name)
+	db, err := sql.Open("pgx/v5", url+"&application_name="+writerAppName)
+	if err != nil {
+		return writeStats{}, err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(64)
+	seed := fmt.Sprintf(`CREATE TABLE accounts (id BIGSERIAL PRIMARY KEY, email TEXT NOT NULL);
+INSERT INTO accounts (email) SELECT 'User' || i || '@Example.com' FROM generate_series(1, %d) i;
+VACUUM ANALYZE accounts;
+CHECKPOINT`, migrateRows)
+	for _, q := range strings.Split(seed, ";\n") {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			return writeStats{}, fmt.Errorf("seeding: %w", err)
+		}
+	}
+
+	lctx, stop := context.WithCancel(ctx)
+	var mu sync.Mutex
+	st := writeStats{way: way}
+	var latencies []time.Duration
+	var newVersion atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { // the service: a write every 1/300 s, each on its own goroutine as requests come
+		defer wg.Done()
+		tick := time.NewTicker(time.Second / migrateRate)
+		defer tick.Stop()
+		var writes sync.WaitGroup
+		defer writes.Wait()
+		for i := 0; ; i++ {
+			select {
+			case <-lctx.Done():
+				return
+			case at := <-tick.C:
+				writes.Add(1)
+				go func() {
+					defer writes.Done()
+					var err error
+					email, id := fmt.Sprintf("User%d@Example.com", migrateRows+i), 1+rand.IntN(migrateRows)
+					switch {
+					case i%2 == 0 && newVersion.Load():
+						_, err = db.ExecContext(ctx, `INSERT INTO accounts (email, email_lower) VALUES ($1, lower($1))`, email)
+					case i%2 == 0:
+						_, err = db.ExecContext(ctx, `INSERT INTO accounts (email) VALUES ($1)`, email)
+					case newVersion.Load():
+						_, err = db.ExecContext(ctx, `UPDATE accounts SET email = $1, email_lower = lower($1) WHERE id = $2`, email, id)
+					default:
+						_, err = db.ExecContext(ctx, `UPDATE accounts SET email = $1 WHERE id = $2`, email, id)
+					}
+					took := time.Since(at)
+					mu.Lock()
+					defer mu.Unlock()
+					st.writes++
+					latencies = append(latencies, took)
+					if err != nil {
+						st.failed++
+						if st.firstFailure == "" {
+							st.firstFailure = err.Error()
+						}
+					}
+				}()
+			}
+		}
+	}()
+	go func() { // the longest a write of the service has waited for a lock, sampled
+		defer wg.Done()
+		for lctx.Err() == nil {
+			var wait float64
+			err := admin.QueryRowContext(lctx, `SELECT COALESCE(EXTRACT(EPOCH FROM MAX(now() - query_start)), 0) FROM pg_stat_activity
+				WHERE application_name = $1 AND wait_event_type = 'Lock'`, writerAppName).Scan(&wait)
+			if err == nil {
+				mu.Lock()
+				st.longestLockWait = max(st.longestLockWait, time.Duration(wait*float64(time.Second)))
+				mu.Unlock()
+			}
+			_ = sleepCtx(lctx, 10*time.Millisecond)
+		}
+	}()
+	_ = sleepCtx(ctx, time.Second)
+	start := time.Now()
+	merr := migrate(ctx, url, dir, func() { newVersion.Store(true) })
+	st.migration = time.Since(start)
+	_ = sleepCtx(ctx, time.Second)
+	stop()
+	wg.Wait()
+	if merr != nil {
+		return st, merr
+	}
+	slices.Sort(latencies)
+	if n := len(latencies); n > 0 {
+		st.p50, st.p99, st.max = latencies[n/2], latencies[n*99/100], latencies[n-1]
+	}
+	return st, nil
+}
+
+// runQuiet runs a command and returns its output, which an error carries.
+func runQuiet(ctx context.Context, name string, args ...string) (string, error) {
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %v\n%s", filepath.Base(name), strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}
