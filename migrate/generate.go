@@ -182,8 +182,11 @@ func (m *Migration) generate(d Dialect) error {
 
 // sql is the operation's parts on dialect, and its backfill (nil when it needs none).
 func (op *Operation) sql(d Dialect) (map[string]string, *Backfill, error) {
-	if d != Postgres {
-		return nil, nil, fmt.Errorf("generated operations are written for PostgreSQL; on %s, write the parts in a directory %s/", d, strings.TrimSuffix(strings.TrimSuffix(op.File, ".yaml"), ".live"))
+	switch d {
+	case MySQL:
+		return mysqlGen{op}.sql()
+	case SQLite:
+		return nil, nil, fmt.Errorf("generated operations are for PostgreSQL and MySQL; on sqlite, write the parts in a directory %s/", strings.TrimSuffix(strings.TrimSuffix(op.File, ".yaml"), ".live"))
 	}
 	g := pgGen{op: op}
 	switch op.Op {

@@ -65,6 +65,19 @@ func TestGeneratedSQL(t *testing.T) {
 			for _, p := range problems {
 				assert.NotEqual(t, SeverityError, p.Severity, "%s:%d %s: %s", p.File, p.Line, p.Rule, p.Message)
 			}
+
+			// On MySQL: the operations it runs online, and why not for the others.
+			var my strings.Builder
+			if err := m.generate(MySQL); err != nil {
+				fmt.Fprintf(&my, "error: %v\n", err)
+			} else {
+				for _, f := range []string{m.Up, m.Down, m.Live.ContractUp, m.Live.ContractDown} {
+					if f != "" {
+						fmt.Fprintf(&my, "-- %s\n%s\n", f, m.Live.SQL[f])
+					}
+				}
+			}
+			golden.Assert(t, filepath.Join("ops", filepath.Base(dir)+".mysql"), []byte(my.String()))
 		})
 	}
 }

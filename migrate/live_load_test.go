@@ -74,8 +74,10 @@ func randomID(int) int64 { return 1 + int64(rand.IntN(loadRows)) }
 
 // workload is one generated operation under the writes of the old and the new service.
 type workload struct {
-	op   string
-	seed string // fills the table with loadRows rows
+	op string
+	// mariadb runs the workload on MariaDB, from testdata/ops-mysql, instead of PostgreSQL.
+	mariadb bool
+	seed    string // fills the table with loadRows rows
 	// oldWrite and newWrite are a write of the service before and after the change: an insert or an
 	// update in turn.
 	oldWrite, newWrite func(ctx context.Context, db *sql.DB, i int) error
@@ -95,6 +97,25 @@ func run(ctx context.Context, db *sql.DB, q string, args ...any) error {
 }
 
 var workloads = []workload{
+	{
+		op: "add_unique", mariadb: true,
+		seed: `INSERT INTO tokens (code) SELECT MD5(seq) FROM seq_1_to_200000`, // MariaDB's sequence engine
+		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			if i%2 == 0 {
+				return run(ctx, db, `INSERT INTO tokens (code) VALUES (?)`, fmt.Sprintf("old-%d-%d", i, rand.Int64()))
+			}
+			return run(ctx, db, `DELETE FROM tokens WHERE id = ?`, randomID(i))
+		},
+		newWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			return run(ctx, db, `INSERT IGNORE INTO tokens (code) VALUES (?)`, fmt.Sprintf("new-%d-%d", i, rand.Int64()))
+		},
+		oldRead:      `SELECT id, code FROM tokens WHERE id = 17`,
+		inconsistent: `SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'tokens' AND index_name = 'tokens_code_key' AND non_unique = 1`,
+		after: func(t *testing.T, db *sql.DB) {
+			assert.Equal(t, 1, count(t, db, `SELECT COUNT(*) FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name = 'tokens' AND index_name = 'tokens_code_key' AND non_unique = 0`))
+			assert.Error(t, run(context.Background(), db, `INSERT INTO tokens (code) VALUES (MD5(1))`))
+		},
+	},
 	{
 		op:        "add_column",
 		oldInsert: `INSERT INTO accounts (email) VALUES ('Window' || $1::int || '@Example.com') RETURNING id`,
@@ -211,6 +232,21 @@ var workloads = []workload{
 	},
 }
 
+func (w workload) name() string {
+	if w.mariadb {
+		return w.op + "/mariadb"
+	}
+	return w.op
+}
+
+// database makes the workload's database and returns its URL and migrations directory.
+func (w workload) database(t *testing.T) (url, dir string) {
+	if w.mariadb {
+		return dbtest.MariaDB(t), filepath.Join("testdata", "ops-mysql", w.op)
+	}
+	return dbtest.Postgres(t), filepath.Join("testdata", "ops", w.op)
+}
+
 // TestLiveOperationsUnderLoad: for each generated operation, the old service writes and reads a table of
 // 200,000 rows from before expand until the contract, the new service writes from expand to the end;
 // no write fails, the backfill leaves every row consistent, and the contract leaves the new shape.
@@ -219,12 +255,12 @@ func TestLiveOperationsUnderLoad(t *testing.T) {
 		t.Skip("write load on 200,000 rows")
 	}
 	for _, w := range workloads {
-		t.Run(w.op, func(t *testing.T) {
+		t.Run(w.name(), func(t *testing.T) {
 			ctx := context.Background()
-			url := dbtest.Postgres(t)
-			db := sqlDB(t, "pgx/v5", url)
+			url, dir := w.database(t)
+			r := open(t, url, dir, WithLive(LiveOptions{BatchTime: 50 * time.Millisecond}))
+			db := sqlDB(t, r.Target().SQLDriver, r.Target().DSN)
 			db.SetMaxOpenConns(8)
-			r := open(t, url, filepath.Join("testdata", "ops", w.op), WithLive(LiveOptions{BatchTime: 50 * time.Millisecond}))
 			_, err := r.Up(ctx, 1)
 			require.NoError(t, err)
 			require.NoError(t, run(ctx, db, w.seed))
@@ -272,6 +308,9 @@ func TestLiveRollbackUnderLoad(t *testing.T) {
 		t.Skip("write load on 200,000 rows")
 	}
 	for _, w := range workloads {
+		if w.mariadb {
+			continue
+		}
 		for _, stopAt := range []string{"expand", "mid-backfill"} {
 			t.Run(w.op+"/"+stopAt, func(t *testing.T) {
 				ctx := context.Background()

@@ -179,3 +179,48 @@ func TestLiveRollback(t *testing.T) {
 		})
 	}
 }
+
+// TestLiveOnEveryDatabase: a live migration in portable SQL goes through its phases, its rollback and
+// its down on SQLite, PostgreSQL and MariaDB, ordered with the plain migrations around it.
+func TestLiveOnEveryDatabase(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			ctx := context.Background()
+			r := open(t, db.URL, "testdata/live-portable", WithLive(LiveOptions{BatchTime: -1}))
+			_, err := r.Up(ctx, 1)
+			require.NoError(t, err)
+			before := dumpSchema(t, db)
+			conn := sqlDB(t, r.Target().SQLDriver, r.Target().DSN)
+			for i := 1; i <= 250; i++ {
+				_, err := conn.Exec(r.query("INSERT INTO users (id, email) VALUES (?, ?)"), i, fmt.Sprintf("User%d@Example.COM", i))
+				require.NoError(t, err)
+			}
+
+			res, err := r.Expand(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"2 up expand"}, phases(res.Steps))
+			res, err = r.Rollback(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"2 down expand"}, phases(res.Steps))
+			assert.Equal(t, before, dumpSchema(t, db), "rollback leaves the schema as it was")
+
+			_, err = r.Expand(ctx)
+			require.NoError(t, err)
+			res, err = r.Backfill(ctx)
+			require.NoError(t, err)
+			assert.EqualValues(t, 250, res.Backfill.Updated)
+			assert.EqualValues(t, 3, res.Backfill.Batches, "batch_size 100 from backfill.yaml")
+			assert.Equal(t, 0, count(t, conn, "SELECT COUNT(*) FROM users WHERE email_lower IS NULL OR email_lower <> LOWER(email)"))
+			res, err = r.Contract(ctx)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"2 up contract"}, phases(res.Steps))
+			res, err = r.Up(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"3 up "}, phases(res.Steps))
+
+			res, err = r.Down(ctx, 0)
+			require.NoError(t, err)
+			assert.Equal(t, []string{"3 down ", "2 down contract", "2 down expand", "1 down "}, phases(res.Steps))
+		})
+	}
+}

@@ -174,6 +174,9 @@ func (r *Runner) alone(ctx context.Context, file string, st Statement) error {
 // a session: the short lock_timeout of live migrations, so that an ALTER TABLE waiting for a busy table
 // holds the service's queries up for no longer than that.
 func (r *Runner) sessionSettings(local bool) []string {
+	if r.target.Dialect == MySQL { // the wait for the table's metadata lock, in whole seconds
+		return []string{fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(r.liveOptions(nil).LockTimeout.Round(time.Second).Seconds())))}
+	}
 	if r.target.Dialect != Postgres {
 		return nil
 	}

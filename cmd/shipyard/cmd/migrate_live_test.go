@@ -109,7 +109,7 @@ func TestMigrateLiveUsageErrors(t *testing.T) {
 		{[]string{"migrate", "up", "1", "--phase", "expand"}, "give N or --phase, not both"},
 		{[]string{"migrate", "create", "nothing_here", "--phase", "contract"}, "no live migration nothing_here: write its expand part first"},
 		{[]string{"migrate", "create", "x", "--phase", "later"}, `--phase: phase "later" is not expand`},
-		{[]string{"migrate", "up", "--database", "mysql://root@127.0.0.1:3306/x"}, "generated operations are written for PostgreSQL; on mysql, write the parts in a directory 2_add_column/"},
+		{[]string{"migrate", "up", "--database", "mysql://root@127.0.0.1:3306/x"}, "add_column with up is generated for PostgreSQL only (on MySQL: add_index, add_unique, add_column with a constant default); on mysql, write the parts in a directory 2_add_column/"},
 	} {
 		r := cli(t, dir, nil, tt.args...)
 		assert.Equal(t, 2, r.code, "%v: %s", tt.args, r.stderr)
