@@ -1,0 +1,270 @@
+package release
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
+)
+
+// MediaType is the media type of a release record stored in a registry: the artifact's config and its
+// one layer, the record's JSON.
+const MediaType types.MediaType = "application/vnd.shipyard.release.v1+json"
+
+// RegistryStore keeps records in the image's own repository, so that nothing but the registry has to
+// run: each release is an OCI artifact, tagged release-N-ENV, that names its image by digest. (It has
+// no subject: on registries without the referrers API, go-containerregistry keeps the referrers in one
+// index that concurrent writers would overwrite.)
+//
+// Registries have no create-if-absent for tags, so Create checks after it writes: it tags number N
+// only when the tag is absent, waits Settle, and reads the tag back; a concurrent Create that took N
+// too has overwritten it or will find it taken, and the one whose artifact the tag holds keeps N while
+// the other tries N+1. What is left open is a writer that finds N absent and then stalls for longer
+// than Settle before it writes.
+type RegistryStore struct {
+	Repository name.Repository
+	// Options give each request its context, authentication and transport.
+	Options func(ctx context.Context) []remote.Option
+	// Settle is how long Create waits before it reads its tag back (default 300ms).
+	Settle time.Duration
+}
+
+// releaseTag is release-N-ENV.
+var releaseTag = regexp.MustCompile(`^release-([0-9]+)-([a-z0-9][a-z0-9._-]*)$`)
+
+func tagOf(n int, env string) string { return "release-" + strconv.Itoa(n) + "-" + env }
+
+func (s RegistryStore) options(ctx context.Context) []remote.Option {
+	if s.Options == nil {
+		return []remote.Option{remote.WithContext(ctx)}
+	}
+	return s.Options(ctx)
+}
+
+// Create implements Store.
+func (s RegistryStore) Create(ctx context.Context, r *Record, scheme string) error {
+	if !envName.MatchString(r.Env) {
+		return &InputError{Where: "--env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", r.Env)}
+	}
+	if err := s.checkImage(ctx, r.Image); err != nil {
+		return err
+	}
+	if r.CreatedAt.IsZero() {
+		r.CreatedAt = time.Now().UTC()
+	}
+	settle := s.Settle
+	if settle <= 0 {
+		settle = 300 * time.Millisecond
+	}
+	failures := 0
+	for attempt := 1; attempt <= 50; attempt++ {
+		prior, err := s.List(ctx, r.Env)
+		if err != nil {
+			return err
+		}
+		name, err := namer(scheme, r, prior)
+		if err != nil {
+			return err
+		}
+		r.Number = 1
+		if len(prior) > 0 {
+			r.Number = prior[0].Number + 1
+		}
+		if r.Name, err = name(r.Number); err != nil {
+			return err
+		}
+		r.Config = r.Config.normal()
+		r.ConfigSHA256 = r.Config.SHA256()
+		won, err := s.claim(ctx, r, settle)
+		var werr *writeError
+		if errors.As(err, &werr) && failures < 5 {
+			// Concurrent uploads of the same blob can fail on some registries: try again.
+			failures++
+			err = nil
+		}
+		if err != nil || won {
+			return err
+		}
+		// Another Create took this number: try the next one, after a pause that spreads the writers.
+		if err := pause(ctx, time.Duration(rand.Int64N(int64(settle)))); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("creating a release of %s in %s: other writers took every number tried", r.Env, s.Repository)
+}
+
+// claim writes r's artifact under its number's tag unless the tag exists, and reports whether the tag
+// still holds it after settle.
+func (s RegistryStore) claim(ctx context.Context, r *Record, settle time.Duration) (bool, error) {
+	tag := s.Repository.Tag(tagOf(r.Number, r.Env))
+	if _, err := remote.Head(tag, s.options(ctx)...); err == nil {
+		return false, nil
+	} else if !notFound(err) {
+		return false, fmt.Errorf("reading %s: %w", tag, err)
+	}
+	art, err := artifact(r)
+	if err != nil {
+		return false, err
+	}
+	want, err := art.Digest()
+	if err != nil {
+		return false, err
+	}
+	if err := remote.Write(tag, art, s.options(ctx)...); err != nil {
+		return false, &writeError{fmt.Errorf("writing the release record %s: %w", tag, err)}
+	}
+	if err := pause(ctx, settle); err != nil {
+		return false, err
+	}
+	got, err := remote.Head(tag, s.options(ctx)...)
+	if err != nil {
+		return false, fmt.Errorf("reading back %s: %w", tag, err)
+	}
+	// Lost, the claim is left untagged for the registry's garbage collection: deleting it by digest
+	// would also drop the tag on registries that delete every tag that ever pointed to a manifest.
+	return got.Digest == want, nil
+}
+
+// writeError is a failed write of a record, which Create tries again a few times.
+type writeError struct{ error }
+
+func (e *writeError) Unwrap() error { return e.error }
+
+// checkImage makes sure the release's image is in the store's repository.
+func (s RegistryStore) checkImage(ctx context.Context, image string) error {
+	ref, err := name.NewDigest(image)
+	if err != nil {
+		return &InputError{Where: "--image", Msg: fmt.Sprintf("%q must be REPOSITORY@sha256:DIGEST", image)}
+	}
+	if ref.Context().String() != s.Repository.String() {
+		return &InputError{Where: "--image", Msg: fmt.Sprintf("%s is not in %s, where the records of these releases are kept", image, s.Repository)}
+	}
+	if _, err := remote.Head(ref, s.options(ctx)...); err != nil {
+		return fmt.Errorf("reading %s: %w", image, err)
+	}
+	return nil
+}
+
+// artifact is r as an OCI artifact.
+func artifact(r *Record) (v1.Image, error) {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, MediaType)
+	img, err = mutate.Append(img, mutate.Addendum{Layer: static.NewLayer(data, MediaType)})
+	if err != nil {
+		return nil, err
+	}
+	out, ok := mutate.Annotations(img, map[string]string{
+		"org.opencontainers.image.title":   r.Name,
+		"org.opencontainers.image.created": r.CreatedAt.UTC().Format(time.RFC3339),
+		"dev.shipyard.release.env":         r.Env,
+		"dev.shipyard.release.number":      strconv.Itoa(r.Number),
+		"dev.shipyard.release.image":       r.Image,
+		// Two writers of the same record must not write the same digest: the read-back tells them apart.
+		"dev.shipyard.release.claim": strconv.FormatUint(rand.Uint64(), 16),
+	}).(v1.Image)
+	if !ok {
+		return nil, errors.New("annotating the release record")
+	}
+	return out, nil
+}
+
+// List implements Store.
+func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
+	if !envName.MatchString(env) {
+		return nil, &InputError{Where: "--env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
+	}
+	tags, err := remote.List(s.Repository, s.options(ctx)...)
+	if err != nil && !notFound(err) {
+		return nil, fmt.Errorf("listing the releases in %s: %w", s.Repository, err)
+	}
+	var mu sync.Mutex
+	var out []Record
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(8)
+	for _, t := range tags {
+		m := releaseTag.FindStringSubmatch(t)
+		if m == nil || m[2] != env {
+			continue
+		}
+		g.Go(func() error {
+			r, err := s.read(gctx, s.Repository.Tag(t))
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			out = append(out, *r)
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Record) int { return b.Number - a.Number })
+	return out, nil
+}
+
+// read fetches the record a tag holds.
+func (s RegistryStore) read(ctx context.Context, tag name.Tag) (*Record, error) {
+	img, err := remote.Image(tag, s.options(ctx)...)
+	if err != nil {
+		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		return nil, fmt.Errorf("reading the release record %s: not a shipyard release (%v)", tag, err)
+	}
+	rc, err := layers[0].Uncompressed()
+	if err != nil {
+		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
+	if err != nil {
+		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+	}
+	return &r, nil
+}
+
+// notFound is a registry's 404 for a tag or repository that does not exist.
+func notFound(err error) bool {
+	var terr *transport.Error
+	return errors.As(err, &terr) && terr.StatusCode == http.StatusNotFound
+}
+
+func pause(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
