@@ -121,6 +121,8 @@ func (s *Server) Host() string {
 // Shutdown stops accepting requests and waits for those running to end, up to ctx's deadline.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if err := s.srv.Shutdown(ctx); err != nil {
+		s.srv.Close() // what did not finish in time is cut, and the registry stops all the same
+		<-s.done
 		return fmt.Errorf("stopping the registry: %w", err)
 	}
 	<-s.done

@@ -34,13 +34,16 @@ func newReleaseCmd(f *Factory) *cobra.Command {
 		Short: "Named releases of a build and its configuration, per environment: create, promote, roll back",
 		Long: `A release is a build (an image by digest) plus its configuration (values, and secrets by reference,
 never by value), named per environment by --scheme: counter (v1, v2, …, the default), timestamp,
-semver or calver. Records are kept in --store, a directory (.shipyard/releases by default).
+semver or calver. Records are kept in --store: a directory (.shipyard/releases by default), or
+registry://HOST/REPO, the image's repository, where each release is an OCI artifact tagged
+release-N-ENV beside the image, so that nothing else has to run (for create, registry:// alone takes
+the repository of --image).
 
 Promoting and rolling back create new releases that point at an earlier build and configuration, and
 move the environment's tag in the image's repository (REPO:ENV) to that digest, unless --no-tag.`,
 	}
 	pf := c.PersistentFlags()
-	pf.StringVar(&o.Store, "store", ".shipyard/releases", "the `DIR` of the release records")
+	pf.StringVar(&o.Store, "store", ".shipyard/releases", "where the release records are: a `DIR`, or registry://HOST/REPO")
 	pf.StringVar(&o.Scheme, "scheme", release.Counter, "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
@@ -50,8 +53,31 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	return c
 }
 
-func (f *Factory) releaseStore(o *releaseOptions) release.Store {
-	return release.DirStore{Dir: f.Path(o.Store)}
+// releaseStore opens --store: a directory, or the registry repository of registry://HOST/REPO (for
+// create, registry:// alone means the repository of image). Call done when finished with it.
+func (f *Factory) releaseStore(o *releaseOptions, image string) (s release.Store, done func(), err error) {
+	repo, ok := strings.CutPrefix(o.Store, "registry://")
+	if !ok {
+		return release.DirStore{Dir: f.Path(o.Store)}, func() {}, nil
+	}
+	if repo == "" && image != "" {
+		if d, err := name.NewDigest(image); err == nil {
+			repo = d.Context().String()
+		}
+	}
+	if repo == "" {
+		return nil, nil, exitcode.Input(errors.New("--store: registry:// needs the repository of the releases, registry://HOST/REPO"))
+	}
+	client, done, err := f.registryClient(&o.reg)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := client.ParseRepository(repo)
+	if err != nil {
+		done()
+		return nil, nil, exitcode.Input(fmt.Errorf("--store: %w", err))
+	}
+	return release.RegistryStore{Repository: r, Options: client.RemoteOptions}, done, nil
 }
 
 func releaseError(err error) error {
@@ -95,7 +121,12 @@ it needs (default: the newest migration of migrate.dir).`,
 				}
 			}
 			r.MigrationVersion = f.migrationVersion(migration)
-			if err := f.releaseStore(o).Create(cmd.Context(), r, o.Scheme); err != nil {
+			store, done, err := f.releaseStore(o, r.Image)
+			if err != nil {
+				return err
+			}
+			defer done()
+			if err := store.Create(cmd.Context(), r, o.Scheme); err != nil {
 				return releaseError(err)
 			}
 			return f.renderRelease(r)
@@ -154,7 +185,12 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 		Short: "List the releases of an environment, newest first",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			all, err := f.releaseStore(o).List(cmd.Context(), o.Env)
+			store, done, err := f.releaseStore(o, "")
+			if err != nil {
+				return err
+			}
+			defer done()
+			all, err := store.List(cmd.Context(), o.Env)
 			if err != nil {
 				return releaseError(err)
 			}
@@ -195,7 +231,12 @@ func newReleaseShowCmd(f *Factory, o *releaseOptions) *cobra.Command {
 		Short: "Show one release",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := release.Get(cmd.Context(), f.releaseStore(o), o.Env, args[0])
+			store, done, err := f.releaseStore(o, "")
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := release.Get(cmd.Context(), store, o.Env, args[0])
 			if err != nil {
 				return releaseError(err)
 			}
@@ -219,7 +260,12 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if len(args) == 1 {
 				which = args[0]
 			}
-			r, err := release.Promote(cmd.Context(), f.releaseStore(o), from, to, which, o.Scheme, migrate.DefaultAppliedBy(), f.now())
+			store, done, err := f.releaseStore(o, "")
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := release.Promote(cmd.Context(), store, from, to, which, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
 				return releaseError(err)
 			}
@@ -244,7 +290,12 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if o.Env == "" {
 				return exitcode.Input(errors.New("--env: say which environment"))
 			}
-			r, err := release.Rollback(cmd.Context(), f.releaseStore(o), o.Env, to, o.Scheme, migrate.DefaultAppliedBy(), f.now())
+			store, done, err := f.releaseStore(o, "")
+			if err != nil {
+				return err
+			}
+			defer done()
+			r, err := release.Rollback(cmd.Context(), store, o.Env, to, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
 				return releaseError(err)
 			}

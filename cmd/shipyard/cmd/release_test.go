@@ -107,3 +107,47 @@ func TestRollbackChecksTheSchema(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "warning: v3 needs schema version 3, and the database is at 1: run shipyard migrate up (or goto 3) before it serves traffic")
 }
+
+// TestReleaseInTheRegistry keeps the records in the image's repository: nothing on disk, and a second
+// machine (another directory) sees them.
+func TestReleaseInTheRegistry(t *testing.T) {
+	ctx := context.Background()
+	s, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
+	require.NoError(t, err)
+	defer s.Close()
+	client, err := registry.New(registry.Options{})
+	require.NoError(t, err)
+	var refs []string
+	for _, tag := range []string{"one", "two"} {
+		dir, _ := registrytest.Image(t, 1024, 1)
+		a, err := registry.Load(dir)
+		require.NoError(t, err)
+		res, err := client.Push(ctx, a, s.Host()+"/api:"+tag, registry.PushOptions{NoExpand: true})
+		require.NoError(t, err)
+		refs = append(refs, res.Reference)
+	}
+	laptop, other := t.TempDir(), t.TempDir()
+	for _, ref := range refs {
+		r := cli(t, laptop, nil, "release", "create", "--env", "staging", "--image", ref, "--store", "registry://")
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	assert.NoDirExists(t, filepath.Join(laptop, ".shipyard", "releases"))
+	store := "registry://" + s.Host() + "/api"
+	r := cli(t, other, nil, "release", "rollback", "--env", "staging", "--store", store)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "staging v3: "+refs[0]+" (rollback to v1)\n", r.stdout)
+	r = cli(t, other, nil, "-o", "json", "release", "list", "--env", "staging", "--store", store)
+	require.Equal(t, 0, r.code, r.stderr)
+	var list struct{ Releases []struct{ Name, Image string } }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list), r.stdout)
+	require.Len(t, list.Releases, 3)
+	assert.Equal(t, "v3", list.Releases[0].Name)
+	assert.Equal(t, refs[0], list.Releases[0].Image)
+	tags, err := client.Tags(ctx, s.Host()+"/api")
+	require.NoError(t, err)
+	assert.Subset(t, tags, []string{"release-1-staging", "release-2-staging", "release-3-staging", "staging"})
+
+	r = cli(t, other, nil, "release", "list", "--env", "staging", "--store", "registry://")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--store: registry:// needs the repository of the releases, registry://HOST/REPO")
+}
