@@ -138,7 +138,9 @@ func TestReleaseInTheRegistry(t *testing.T) {
 	assert.Equal(t, "staging v3: "+refs[0]+" (rollback to v1)\n", r.stdout)
 	r = cli(t, other, nil, "-o", "json", "release", "list", "--env", "staging", "--store", store)
 	require.Equal(t, 0, r.code, r.stderr)
-	var list struct{ Releases []struct{ Name, Image string } }
+	var list struct {
+		Releases []struct{ Name, Image string }
+	}
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list), r.stdout)
 	require.Len(t, list.Releases, 3)
 	assert.Equal(t, "v3", list.Releases[0].Name)
