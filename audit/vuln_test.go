@@ -93,6 +93,13 @@ func TestOSVAffects(t *testing.T) {
 		{"GHSA-35jh-r3h4-6jhm", "lodash-es", "4.17.15", true, "4.17.21"},
 		{"GHSA-35jh-r3h4-6jhm", "lodash", "4.17.21", false, ""},
 		{"GHSA-35jh-r3h4-6jhm", "underscore", "1.0.0", false, ""},
+		// GitHub's npm advisory with last_affected and no fix: every version up to it, no fixed version
+		{"GHSA-p8p7-x288-28g6", "request", "2.88.2", true, ""},
+		{"GHSA-p8p7-x288-28g6", "request", "2.88.0", true, ""},
+		{"GHSA-p8p7-x288-28g6", "request", "2.88.3", false, ""},
+		{"GHSA-p8p7-x288-28g6", "@cypress/request", "2.88.11", true, ""},
+		{"GHSA-p8p7-x288-28g6", "@cypress/request", "2.88.12", false, ""},
+		{"GHSA-p8p7-x288-28g6", "@cypress/request", "3.0.0", false, ""},
 	} {
 		t.Run(tc.id+"@"+tc.version, func(t *testing.T) {
 			ecosystem := "go"
