@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net/http"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -61,6 +62,46 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 	return c
 }
 
+// embeddedAddr is where the pipeline's embedded registry listens: the address of `shipyard registry
+// serve`, so that the images the release records name are there again when the same data is served.
+const embeddedAddr = "127.0.0.1:5000"
+
+// embeddedRegistry serves .shipyard/registry on embeddedAddr for the run. A registry that already
+// answers there (shipyard registry serve) is used as it is; when something else holds the port, a free
+// one is taken, with a warning: the records then name an address that will not serve them again.
+func (f *Factory) embeddedRegistry(ctx context.Context) (host string, stop func(), err error) {
+	root := f.Path(filepath.Join(".shipyard", "registry"))
+	srv, err := registry.Start(ctx, registry.ServeOptions{Addr: embeddedAddr, Root: root})
+	if err != nil {
+		if registryAnswers(ctx, embeddedAddr) {
+			f.IO.Infof("pushing to the registry already serving on %s", embeddedAddr)
+			return embeddedAddr, func() {}, nil
+		}
+		f.IO.Warnf("%s is taken: the embedded registry takes a free port, which the release records will name (%v)", embeddedAddr, err)
+		if srv, err = registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: root}); err != nil {
+			return "", nil, err
+		}
+	}
+	f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", srv.Host())
+	return srv.Host(), func() { srv.Close() }, nil
+}
+
+// registryAnswers says whether a registry serves the OCI distribution API on addr.
+func registryAnswers(ctx context.Context, addr string) bool {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.Header.Get("Docker-Distribution-Api-Version") != "" || resp.StatusCode == http.StatusOK
+}
+
 func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	for _, s := range o.Stages {
 		if !slices.Contains(pipelineStages, s) {
@@ -69,13 +110,12 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	}
 	host := o.Registry
 	if host == "" && slices.Contains(o.Stages, "build") {
-		srv, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: f.Path(filepath.Join(".shipyard", "registry"))})
+		h, stop, err := f.embeddedRegistry(ctx)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		host = srv.Host()
-		f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", host)
+		defer stop()
+		host = h
 	}
 	version := ""
 	if r, err := semver.Next(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {

@@ -77,8 +77,14 @@ func TestPipelineEndToEnd(t *testing.T) {
 	assert.Equal(t, "0.2.0", list.Releases[0].Version)
 	v1 := list.Releases[1]
 
-	// The image is in the embedded registry's data: serve it again and look.
-	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: filepath.Join(dir, ".shipyard", "registry")})
+	// The releases name the images at the embedded registry's stable address: serve the same data
+	// there again (shipyard registry serve's default), and the rollback moves the environment's tag.
+	var rec struct{ Image string }
+	r = cli(t, dir, env, "-o", "json", "release", "show", "v1", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec))
+	assert.True(t, strings.HasPrefix(rec.Image, "127.0.0.1:5000/hello@sha256:"), rec.Image)
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:5000", Root: filepath.Join(dir, ".shipyard", "registry")})
 	require.NoError(t, err)
 	defer s.Close()
 	client, err := registry.New(registry.Options{})
@@ -88,12 +94,21 @@ func TestPipelineEndToEnd(t *testing.T) {
 	assert.Contains(t, tags, "0.1.0")
 	assert.Contains(t, tags, "0.2.0")
 
-	r = cli(t, dir, env, "-o", "json", "release", "rollback", "--env", "staging", "--no-tag")
+	r = cli(t, dir, env, "-o", "json", "release", "rollback", "--env", "staging")
 	require.Equal(t, 0, r.code, r.stderr)
 	var v3 struct{ Name, Digest string }
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v3))
 	assert.Equal(t, "v3", v3.Name)
 	assert.Equal(t, v1.Digest, v3.Digest, "v3 points at v1's build")
+	staging, err := client.Digest(context.Background(), s.Host()+"/hello:staging")
+	require.NoError(t, err)
+	assert.Equal(t, v1.Digest, staging, "the environment's tag moved to v1's build")
+
+	// With the registry serving, a pipeline run pushes into it.
+	git("commit", "-q", "--allow-empty", "-m", "fix: typo")
+	r = cli(t, dir, env, "pipeline", "--stages", "build")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "pushing to the registry already serving on 127.0.0.1:5000")
 }
 
 // TestPipelineStopsAtTheFirstFailure: a failing stage ends the run with its exit code, the later stages
