@@ -55,19 +55,9 @@ func (s DirStore) Create(ctx context.Context, r *Record, scheme string) error {
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = time.Now().UTC()
 	}
-	name, err := namer(scheme, r, prior)
-	if err != nil {
+	if err := next(r, scheme, prior); err != nil {
 		return err
 	}
-	r.Number = 1
-	if len(prior) > 0 {
-		r.Number = prior[0].Number + 1
-	}
-	if r.Name, err = name(r.Number); err != nil {
-		return err
-	}
-	r.Config = r.Config.normal()
-	r.ConfigSHA256 = r.Config.SHA256()
 	data, err := json.MarshalIndent(r, "", "  ")
 	if err != nil {
 		return err

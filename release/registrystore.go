@@ -80,19 +80,9 @@ func (s RegistryStore) Create(ctx context.Context, r *Record, scheme string) err
 		if err != nil {
 			return err
 		}
-		name, err := namer(scheme, r, prior)
-		if err != nil {
+		if err := next(r, scheme, prior); err != nil {
 			return err
 		}
-		r.Number = 1
-		if len(prior) > 0 {
-			r.Number = prior[0].Number + 1
-		}
-		if r.Name, err = name(r.Number); err != nil {
-			return err
-		}
-		r.Config = r.Config.normal()
-		r.ConfigSHA256 = r.Config.SHA256()
 		won, err := s.claim(ctx, r, settle)
 		var werr *writeError
 		if errors.As(err, &werr) && failures < 5 {

@@ -136,6 +136,25 @@ func namer(scheme string, r *Record, prior []Record) (func(n int) (string, error
 	return nil, &InputError{Where: "--scheme", Msg: fmt.Sprintf("%q is not counter, timestamp, semver or calver", scheme)}
 }
 
+// next numbers and names r as the release after prior (newest first) in its environment, and sums its
+// configuration.
+func next(r *Record, scheme string, prior []Record) error {
+	name, err := namer(scheme, r, prior)
+	if err != nil {
+		return err
+	}
+	r.Number = 1
+	if len(prior) > 0 {
+		r.Number = prior[0].Number + 1
+	}
+	if r.Name, err = name(r.Number); err != nil {
+		return err
+	}
+	r.Config = r.Config.normal()
+	r.ConfigSHA256 = r.Config.SHA256()
+	return nil
+}
+
 // Store keeps the records.
 type Store interface {
 	// Create numbers r as the environment's next release, names it, and stores it; concurrent creates get
