@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -223,4 +224,87 @@ func TestLiveOnEveryDatabase(t *testing.T) {
 			assert.Equal(t, []string{"3 down ", "2 down contract", "2 down expand", "1 down "}, phases(res.Steps))
 		})
 	}
+}
+
+func TestAdapt(t *testing.T) {
+	o := LiveOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond}
+	for _, tc := range []struct {
+		size int
+		took time.Duration
+		want int
+	}{
+		{1000, 50 * time.Millisecond, 2000},    // twice as fast as the target: double
+		{1000, 10 * time.Millisecond, 2000},    // at most double at a time
+		{1000, 200 * time.Millisecond, 500},    // twice as slow: half
+		{1000, 2 * time.Second, 500},           // at most half at a time
+		{150, time.Second, 100},                // never below a tenth of the first size
+		{90000, 10 * time.Millisecond, 100000}, // never above 100 times the first size
+		{1000, 100 * time.Millisecond, 1000},
+	} {
+		assert.Equal(t, tc.want, adapt(tc.size, tc.took, o), "%d rows in %s", tc.size, tc.took)
+	}
+	assert.Equal(t, 1000, adapt(1000, time.Second, LiveOptions{BatchSize: 1000, BatchTime: -1}), "a fixed size")
+}
+
+// TestBackfillThrottles: --max-rate holds the backfill to its rows per second.
+func TestBackfillThrottles(t *testing.T) {
+	ctx := context.Background()
+	db := dbtest.DB{Name: "sqlite", URL: dbtest.SQLite(t)}
+	r := open(t, db.URL, "testdata/live-portable", WithLive(LiveOptions{BatchSize: 100, BatchTime: -1, MaxRate: 1000}))
+	_, err := r.Up(ctx, 1)
+	require.NoError(t, err)
+	conn := sqlDB(t, "sqlite", r.Target().DSN)
+	_, err = conn.Exec(`WITH RECURSIVE s(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM s WHERE i < 600) INSERT INTO users (id, email) SELECT i, 'U' || i FROM s`)
+	require.NoError(t, err)
+	_, err = r.Expand(ctx)
+	require.NoError(t, err)
+	start := time.Now()
+	res, err := r.Backfill(ctx)
+	require.NoError(t, err)
+	assert.EqualValues(t, 600, res.Backfill.Rows)
+	assert.GreaterOrEqual(t, time.Since(start), 500*time.Millisecond, "600 rows at 1000 rows/s: the pauses after the first 5 batches")
+}
+
+// TestBackfillPausesWhileSessionsWaitForLocks: while a session of the service waits for a lock longer
+// than MaxLockWait, the backfill adds no batch; it goes on once the wait is over.
+func TestBackfillPausesWhileSessionsWaitForLocks(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.Postgres(t)
+	var paused []string
+	r := open(t, url, "testdata/live", WithLive(LiveOptions{BatchSize: 100, BatchTime: -1, MaxLockWait: 200 * time.Millisecond,
+		Progress: func(p BackfillProgress) {
+			if p.Paused != "" {
+				paused = append(paused, p.Paused)
+			}
+		}}))
+	_, err := r.Up(ctx, 1)
+	require.NoError(t, err)
+	db := sqlDB(t, "pgx/v5", url)
+	_, err = db.Exec(`INSERT INTO users (email) SELECT 'u' || i || '@x' FROM generate_series(1, 300) i; CREATE TABLE elsewhere (id INT)`)
+	require.NoError(t, err)
+	_, err = r.Expand(ctx)
+	require.NoError(t, err)
+
+	// A long transaction holds a lock on another table, and a session of the service waits for it.
+	holder, err := db.Begin()
+	require.NoError(t, err)
+	_, err = holder.Exec(`LOCK TABLE elsewhere IN ACCESS EXCLUSIVE MODE`)
+	require.NoError(t, err)
+	waiter := make(chan error, 1)
+	go func() {
+		_, err := db.Exec(`SELECT COUNT(*) FROM elsewhere`)
+		waiter <- err
+	}()
+	time.AfterFunc(1500*time.Millisecond, func() { _ = holder.Rollback() })
+	time.Sleep(300 * time.Millisecond) // the service's query has waited past MaxLockWait
+
+	start := time.Now()
+	res, err := r.Backfill(ctx)
+	require.NoError(t, err)
+	require.NoError(t, <-waiter)
+	assert.EqualValues(t, 300, res.Backfill.Rows)
+	require.NotEmpty(t, paused, "the backfill said it paused")
+	assert.Contains(t, paused[0], "a session has waited")
+	assert.Positive(t, res.Backfill.Paused)
+	assert.GreaterOrEqual(t, time.Since(start), time.Second, "no batch until the wait ended")
 }

@@ -6,11 +6,14 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shipyardci/shipyard/internal/dbtest"
+	"github.com/shipyardci/shipyard/internal/iostreams"
+	"github.com/shipyardci/shipyard/migrate"
 )
 
 // liveProject copies one of the migrate package's generated operations into a new project.
@@ -146,4 +149,26 @@ func TestMigrateCreatePhases(t *testing.T) {
 	r = cli(t, dir, nil, "migrate", "lint", "--dialect", "postgres")
 	assert.Equal(t, 1, r.code)
 	assert.Contains(t, r.stdout, "000001_email_lower/expand.up.sql:1: error expand-destructive: DROP COLUMN users.email while the running service may still use it in an expand part")
+}
+
+// TestBackfillProgress: on a terminal one line redrawn (rows, percent, rows/s, ETA) and erased at the
+// end; elsewhere a log line at most every 10 seconds, and each pause.
+func TestBackfillProgress(t *testing.T) {
+	io, _, _, errOut := iostreams.Test()
+	io.SetTerminal(false, true)
+	f := &Factory{IO: io}
+	report, done := f.backfillProgress()
+	report(migrate.BackfillProgress{Table: "users", Rows: 50, Total: 200, Rate: 1000, ETA: 150 * time.Millisecond})
+	report(migrate.BackfillProgress{Table: "users", Rows: 100, Total: 200, Rate: 1000, ETA: 2 * time.Second})
+	done()
+	assert.Equal(t, "\r\033[Kbackfill users: 50/200 rows (25%), 1000 rows/s, ETA 0s\r\033[Kbackfill users: 100/200 rows (50%), 1000 rows/s, ETA 2s\r\033[K", errOut.String())
+
+	io, _, _, errOut = iostreams.Test()
+	f = &Factory{IO: io}
+	report, done = f.backfillProgress()
+	report(migrate.BackfillProgress{Table: "users", Rows: 50, Total: 200, Rate: 1000})
+	report(migrate.BackfillProgress{Table: "users", Rows: 100, Total: 200, Rate: 1000})
+	report(migrate.BackfillProgress{Table: "users", Rows: 100, Total: 200, Paused: "a replica is 12s behind (above 10s)"})
+	done()
+	assert.Equal(t, "backfill users: 50/200 rows (25%), 1000 rows/s, ETA 0s\nbackfill users paused at 100/200 rows: a replica is 12s behind (above 10s)\n", errOut.String())
 }
