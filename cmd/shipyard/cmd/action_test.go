@@ -2,6 +2,7 @@ package cmd
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/shipyardci/shipyard/internal/registrytest"
 )
 
 // actionMetadata is the part of action.yml a composite run needs.
@@ -147,6 +150,8 @@ func TestAction(t *testing.T) {
 	for name, in := range c.meta.Inputs {
 		c.inputs[name] = in.Default
 	}
+	require.Equal(t, "pipeline", c.inputs["command"])
+	c.inputs["command"] += fmt.Sprintf(" --registry-addr 127.0.0.1:%d", registrytest.FreePort(t)) // not the shared default port
 
 	dir := helloProject(t)
 	vulndb, err := filepath.Abs(filepath.Join(root, "..", "shared", "data", "vulndb-go"))

@@ -22,9 +22,10 @@ import (
 var pipelineStages = []string{"test", "audit", "build", "version", "release", "migrate"}
 
 type pipelineOptions struct {
-	Stages   []string
-	Env      string
-	Registry string
+	Stages       []string
+	Env          string
+	Registry     string
+	RegistryAddr string
 }
 
 // stageResult is one stage's outcome, in the summary.
@@ -59,17 +60,19 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 	c.Flags().StringSliceVar(&o.Stages, "stages", pipelineStages, "the `STAGES` to run, comma-separated")
 	c.Flags().StringVar(&o.Env, "env", "staging", "the environment the release is for")
 	c.Flags().StringVar(&o.Registry, "registry", "", "the registry `HOST` to push to (default: the embedded registry)")
+	c.Flags().StringVar(&o.RegistryAddr, "registry-addr", embeddedAddr, "the `HOST:PORT` of the embedded registry (registry serve's default, so that it serves the releases' images again)")
 	return c
 }
 
-// embeddedAddr is where the pipeline's embedded registry listens: the address of `shipyard registry
-// serve`, so that the images the release records name are there again when the same data is served.
+// embeddedAddr is where the pipeline's embedded registry listens by default: the address of `shipyard
+// registry serve`, so that the images the release records name are there again when the same data is
+// served.
 const embeddedAddr = "127.0.0.1:5000"
 
 // embeddedRegistry serves .shipyard/registry on embeddedAddr for the run. A registry that already
 // answers there (shipyard registry serve) is used as it is; when something else holds the port, a free
 // one is taken, with a warning: the records then name an address that will not serve them again.
-func (f *Factory) embeddedRegistry(ctx context.Context) (host string, stop func(), err error) {
+func (f *Factory) embeddedRegistry(ctx context.Context, embeddedAddr string) (host string, stop func(), err error) {
 	root := f.Path(filepath.Join(".shipyard", "registry"))
 	srv, err := registry.Start(ctx, registry.ServeOptions{Addr: embeddedAddr, Root: root})
 	if err != nil {
@@ -110,7 +113,7 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	}
 	host := o.Registry
 	if host == "" && slices.Contains(o.Stages, "build") {
-		h, stop, err := f.embeddedRegistry(ctx)
+		h, stop, err := f.embeddedRegistry(ctx, o.RegistryAddr)
 		if err != nil {
 			return err
 		}

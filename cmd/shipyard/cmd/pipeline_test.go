@@ -3,6 +3,7 @@ package cmd
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shipyardci/shipyard/internal/registrytest"
 	"github.com/shipyardci/shipyard/registry"
 )
 
@@ -50,7 +52,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 		}
 		return s.Version, strings.Join(stages, " ")
 	}
-	r := cli(t, dir, env, "-o", "json", "pipeline")
+	// The embedded registry's address is registry serve's, 127.0.0.1:5000, by default; a free port here.
+	addr := fmt.Sprintf("127.0.0.1:%d", registrytest.FreePort(t))
+	r := cli(t, dir, env, "-o", "json", "pipeline", "--registry-addr", addr)
 	require.Equal(t, 0, r.code, r.stderr)
 	version, stages := summary(r)
 	assert.Equal(t, "0.1.0", version)
@@ -61,7 +65,7 @@ func TestPipelineEndToEnd(t *testing.T) {
 	assert.NotContains(t, r.stdout, "pending")
 
 	git("commit", "-q", "--allow-empty", "-m", "feat: greet louder")
-	r = cli(t, dir, env, "-o", "json", "pipeline")
+	r = cli(t, dir, env, "-o", "json", "pipeline", "--registry-addr", addr)
 	require.Equal(t, 0, r.code, r.stderr)
 	version, _ = summary(r)
 	assert.Equal(t, "0.2.0", version, "a feat: commit gives the next minor version")
@@ -83,8 +87,8 @@ func TestPipelineEndToEnd(t *testing.T) {
 	r = cli(t, dir, env, "-o", "json", "release", "show", "v1", "--env", "staging")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec))
-	assert.True(t, strings.HasPrefix(rec.Image, "127.0.0.1:5000/hello@sha256:"), rec.Image)
-	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:5000", Root: filepath.Join(dir, ".shipyard", "registry")})
+	assert.True(t, strings.HasPrefix(rec.Image, addr+"/hello@sha256:"), rec.Image)
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: addr, Root: filepath.Join(dir, ".shipyard", "registry")})
 	require.NoError(t, err)
 	defer s.Close()
 	client, err := registry.New(registry.Options{})
@@ -106,9 +110,9 @@ func TestPipelineEndToEnd(t *testing.T) {
 
 	// With the registry serving, a pipeline run pushes into it.
 	git("commit", "-q", "--allow-empty", "-m", "fix: typo")
-	r = cli(t, dir, env, "pipeline", "--stages", "build")
+	r = cli(t, dir, env, "pipeline", "--stages", "build", "--registry-addr", addr)
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.Contains(t, r.stderr, "pushing to the registry already serving on 127.0.0.1:5000")
+	assert.Contains(t, r.stderr, "pushing to the registry already serving on "+addr)
 }
 
 // TestPipelineStopsAtTheFirstFailure: a failing stage ends the run with its exit code, the later stages
@@ -119,7 +123,7 @@ func TestPipelineStopsAtTheFirstFailure(t *testing.T) {
 	for k, v := range goEnv(map[string]string{"SHIPYARD_TEST_MIN_TOTAL": "100"}) {
 		env[k] = v
 	}
-	r := cli(t, dir, env, "pipeline", "--stages", "test,build,migrate")
+	r := cli(t, dir, env, "pipeline", "--stages", "test,build,migrate", "--registry-addr", fmt.Sprintf("127.0.0.1:%d", registrytest.FreePort(t)))
 	assert.Equal(t, 1, r.code, "shipyard test's exit code")
 	assert.Regexp(t, `(?m)^test +failed .* exit 1\nbuild +skipped .*\nmigrate +skipped`, r.stdout)
 	assert.Contains(t, readFile(t, summaryFile), "| test | failed |")
