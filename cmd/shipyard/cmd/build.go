@@ -273,12 +273,8 @@ func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Pl
 
 // sourceDateEpoch is SOURCE_DATE_EPOCH, else the last commit's time, else the Unix epoch.
 func (f *Factory) sourceDateEpoch(ctx context.Context) (time.Time, error) {
-	if s := f.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		sec, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return time.Time{}, exitcode.Input(fmt.Errorf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s))
-		}
-		return time.Unix(sec, 0).UTC(), nil
+	if t, ok, err := f.envEpoch(); ok {
+		return t, err
 	}
 	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
 		if out, err := repo.Output(ctx, "log", "-1", "--format=%ct"); err == nil {

@@ -113,6 +113,10 @@ func TestBuildInputErrors(t *testing.T) {
 		assert.Equal(t, 2, r.code, "%v: %s", tc.args, r.stderr)
 		assert.Contains(t, r.stderr, tc.want, tc.args)
 	}
+	os.Remove(filepath.Join(dir, "shipyard.yaml"))
+	r := cli(t, dir, goEnv(map[string]string{"SOURCE_DATE_EPOCH": "yesterday"}), "build")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `SOURCE_DATE_EPOCH: "yesterday" is not a number of seconds`)
 }
 
 // TestBuildNode: a project without go.mod builds from build.layers alone.

@@ -407,12 +407,23 @@ func (f *Factory) writeBadge(path string, percent float64) error {
 	})
 }
 
-// now is the time reports carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
+// now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
 func (f *Factory) now() time.Time {
-	if s := f.Getenv("SOURCE_DATE_EPOCH"); s != "" {
-		if sec, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return time.Unix(sec, 0).UTC()
-		}
+	if t, ok, err := f.envEpoch(); ok && err == nil {
+		return t
 	}
 	return time.Now()
+}
+
+// envEpoch reads SOURCE_DATE_EPOCH: ok says it is set, err that it is not a number of seconds.
+func (f *Factory) envEpoch() (t time.Time, ok bool, err error) {
+	s := f.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return time.Time{}, false, nil
+	}
+	sec, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return time.Time{}, true, exitcode.Input(fmt.Errorf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s))
+	}
+	return time.Unix(sec, 0).UTC(), true, nil
 }
