@@ -81,13 +81,20 @@ func TestPipelineEndToEnd(t *testing.T) {
 	assert.Equal(t, "0.2.0", list.Releases[0].Version)
 	v1 := list.Releases[1]
 
-	// The releases name the images at the embedded registry's stable address: serve the same data
-	// there again (shipyard registry serve's default), and the rollback moves the environment's tag.
+	// The releases name the images at the embedded registry's stable address. The rollback serves the
+	// project's registry data there again to move the environment's tag, as the pipeline did.
 	var rec struct{ Image string }
 	r = cli(t, dir, env, "-o", "json", "release", "show", "v1", "--env", "staging")
 	require.Equal(t, 0, r.code, r.stderr)
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &rec))
 	assert.True(t, strings.HasPrefix(rec.Image, addr+"/hello@sha256:"), rec.Image)
+	r = cli(t, dir, env, "-o", "json", "release", "rollback", "--env", "staging")
+	require.Equal(t, 0, r.code, r.stderr)
+	var v3 struct{ Name, Digest string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v3))
+	assert.Equal(t, "v3", v3.Name)
+	assert.Equal(t, v1.Digest, v3.Digest, "v3 points at v1's build")
+
 	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: addr, Root: filepath.Join(dir, ".shipyard", "registry")})
 	require.NoError(t, err)
 	defer s.Close()
@@ -97,13 +104,6 @@ func TestPipelineEndToEnd(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, tags, "0.1.0")
 	assert.Contains(t, tags, "0.2.0")
-
-	r = cli(t, dir, env, "-o", "json", "release", "rollback", "--env", "staging")
-	require.Equal(t, 0, r.code, r.stderr)
-	var v3 struct{ Name, Digest string }
-	require.NoError(t, json.Unmarshal([]byte(r.stdout), &v3))
-	assert.Equal(t, "v3", v3.Name)
-	assert.Equal(t, v1.Digest, v3.Digest, "v3 points at v1's build")
 	staging, err := client.Digest(context.Background(), s.Host()+"/hello:staging")
 	require.NoError(t, err)
 	assert.Equal(t, v1.Digest, staging, "the environment's tag moved to v1's build")

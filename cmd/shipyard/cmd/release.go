@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
@@ -16,6 +18,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/migrate"
+	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
 )
 
@@ -360,11 +363,35 @@ func (f *Factory) tagEnvironment(ctx context.Context, o *releaseOptions, r *rele
 	if err != nil {
 		return nil // not a registry image: nothing to tag
 	}
+	// An image of the pipeline's embedded registry (a loopback address, .shipyard/registry here): serve
+	// that data again at the address the record names, for the move.
+	if stop := f.serveEmbeddedFor(ctx, d.RegistryStr()); stop != nil {
+		defer stop()
+	}
 	if _, err := client.Copy(ctx, d.String(), d.Context().Tag(r.Env).String()); err != nil {
 		return fmt.Errorf("moving %s:%s to %s (--no-tag to leave it): %w", d.Context(), r.Env, r.Digest, err)
 	}
 	f.IO.Infof("%s:%s → %s", d.Context(), r.Env, shortDigest(r.Digest))
 	return nil
+}
+
+// serveEmbeddedFor starts the embedded registry on host when host is a loopback address that nothing
+// answers on and the project has the embedded registry's data; it returns how to stop it, or nil.
+func (f *Factory) serveEmbeddedFor(ctx context.Context, host string) (stop func()) {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil || (h != "127.0.0.1" && h != "localhost") || registryAnswers(ctx, host) {
+		return nil
+	}
+	root := f.Path(filepath.Join(".shipyard", "registry"))
+	if info, err := os.Stat(root); err != nil || !info.IsDir() {
+		return nil
+	}
+	srv, err := registry.Start(ctx, registry.ServeOptions{Addr: host, Root: root})
+	if err != nil {
+		return nil // the move then says what is wrong with host
+	}
+	f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", host)
+	return func() { srv.Close() }
 }
 
 func (f *Factory) renderRelease(r *release.Record) error {
