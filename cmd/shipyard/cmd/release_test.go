@@ -15,22 +15,32 @@ import (
 	"github.com/shipyardci/shipyard/registry"
 )
 
-func TestRelease(t *testing.T) {
+// embeddedWithImages starts the embedded registry with a random image in api for each tag, and returns
+// the registry, a client, and the images by digest.
+func embeddedWithImages(t *testing.T, tags ...string) (*registry.Server, *registry.Client, []string) {
+	t.Helper()
 	ctx := context.Background()
 	s, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
 	require.NoError(t, err)
-	defer s.Close()
+	t.Cleanup(func() { s.Close() })
 	client, err := registry.New(registry.Options{})
 	require.NoError(t, err)
-	push := func(tag string) string {
+	var refs []string
+	for _, tag := range tags {
 		dir, _ := registrytest.Image(t, 1024, 1)
 		a, err := registry.Load(dir)
 		require.NoError(t, err)
 		res, err := client.Push(ctx, a, s.Host()+"/api:"+tag, registry.PushOptions{NoExpand: true})
 		require.NoError(t, err)
-		return res.Reference
+		refs = append(refs, res.Reference)
 	}
-	one, two := push("one"), push("two")
+	return s, client, refs
+}
+
+func TestRelease(t *testing.T) {
+	ctx := context.Background()
+	s, client, refs := embeddedWithImages(t, "one", "two")
+	one, two := refs[0], refs[1]
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "staging.yaml"), []byte("values:\n  LOG_LEVEL: info\nsecrets:\n  DATABASE_URL: vault:secret/api#db\n"), 0o644))
 	env, output, _ := actionsEnv(t)
@@ -112,20 +122,7 @@ func TestRollbackChecksTheSchema(t *testing.T) {
 // machine (another directory) sees them.
 func TestReleaseInTheRegistry(t *testing.T) {
 	ctx := context.Background()
-	s, err := registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
-	require.NoError(t, err)
-	defer s.Close()
-	client, err := registry.New(registry.Options{})
-	require.NoError(t, err)
-	var refs []string
-	for _, tag := range []string{"one", "two"} {
-		dir, _ := registrytest.Image(t, 1024, 1)
-		a, err := registry.Load(dir)
-		require.NoError(t, err)
-		res, err := client.Push(ctx, a, s.Host()+"/api:"+tag, registry.PushOptions{NoExpand: true})
-		require.NoError(t, err)
-		refs = append(refs, res.Reference)
-	}
+	s, client, refs := embeddedWithImages(t, "one", "two")
 	laptop, other := t.TempDir(), t.TempDir()
 	for _, ref := range refs {
 		r := cli(t, laptop, nil, "release", "create", "--env", "staging", "--image", ref, "--store", "registry://")
