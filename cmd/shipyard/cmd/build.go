@@ -108,11 +108,12 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if !ok || (kind != "oci" && kind != "tar") || target == "" {
 		return exitcode.Input(fmt.Errorf("--output: %q is not oci:DIR or tar:FILE", o.Output))
 	}
-	epoch, err := f.sourceDateEpoch(ctx)
+	g := f.gitFacts(ctx)
+	epoch, err := f.sourceDateEpoch(g)
 	if err != nil {
 		return err
 	}
-	version, commit := f.buildVersion(ctx, o)
+	version, commit := f.buildVersion(ctx, o), g.commit
 	cfg := f.Config.Build
 	var specs []build.LayerSpec
 	for _, l := range cfg.Layers {
@@ -128,7 +129,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	}
 	opts := build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
 		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
-		Source: f.buildSource(ctx), Revision: commit, Version: version, Layers: layers, CacheDir: f.cacheDir("layers")}
+		Source: f.buildSource(g), Revision: commit, Version: version, Layers: layers, CacheDir: f.cacheDir("layers")}
 	var bins []build.Binary
 	var idx v1.ImageIndex
 	_, statErr := os.Stat(f.Path("go.mod"))
@@ -271,51 +272,57 @@ func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Pl
 	}, nil
 }
 
+// gitFacts are what a build reads from the repository, in one git process each: the last commit and
+// its time, and the origin remote. All empty outside a repository.
+type gitFacts struct {
+	commit     string
+	commitTime int64 // Unix seconds, 0 when unknown
+	origin     string
+}
+
+func (f *Factory) gitFacts(ctx context.Context) gitFacts {
+	var g gitFacts
+	repo, err := gitx.Open(ctx, f.Dir)
+	if err != nil {
+		return g
+	}
+	if out, err := repo.Output(ctx, "log", "-1", "--format=%H %ct"); err == nil {
+		if hash, secs, ok := strings.Cut(strings.TrimSpace(out), " "); ok {
+			g.commit = hash
+			g.commitTime, _ = strconv.ParseInt(secs, 10, 64)
+		}
+	}
+	if out, err := repo.Output(ctx, "remote", "get-url", "origin"); err == nil {
+		g.origin = strings.TrimSpace(out)
+	}
+	return g
+}
+
 // sourceDateEpoch is SOURCE_DATE_EPOCH, else the last commit's time, else the Unix epoch.
-func (f *Factory) sourceDateEpoch(ctx context.Context) (time.Time, error) {
+func (f *Factory) sourceDateEpoch(g gitFacts) (time.Time, error) {
 	if t, ok, err := f.envEpoch(); ok {
 		return t, err
 	}
-	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
-		if out, err := repo.Output(ctx, "log", "-1", "--format=%ct"); err == nil {
-			if sec, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64); err == nil {
-				return time.Unix(sec, 0).UTC(), nil
-			}
-		}
-	}
-	return time.Unix(0, 0).UTC(), nil
+	return time.Unix(g.commitTime, 0).UTC(), nil
 }
 
-// buildVersion is --app-version or shipyard version describe, and the commit.
-func (f *Factory) buildVersion(ctx context.Context, o *buildOptions) (version, commit string) {
-	version = o.AppVersion
-	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
-		if out, err := repo.Output(ctx, "rev-parse", "HEAD"); err == nil {
-			commit = strings.TrimSpace(out)
-		}
+// buildVersion is --app-version, else shipyard version describe, else 0.0.0-dev.
+func (f *Factory) buildVersion(ctx context.Context, o *buildOptions) string {
+	if o.AppVersion != "" {
+		return o.AppVersion
 	}
-	if version == "" {
-		if r, err := semver.Describe(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
-			version = r.Version.String()
-		}
+	if r, err := semver.Describe(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
+		return r.Version.String()
 	}
-	if version == "" {
-		version = "0.0.0-dev"
-	}
-	return version, commit
+	return "0.0.0-dev"
 }
 
 // buildSource is build.source, else the git remote origin.
-func (f *Factory) buildSource(ctx context.Context) string {
+func (f *Factory) buildSource(g gitFacts) string {
 	if f.Config.Build.Source != "" {
 		return f.Config.Build.Source
 	}
-	if repo, err := gitx.Open(ctx, f.Dir); err == nil {
-		if out, err := repo.Output(ctx, "remote", "get-url", "origin"); err == nil {
-			return strings.TrimSpace(out)
-		}
-	}
-	return ""
+	return g.origin
 }
 
 func (f *Factory) writeBuildRecord(rec buildRecord) error {
