@@ -140,6 +140,50 @@ var workloads = []workload{
 		},
 	},
 	{
+		op:        "add_column_default",
+		oldInsert: `INSERT INTO accounts (email) VALUES ('Window' || $1::int || '@Example.com') RETURNING id`,
+		seed:      `INSERT INTO accounts (email) SELECT 'User' || i || '@Example.com' FROM generate_series(1, 200000) i`,
+		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			if i%2 == 0 {
+				return run(ctx, db, `INSERT INTO accounts (email) VALUES ($1)`, fmt.Sprintf("Old%d@Example.com", i))
+			}
+			return run(ctx, db, `UPDATE accounts SET email = $1 WHERE id = $2`, fmt.Sprintf("Changed%d@Example.com", i), randomID(i))
+		},
+		newWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			if i%2 == 0 {
+				return run(ctx, db, `INSERT INTO accounts (email, plan) VALUES ($1, 'pro')`, fmt.Sprintf("New%d@Example.com", i))
+			}
+			return run(ctx, db, `UPDATE accounts SET plan = 'team' WHERE id = $1`, randomID(i))
+		},
+		oldRead:      `SELECT id, email FROM accounts WHERE id = 17`,
+		inconsistent: `SELECT COUNT(*) FROM accounts WHERE plan IS NULL`,
+		after: func(t *testing.T, db *sql.DB) {
+			assert.Error(t, run(context.Background(), db, `UPDATE accounts SET plan = NULL WHERE id = 1`), "plan is NOT NULL")
+		},
+	},
+	{
+		op:        "add_index",
+		oldInsert: `INSERT INTO events (kind, at) VALUES ('window-' || $1::int, now()) RETURNING id`,
+		seed:      `INSERT INTO events (kind, at) SELECT 'kind-' || (i % 100), now() - i * interval '1 second' FROM generate_series(1, 200000) i`,
+		oldWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			if i%2 == 0 {
+				return run(ctx, db, `INSERT INTO events (kind, at) VALUES ($1, now())`, fmt.Sprintf("kind-%d", i%100))
+			}
+			return run(ctx, db, `UPDATE events SET at = now() WHERE id = $1`, randomID(i))
+		},
+		newWrite: func(ctx context.Context, db *sql.DB, i int) error {
+			if i%2 == 0 {
+				return run(ctx, db, `INSERT INTO events (kind, at) VALUES ($1, now())`, fmt.Sprintf("new-%d", i%100))
+			}
+			return run(ctx, db, `SELECT COUNT(*) FROM events WHERE kind = 'kind-7' AND at > now() - interval '1 hour'`)
+		},
+		oldRead:      `SELECT id, kind FROM events WHERE id = 17`,
+		inconsistent: `SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'events_kind_at_idx' AND NOT i.indisvalid`,
+		after: func(t *testing.T, db *sql.DB) {
+			assert.Equal(t, 1, count(t, db, `SELECT COUNT(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = 'events_kind_at_idx' AND i.indisvalid`))
+		},
+	},
+	{
 		op:        "rename_column",
 		oldInsert: `INSERT INTO people (name) VALUES ('Window ' || $1::int) RETURNING id`,
 		seed:      `INSERT INTO people (name) SELECT 'Person ' || i FROM generate_series(1, 200000) i`,

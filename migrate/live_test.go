@@ -78,6 +78,10 @@ func TestLivePhases(t *testing.T) {
 	assert.EqualValues(t, 7, res.Backfill.Batches)
 	assert.Equal(t, 0, count(t, db, `SELECT COUNT(*) FROM users WHERE email_lower IS DISTINCT FROM lower(email)`))
 	assert.Equal(t, "expanded and backfilled, awaiting contract", res.Live.Summary())
+	res, err = r.Backfill(ctx)
+	require.NoError(t, err, "a backfill that is done does nothing")
+	assert.Empty(t, res.Steps)
+	assert.Nil(t, res.Backfill)
 
 	st, err := r.Status(ctx)
 	require.NoError(t, err)
