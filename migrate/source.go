@@ -108,7 +108,7 @@ func ReadSource(fsys fs.FS) (*Source, error) {
 		}
 		m := byVersion[v]
 		if m != nil && m.Live != nil {
-			return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also the live migration %s/: give each migration its own version", v, m.Live.Dir)}
+			return nil, &FileError{File: e.Name(), Msg: fmt.Sprintf("version %d is also the live migration %s: give each migration its own version", v, m.File())}
 		}
 		if m == nil {
 			m = &Migration{Version: v, Name: title}

@@ -132,3 +132,28 @@ func TestCreate(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "-- down: a\n", string(body))
 }
+
+// TestReadSourceLiveConflicts: a live migration shares its version with nothing else.
+func TestReadSourceLiveConflicts(t *testing.T) {
+	for _, files := range []map[string]string{
+		{"5_a/expand.up.sql": "SELECT 1;", "5_b.up.sql": "SELECT 1;"},
+		{"5_a.live.yaml": "operation: add_index\ntable: t\ncolumns: [a]\n", "5_b.up.sql": "SELECT 1;"},
+		{"5_a.live.yaml": "operation: add_index\ntable: t\ncolumns: [a]\n", "5_b/expand.up.sql": "SELECT 1;"},
+	} {
+		fsys := fstest.MapFS{}
+		for name, body := range files {
+			fsys[name] = &fstest.MapFile{Data: []byte(body)}
+		}
+		_, err := ReadSource(fsys)
+		require.Error(t, err, "%v", files)
+		assert.Contains(t, err.Error(), "version 5 is also", "%v", files)
+	}
+	fsys := fstest.MapFS{"7_x/contract.up.sql": &fstest.MapFile{Data: []byte("SELECT 1;")}}
+	_, err := ReadSource(fsys)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "7_x: a live migration needs expand.up.sql")
+	fsys = fstest.MapFS{"7_x/expand.up.sql": &fstest.MapFile{Data: []byte("SELECT 1;")}, "7_x/expand.sql": &fstest.MapFile{}}
+	_, err = ReadSource(fsys)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "7_x/expand.sql: not a part of a live migration")
+}
