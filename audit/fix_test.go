@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -55,9 +57,7 @@ func TestPlanFix(t *testing.T) {
 // TestFixGoBuilds: audit fix on a module whose dependency has a newer minor and an advisory: the new
 // go.mod requires it, go mod tidy accepts it, and the module builds.
 func TestFixGoBuilds(t *testing.T) {
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go command")
-	}
+	testenv.Tool(t, "go", "the Go toolchain")
 	code := func(v string) map[string]string {
 		return map[string]string{"alpha.go": "package alpha\n\n// Version is the module's version.\nfunc Version() string { return \"" + v + "\" }\n"}
 	}

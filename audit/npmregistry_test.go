@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -173,12 +175,7 @@ func writePackageJSON(t *testing.T, dir string, deps map[string]string) {
 // npm runs the npm CLI in dir, failing in CI and skipping elsewhere when it is not installed.
 func npm(t *testing.T, dir string, okCodes []int, args ...string) []byte {
 	t.Helper()
-	if _, err := exec.LookPath("npm"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("npm is not installed")
-		}
-		t.Skip("npm is not installed")
-	}
+	testenv.Tool(t, "npm", "apt-get install npm")
 	cmd := exec.Command("npm", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "TEST_NPM_TOKEN="+npmToken, "npm_config_cache="+filepath.Join(dir, ".npm-cache"),

@@ -10,28 +10,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-// goVulnDB is the offline copy of the Go vulnerability database beside the repository.
-func goVulnDB(t *testing.T) string {
-	t.Helper()
-	dir, err := filepath.Abs(filepath.Join("..", "..", "shared", "data", "vulndb-go"))
-	require.NoError(t, err)
-	if _, err := os.Stat(filepath.Join(dir, "index", "modules.json")); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("the Go vulnerability database is not at %s", dir)
-		}
-		t.Skipf("the Go vulnerability database is not at %s", dir)
-	}
-	return "file://" + filepath.ToSlash(dir)
-}
-
 // TestGoVulnDBProtobuf: protobuf v1.32.0 has GO-2024-2611, fixed in v1.33.0, as govulncheck reports.
 func TestGoVulnDBProtobuf(t *testing.T) {
-	db, err := OpenVulnDB(goVulnDB(t), http.DefaultClient)
+	db, err := OpenVulnDB(testenv.VulnDB(t), http.DefaultClient)
 	require.NoError(t, err)
 	m, err := ParseGoMod("go.mod", []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\tgoogle.golang.org/protobuf v1.32.0\n\tgolang.org/x/text v0.3.0 // indirect\n\tgithub.com/google/uuid v1.6.0\n)\n"))
 	require.NoError(t, err)

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -50,9 +52,7 @@ func TestGoImageOfHello(t *testing.T) {
 	assert.Equal(t, "hello", bins[0].Name)
 	assert.Len(t, bins[0].SHA256, 64)
 
-	if _, err := exec.LookPath("skopeo"); err != nil && os.Getenv("CI") == "" {
-		t.Skip("skopeo is not installed")
-	}
+	testenv.Tool(t, "skopeo", "apt-get install skopeo")
 	raw, err := exec.Command("skopeo", "inspect", "--raw", "oci:"+out+":1.4.2").Output()
 	require.NoError(t, err)
 	var index struct {
@@ -185,12 +185,7 @@ func layerFiles(t *testing.T, l NamedLayer) []string {
 // TestNodeImage: the Node.js example's image has its dependencies in one layer and its code in another;
 // changing only the code leaves the dependency layer's digest as it was.
 func TestNodeImage(t *testing.T) {
-	if _, err := exec.LookPath("npm"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("npm is not installed")
-		}
-		t.Skip("npm is not installed")
-	}
+	testenv.Tool(t, "npm", "apt-get install npm")
 	dir := filepath.Join(t.TempDir(), "node-hello")
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "examples", "node-hello"))))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "node_modules")))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -17,9 +19,7 @@ var lcovSummary = regexp.MustCompile(`(?m)^\s+(lines|functions|branches)\.*: [0-
 
 // TestLcovEqualsLcovSummary runs the lcov tool itself on the fixture and compares every total.
 func TestLcovEqualsLcovSummary(t *testing.T) {
-	if _, err := exec.LookPath("lcov"); err != nil {
-		t.Skip("lcov is not installed (apt-get install lcov; .ci/run installs it)")
-	}
+	testenv.Tool(t, "lcov", "apt-get install lcov")
 	out, err := exec.Command("lcov", "--summary", nycFixture, "--rc", "lcov_branch_coverage=1").CombinedOutput()
 	require.NoError(t, err, string(out))
 	want := map[string]Tally{}

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -84,12 +86,7 @@ func skopeoInspect(t *testing.T, r *registrytest.Registry, ref string) string {
 // skopeoFlags are skopeo's options for r: its CA, its credentials (prefix "dest-" for copy targets).
 func skopeoFlags(t *testing.T, r *registrytest.Registry, prefix string) []string {
 	t.Helper()
-	if _, err := exec.LookPath("skopeo"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("skopeo is not installed (.ci/run installs it)")
-		}
-		t.Skip("skopeo is not installed")
-	}
+	testenv.Tool(t, "skopeo", "apt-get install skopeo")
 	var flags []string
 	if r.CACert != "" {
 		certs := t.TempDir()
@@ -296,9 +293,7 @@ func TestPushTarball(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, []byte("not a tarball"), 0o644))
 	_, err = registry.Load(bad)
 	assert.ErrorContains(t, err, "is not an image tarball (docker save format)")
-	if _, err := exec.LookPath("crane"); err != nil && os.Getenv("CI") == "" {
-		t.Skip("crane is not installed")
-	}
+	testenv.Tool(t, "crane", "go install github.com/google/go-containerregistry/cmd/crane@v0.22.1")
 	out, err := exec.Command("crane", "digest", r.Host+"/from-tar:1").CombinedOutput()
 	require.NoError(t, err, string(out))
 	assert.Equal(t, want.String(), strings.TrimSpace(string(out)))

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/shipyardci/shipyard/internal/gittest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -66,9 +68,7 @@ func TestCreateTagPush(t *testing.T) {
 }
 
 func TestCreateTagSign(t *testing.T) {
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen is needed to make an SSH signing key")
-	}
+	testenv.Tool(t, "ssh-keygen", "apt-get install openssh-client")
 	ctx := context.Background()
 	repo := gittest.New(t)
 	repo.Script("c feat: a")

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -97,14 +99,7 @@ func TestConcurrentRunners(t *testing.T) {
 // golangMigrate finds golang-migrate's own CLI (.ci/run installs it with the pgx5, mysql and sqlite tags).
 func golangMigrate(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("migrate")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("golang-migrate's CLI is not installed (.ci/run installs it)")
-		}
-		t.Skip("golang-migrate's CLI is not installed: go install -tags 'pgx5 mysql sqlite' github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1")
-	}
-	return path
+	return testenv.Tool(t, "migrate", "go install -tags 'pgx5 mysql sqlite' github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1")
 }
 
 func run(t *testing.T, name string, args ...string) string {

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -37,12 +39,7 @@ func serve(t *testing.T, r *registrytest.Registry) (*exec.Cmd, *bytes.Buffer) {
 // peer runs a peer tool (crane, skopeo), failing in CI and skipping elsewhere when it is not installed.
 func peer(t *testing.T, env []string, name string, args ...string) string {
 	t.Helper()
-	if _, err := exec.LookPath(name); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is not installed (.ci/run installs it)", name)
-		}
-		t.Skipf("%s is not installed", name)
-	}
+	testenv.Tool(t, name, ".ci/run installs it")
 	cmd := exec.Command(name, args...)
 	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -70,13 +72,7 @@ func Files(t testing.TB, dir string, cfg Config) *Registry {
 // Distribution starts Debian's docker-registry (the CNCF distribution registry) on a free port.
 func Distribution(t testing.TB, cfg Config) *Registry {
 	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("docker-registry is not installed (.ci/run installs Debian's docker-registry)")
-		}
-		t.Skip("docker-registry is not installed (apt-get install docker-registry)")
-	}
+	bin := testenv.Tool(t, "docker-registry", "apt-get install docker-registry")
 	dir := t.TempDir()
 	r := Files(t, dir, cfg)
 	port := FreePort(t)

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
@@ -154,9 +156,7 @@ func TestAction(t *testing.T) {
 	c.inputs["command"] += fmt.Sprintf(" --registry-addr 127.0.0.1:%d", registrytest.FreePort(t)) // not the shared default port
 
 	dir := helloProject(t)
-	vulndb, err := filepath.Abs(filepath.Join(root, "..", "shared", "data", "vulndb-go"))
-	require.NoError(t, err)
-	c.env = goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": "file://" + vulndb,
+	c.env = goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t),
 		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
 	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: hello"}} {
 		cmd := exec.Command("git", args...)

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -31,15 +33,7 @@ func auditProject(t *testing.T) (dir string, env map[string]string) {
 	}))
 	dir = t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/alpha v1.0.0\n\texample.com/old v1.0.0\n\tgoogle.golang.org/protobuf v1.32.0 // indirect\n)\n"), 0o644))
-	vulndb, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "data", "vulndb-go"))
-	require.NoError(t, err)
-	if _, err := os.Stat(vulndb); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("no Go vulnerability database at %s", vulndb)
-		}
-		t.Skipf("no Go vulnerability database at %s", vulndb)
-	}
-	return dir, map[string]string{"GOPROXY": "file://" + proxy, "SHIPYARD_AUDIT_VULN_DB": "file://" + vulndb}
+	return dir, map[string]string{"GOPROXY": "file://" + proxy, "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t)}
 }
 
 func TestAudit(t *testing.T) {

@@ -4,10 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/shipyardci/shipyard/internal/testenv"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -121,12 +122,7 @@ func TestBuildInputErrors(t *testing.T) {
 
 // TestBuildNode: a project without go.mod builds from build.layers alone.
 func TestBuildNode(t *testing.T) {
-	if _, err := exec.LookPath("npm"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("npm is not installed")
-		}
-		t.Skip("npm is not installed")
-	}
+	testenv.Tool(t, "npm", "apt-get install npm")
 	dir := filepath.Join(t.TempDir(), "node-hello")
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "..", "examples", "node-hello"))))
 	require.NoError(t, os.RemoveAll(filepath.Join(dir, "node_modules")))

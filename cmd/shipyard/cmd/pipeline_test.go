@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/testenv"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,9 +23,7 @@ import (
 // commit the next run gives the next minor version and v2; a rollback gives v3 with v1's digest.
 func TestPipelineEndToEnd(t *testing.T) {
 	dir := helloProject(t)
-	vulndb, err := filepath.Abs(filepath.Join("..", "..", "..", "..", "shared", "data", "vulndb-go"))
-	require.NoError(t, err)
-	env := goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": "file://" + vulndb,
+	env := goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t),
 		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
 	git := func(args ...string) string {
 		cmd := exec.Command("git", args...)
