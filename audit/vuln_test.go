@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipyardci/shipyard/internal/testenv"
 
@@ -42,6 +43,17 @@ func TestGoVulnDBProtobuf(t *testing.T) {
 	assert.Equal(t, 6, pb.Line)
 	assert.Equal(t, "unknown", pb.Severity, "the Go database rates no severity")
 	assert.Contains(t, byID, "GO-2021-0113", "x/text v0.3.0: out-of-bounds read in language.ParseAcceptLanguage")
+
+	modified, err := db.Modified(context.Background())
+	require.NoError(t, err)
+	assert.Equal(t, "2026-08-21", modified.Format(time.DateOnly), "the snapshot's index/db.json")
+	osvDir, err := filepath.Abs(filepath.Join("testdata", "osv"))
+	require.NoError(t, err)
+	dir, err := OpenVulnDB("file://"+filepath.ToSlash(osvDir), http.DefaultClient)
+	require.NoError(t, err)
+	modified, err = dir.Modified(context.Background())
+	require.NoError(t, err)
+	assert.True(t, modified.IsZero(), "a directory of OSV files has no date")
 
 	vulns, err = Vulnerabilities(context.Background(), db, []Dependency{{Ecosystem: "go", Name: "google.golang.org/protobuf", Current: "v1.33.0"}})
 	require.NoError(t, err)

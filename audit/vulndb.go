@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 )
 
 // DefaultVulnDB is the Go vulnerability database.
@@ -133,6 +134,25 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// Modified is when the database was last changed, from its index/db.json (as govulncheck reads it). It
+// is zero for a directory of OSV files, which has no such index, and for a copy whose index carries no date.
+func (db *VulnDB) Modified(ctx context.Context) (time.Time, error) {
+	data, err := db.read(ctx, "index/db.json")
+	if err != nil {
+		if db.dir != "" && errors.Is(err, fs.ErrNotExist) {
+			return time.Time{}, nil
+		}
+		return time.Time{}, fmt.Errorf("reading %s/index/db.json: %w", db.base, err)
+	}
+	var meta struct {
+		Modified time.Time `json:"modified"`
+	}
+	if err := json.Unmarshal(data, &meta); err != nil {
+		return time.Time{}, fmt.Errorf("reading %s/index/db.json: %w", db.base, err)
+	}
+	return meta.Modified, nil
 }
 
 // Advisories lists the advisories about a package of the ecosystem (go or npm).

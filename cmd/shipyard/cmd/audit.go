@@ -105,11 +105,32 @@ func (f *Factory) auditScan(ctx context.Context, vulnDB string) ([]audit.Depende
 	if err != nil {
 		return nil, nil, auditError(err)
 	}
+	modified, err := db.Modified(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.IO.Infof("vulnerability database %s", describeVulnDB(vulnDB, modified, time.Now()))
 	found, err := audit.Vulnerabilities(ctx, db, deps)
 	if err != nil {
 		return nil, nil, err
 	}
 	return deps, append(vulns, found...), nil
+}
+
+// describeVulnDB names the database and says how old it is, so that an offline copy's age is seen.
+func describeVulnDB(url string, modified, now time.Time) string {
+	if modified.IsZero() {
+		return url + " (no modification date)"
+	}
+	days := int(now.Sub(modified).Hours() / 24)
+	age := fmt.Sprintf("%d days old", days)
+	switch days {
+	case 0:
+		age = "today"
+	case 1:
+		age = "1 day old"
+	}
+	return fmt.Sprintf("%s, modified %s (%s)", url, modified.UTC().Format("2006-01-02"), age)
 }
 
 // auditDependencies reads go.mod and package.json in the working directory, whichever are there.

@@ -41,6 +41,7 @@ func TestAudit(t *testing.T) {
 	r := cli(t, dir, env, "audit")
 	assert.Equal(t, 1, r.code, "an unrated vulnerability fails at the default --fail-on low: %s", r.stderr)
 	golden.Assert(t, "audit.txt", []byte(r.stdout))
+	assert.Regexp(t, `vulnerability database file://\S+/testdata/vulndb-go, modified 2026-08-21 \(\d+ days old\)`, r.stderr, "names the database and its age")
 
 	r = cli(t, dir, env, "audit", "--fail-on", "none", "--sarif", "reports/audit.sarif")
 	assert.Equal(t, 0, r.code, r.stderr)
@@ -75,6 +76,21 @@ func TestAudit(t *testing.T) {
 	assert.Contains(t, r.stderr, "::warning file=go.mod,line=6,title=example.com/alpha@v1.0.0 is retracted::panics on start")
 	assert.Contains(t, r.stderr, "::warning file=go.mod,line=7,title=example.com/old is deprecated::use example.com/alpha.")
 	assert.Contains(t, r.stderr, "::warning file=go.mod,line=8,title=GO-2024-2611 in google.golang.org/protobuf@v1.32.0::")
+}
+
+func TestDescribeVulnDB(t *testing.T) {
+	now := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		modified time.Time
+		want     string
+	}{
+		{time.Date(2026, 8, 21, 0, 0, 0, 0, time.UTC), "file:///db, modified 2026-08-21 (102 days old)"},
+		{now.Add(-30 * time.Hour), "file:///db, modified 2026-11-30 (1 day old)"},
+		{now.Add(-time.Hour), "file:///db, modified 2026-12-01 (today)"},
+		{time.Time{}, "file:///db (no modification date)"},
+	} {
+		assert.Equal(t, tc.want, describeVulnDB("file:///db", tc.modified, now))
+	}
 }
 
 func TestAuditInputErrors(t *testing.T) {
