@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/spf13/pflag"
 )
@@ -10,8 +11,12 @@ import (
 const keyAnnotation = "shipyard_config_key"
 
 // Bind ties flag name to configuration key: ApplyToFlags gives the flag the configured value unless the
-// user set the flag. It panics on a programming error (no such flag).
+// user set the flag. It panics on a programming error (no such flag, or no such key in the schema, which
+// would leave the setting silently without effect).
 func Bind(flags *pflag.FlagSet, name, key string) {
+	if !slices.ContainsFunc(schemaLeaves(), func(l leaf) bool { return l.key == key }) {
+		panic(fmt.Sprintf("config.Bind: flag --%s: no key %q in the schema", name, key))
+	}
 	if err := flags.SetAnnotation(name, keyAnnotation, []string{key}); err != nil {
 		panic(fmt.Sprintf("config.Bind: %v", err))
 	}

@@ -85,7 +85,7 @@ func TestEnvOverridesFile(t *testing.T) {
 	l, err := Load(path, false, []string{
 		"SHIPYARD_VERSION_TAG_PREFIX=web/",
 		"SHIPYARD_VERSION_PATHS=web, shared ,",
-		"SHIPYARD_UNRELATED=x",
+		"UNRELATED=x",
 		"HOME=/root",
 	})
 	require.NoError(t, err)
@@ -94,6 +94,54 @@ func TestEnvOverridesFile(t *testing.T) {
 	assert.Equal(t, "origin", l.Version.Remote)
 	_, origin, _ := l.Lookup("version.tag_prefix")
 	assert.Equal(t, "SHIPYARD_VERSION_TAG_PREFIX", origin)
+}
+
+// TestUnknownVariable: a misspelt SHIPYARD_* variable is an error with a suggestion, as an unknown
+// file key is; the variables that are not keys (the file, the secrets) are accepted.
+func TestUnknownVariable(t *testing.T) {
+	for _, tc := range []struct{ env, want string }{
+		{"SHIPYARD_TEST_MIN_TOTL=90", "SHIPYARD_TEST_MIN_TOTL: unknown variable, which no configuration key has (did you mean SHIPYARD_TEST_MIN_TOTAL?)"},
+		{"SHIPYARD_REGISTRY_PASWORD=x", "SHIPYARD_REGISTRY_PASWORD: unknown variable, which no configuration key has (did you mean SHIPYARD_REGISTRY_PASSWORD?)"},
+		{"SHIPYARD_NOTHING_LIKE_IT=1", "SHIPYARD_NOTHING_LIKE_IT: unknown variable, which no configuration key has"},
+	} {
+		_, err := Load(filepath.Join(t.TempDir(), FileName), false, []string{"SHIPYARD_TEST_MIN_FILE=10", tc.env})
+		var cerr *Error
+		require.ErrorAs(t, err, &cerr, tc.env)
+		assert.Equal(t, tc.want, err.Error())
+	}
+	l, err := Load(filepath.Join(t.TempDir(), FileName), false, []string{"SHIPYARD_CONFIG=x.yaml", "SHIPYARD_REGISTRY_PASSWORD=s", "SHIPYARD_SIGN_PASSWORD=s", "SHIPYARD_TEST_MIN_TOTAL=90"})
+	require.NoError(t, err)
+	assert.Equal(t, 90.0, l.Test.MinTotal)
+}
+
+// TestDatabasePrecedence: SHIPYARD_MIGRATE_DATABASE, then DATABASE_URL, then the file (the flag wins
+// over all three through ApplyToFlags).
+func TestDatabasePrecedence(t *testing.T) {
+	path := writeConfig(t, "migrate:\n  database: sqlite://file.db\n")
+	for _, tc := range []struct {
+		env          []string
+		want, origin string
+	}{
+		{nil, "sqlite://file.db", path + ":2"},
+		{[]string{"DATABASE_URL=sqlite://url.db"}, "sqlite://url.db", "DATABASE_URL"},
+		{[]string{"DATABASE_URL=sqlite://url.db", "SHIPYARD_MIGRATE_DATABASE=sqlite://shipyard.db"}, "sqlite://shipyard.db", "SHIPYARD_MIGRATE_DATABASE"},
+	} {
+		l, err := Load(path, false, tc.env)
+		require.NoError(t, err)
+		value, origin, ok := l.Lookup("migrate.database")
+		require.True(t, ok)
+		assert.Equal(t, tc.want, value, tc.env)
+		assert.Equal(t, tc.origin, origin, tc.env)
+	}
+}
+
+// TestBindUnknownKey: a binding to a key the schema does not have is a programming error, caught when
+// the command is built instead of leaving the flag silently unconfigurable.
+func TestBindUnknownKey(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.Float64("min-total", 0, "")
+	assert.PanicsWithValue(t, `config.Bind: flag --min-total: no key "test.min_totl" in the schema`, func() { Bind(fs, "min-total", "test.min_totl") })
+	assert.NotPanics(t, func() { Bind(fs, "min-total", "test.min_total") })
 }
 
 func TestApplyToFlags(t *testing.T) {

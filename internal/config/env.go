@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"sort"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -12,8 +14,18 @@ import (
 type leaf struct {
 	key string // dotted path, "version.tag_prefix"
 	env string // SHIPYARD_VERSION_TAG_PREFIX
+	// alt is a conventional variable of the key's own (a field's env tag: DATABASE_URL), which ranks
+	// below the SHIPYARD_ one and above the file.
+	alt string
 	v   reflect.Value
 }
+
+// Variables are the SHIPYARD_* environment variables that are not keys: the configuration file and the
+// secrets, which are never written in a file. Any other SHIPYARD_* variable must name a key.
+var Variables = []string{"SHIPYARD_CONFIG", "SHIPYARD_REGISTRY_PASSWORD", "SHIPYARD_SIGN_PASSWORD"}
+
+// schemaLeaves are the keys of the schema, for checks that need no configuration value.
+var schemaLeaves = sync.OnceValue(func() []leaf { return leaves(reflect.ValueOf(&Config{}).Elem(), "") })
 
 // leaves lists the keys that have a string form, in schema order.
 func leaves(v reflect.Value, prefix string) []leaf {
@@ -32,7 +44,7 @@ func leaves(v reflect.Value, prefix string) []leaf {
 			continue
 		}
 		if hasStringForm(f.Type) {
-			out = append(out, leaf{key: key, env: EnvName(key), v: fv})
+			out = append(out, leaf{key: key, env: EnvName(key), alt: f.Tag.Get("env"), v: fv})
 		}
 	}
 	return out
@@ -56,21 +68,52 @@ func hasStringForm(t reflect.Type) bool {
 func (l *Loaded) applyEnv(environ []string) error {
 	env := map[string]string{}
 	for _, kv := range environ {
-		if k, v, ok := strings.Cut(kv, "="); ok && strings.HasPrefix(k, EnvPrefix) {
+		if k, v, ok := strings.Cut(kv, "="); ok {
 			env[k] = v
 		}
 	}
+	known := map[string]bool{}
+	for _, v := range Variables {
+		known[v] = true
+	}
+	var names []string
 	for _, lf := range leaves(reflect.ValueOf(&l.Config).Elem(), "") {
-		val, ok := env[lf.env]
+		known[lf.env] = true
+		names = append(names, lf.env)
+		name := lf.env
+		val, ok := env[name]
+		if !ok && lf.alt != "" {
+			name = lf.alt
+			val, ok = env[name]
+		}
 		if !ok {
 			continue
 		}
 		if err := setString(lf.v, val); err != nil {
-			return &Error{Where: lf.env, Msg: fmt.Sprintf("invalid value %q: %v", val, err)}
+			return &Error{Where: name, Msg: fmt.Sprintf("invalid value %q: %v", val, err)}
 		}
-		l.origin[lf.key] = lf.env
+		l.origin[lf.key] = name
+	}
+	for _, k := range sortedKeys(env) {
+		if known[k] || !strings.HasPrefix(k, EnvPrefix) {
+			continue
+		}
+		msg := "unknown variable, which no configuration key has"
+		if s := suggest(k, append(names, Variables...)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		return &Error{Where: k, Msg: msg}
 	}
 	return nil
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 // Lookup returns the string form of a key that the file or the environment set, and where it came from.

@@ -12,6 +12,19 @@ type Config struct {
 	Audit    Audit    `yaml:"audit"`
 	Build    Build    `yaml:"build"`
 	Release  Release  `yaml:"release"`
+	Pipeline Pipeline `yaml:"pipeline"`
+}
+
+// Pipeline configures `shipyard pipeline`.
+type Pipeline struct {
+	// Stages are the stages to run, in the pipeline's order: test, audit, build, version, release, migrate.
+	Stages []string `yaml:"stages"`
+	// Env is the environment the release is for (default staging).
+	Env string `yaml:"env"`
+	// Registry is the registry host to push to (default: the embedded registry).
+	Registry string `yaml:"registry"`
+	// RegistryAddr is where the embedded registry listens (default 127.0.0.1:5000, registry serve's).
+	RegistryAddr string `yaml:"registry_addr"`
 }
 
 // Release configures `shipyard release`.
@@ -146,7 +159,8 @@ type CoverageOverride struct {
 // Migrate configures `shipyard migrate`. The database URL is better given in DATABASE_URL (or
 // SHIPYARD_MIGRATE_DATABASE) than written here, since it usually holds a password.
 type Migrate struct {
-	Database    string        `yaml:"database"`
+	// Database ranks SHIPYARD_MIGRATE_DATABASE, then DATABASE_URL, then the file.
+	Database    string        `yaml:"database" env:"DATABASE_URL"`
 	Dir         string        `yaml:"dir"`
 	LockTimeout time.Duration `yaml:"lock_timeout"`
 	// PostgreSQL only: the lock_timeout and statement_timeout of each migration, and how often a

@@ -5,7 +5,7 @@
 # ($GITHUB_ACTION_PATH) with the job's Go.
 set -euo pipefail
 
-version="${SHIPYARD_VERSION:-}"
+version="${ACTION_SHIPYARD_VERSION:-}"
 dest="${RUNNER_TEMP:-${TMPDIR:-/tmp}}/shipyard-bin"
 mkdir -p "$dest"
 
@@ -18,7 +18,7 @@ esac
 
 installed=""
 if [[ "$version" =~ ^v[0-9]+\.[0-9]+\.[0-9]+ ]]; then
-  base="${SHIPYARD_DOWNLOAD_URL:-https://github.com/shipyardci/shipyard/releases/download}/$version"
+  base="${ACTION_SHIPYARD_DOWNLOAD_URL:-https://github.com/shipyardci/shipyard/releases/download}/$version"
   archive="shipyard_${version#v}_${os}_${arch}.tar.gz"
   if curl -fsSL --retry 3 -o "$dest/$archive" "$base/$archive" && curl -fsSL --retry 3 -o "$dest/checksums.txt" "$base/checksums.txt"; then
     (cd "$dest" && grep " ${archive}\$" checksums.txt | sha256sum --check --strict -)

@@ -177,6 +177,7 @@ func TestAction(t *testing.T) {
 	assert.Equal(t, "0.1.0", outputs["version"])
 	assert.Equal(t, "v1", outputs["release"])
 	assert.Regexp(t, `^[0-9]+\.[0-9]$`, outputs["coverage"])
+	assert.Regexp(t, `^127\.0\.0\.1:\d+/hello:0\.1\.0\n127\.0\.0\.1:\d+/hello:0\.1\n127\.0\.0\.1:\d+/hello:0\n127\.0\.0\.1:\d+/hello:latest$`, outputs["tags"])
 	assert.Contains(t, readFile(t, c.summary), "shipyard pipeline")
 }
 
@@ -197,4 +198,48 @@ func TestActionlint(t *testing.T) {
 	cmd.Dir = root
 	out, err := cmd.CombinedOutput()
 	assert.NoError(t, err, "%s", out)
+}
+
+// TestActionRunSplitsLikeAShell runs the action's run step with a shipyard built from this tree: the
+// command input is split with shell-style quotes and never evaluated, args adds one argument per line
+// verbatim, and an unmatched quote is an input error.
+func TestActionRunSplitsLikeAShell(t *testing.T) {
+	root := testenv.Root(t)
+	bin := t.TempDir()
+	out, err := exec.Command("go", "build", "-o", filepath.Join(bin, "shipyard"), filepath.Join(root, "cmd", "shipyard")).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	marker := filepath.Join(t.TempDir(), "evaluated")
+	for _, tc := range []struct {
+		name, command, args string
+		code                int
+		stdout              string
+	}{
+		{"double quotes keep a space", `version check 1.4.2 ">=1.2 <2"`, "", 0, "1.4.2 satisfies >=1.2 <2\n"},
+		{"single quotes and a backslash", `version check '1.4.2' >=1.2\ <2`, "", 0, "1.4.2 satisfies >=1.2 <2\n"},
+		{"args, one per line", "version check", "1.4.2\n>=1.2 <2\n", 0, "1.4.2 satisfies >=1.2 <2\n"},
+		{"split at whitespace", `version check 1.4.2 >=1.2 <2`, "", 2, ""},
+		{"nothing is evaluated", `version check 1.4.2 "$(touch ` + marker + `)"`, "", 2, ""},
+		{"an unmatched quote", `version check "1.4.2`, "", 2, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command("bash", filepath.Join(root, "scripts", "action", "run.sh"))
+			cmd.Dir = t.TempDir()
+			cmd.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "HOME=" + cmd.Dir,
+				"ACTION_COMMAND=" + tc.command, "ACTION_ARGS=" + tc.args}
+			var stdout, stderr strings.Builder
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else {
+				require.NoError(t, err)
+			}
+			assert.Equal(t, tc.code, code, "stderr: %s", stderr.String())
+			if tc.stdout != "" {
+				assert.Equal(t, tc.stdout, stdout.String())
+			}
+			assert.NoFileExists(t, marker, "the command was evaluated by a shell")
+		})
+	}
 }

@@ -200,6 +200,11 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err := f.SetOutputs("digest", rec.Digest, "version", version); err != nil {
 		return err
 	}
+	if rec.Pushed != nil {
+		if err := f.SetOutputs("tags", pushedTags(rec.Pushed)); err != nil {
+			return err
+		}
+	}
 	return f.Render(rec, func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, rec.Digest)
 		return err

@@ -38,7 +38,8 @@ func newMigrateCmd(f *Factory) *cobra.Command {
 		Long: `SQL schema migrations with golang-migrate as the engine: its file naming ({version}_{name}.up.sql and
 .down.sql) and its schema_migrations table, so that both tools can take turns on one database.
 
-The database comes from --database, DATABASE_URL, or migrate.database in shipyard.yaml, and is the
+The database comes from --database, SHIPYARD_MIGRATE_DATABASE, DATABASE_URL or migrate.database in
+shipyard.yaml, in that order, and is the
 embedded SQLite file ` + migrate.DefaultURL + ` when none is set. One runner migrates at a time; the others
 wait up to --lock-timeout.
 
@@ -85,13 +86,11 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 	return c
 }
 
-// databaseURL is the URL to migrate: the flag or configuration, then DATABASE_URL, then the embedded
-// default. Its password is masked under GitHub Actions before anything can print it.
+// databaseURL is the URL to migrate: --database, which the configuration fills (SHIPYARD_MIGRATE_DATABASE,
+// DATABASE_URL, migrate.database), then the embedded default. Its password is masked under GitHub Actions
+// before anything can print it.
 func (f *Factory) databaseURL(o *migrateOptions) string {
 	raw := o.Database
-	if raw == "" {
-		raw = f.Getenv("DATABASE_URL")
-	}
 	if raw == "" {
 		raw = migrate.DefaultURL
 	}

@@ -78,9 +78,6 @@ func (f *Factory) lintDialect(o *migrateOptions, flag string) (migrate.Dialect, 
 	}
 	raw := o.Database
 	if raw == "" {
-		raw = f.Getenv("DATABASE_URL")
-	}
-	if raw == "" {
 		return "", nil
 	}
 	t, err := migrate.ParseURL(raw, f.Dir)

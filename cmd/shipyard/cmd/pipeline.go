@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/semver"
@@ -60,7 +61,11 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 	c.Flags().StringSliceVar(&o.Stages, "stages", pipelineStages, "the `STAGES` to run, comma-separated")
 	c.Flags().StringVar(&o.Env, "env", "staging", "the environment the release is for")
 	c.Flags().StringVar(&o.Registry, "registry", "", "the registry `HOST` to push to (default: the embedded registry)")
-	c.Flags().StringVar(&o.RegistryAddr, "registry-addr", embeddedAddr, "the `HOST:PORT` of the embedded registry (registry serve's default, so that it serves the releases' images again)")
+	c.Flags().StringVar(&o.RegistryAddr, "registry-addr", embeddedAddr, "the `HOST:PORT` of the embedded registry (registry serve's default, so that it serves the releases' images again; a free port when it is taken)")
+	config.Bind(c.Flags(), "stages", "pipeline.stages")
+	config.Bind(c.Flags(), "env", "pipeline.env")
+	config.Bind(c.Flags(), "registry", "pipeline.registry")
+	config.Bind(c.Flags(), "registry-addr", "pipeline.registry_addr")
 	return c
 }
 

@@ -57,6 +57,17 @@ func (f *Factory) dockerConfig() string {
 	return ""
 }
 
+// pushedTags is the tags output of a push: the references it wrote, one per line, as
+// docker/metadata-action gives them (REPO:1.4.2, REPO:1.4, …).
+func pushedTags(res *registry.PushResult) string {
+	repo, _, _ := strings.Cut(res.Reference, "@")
+	refs := make([]string, len(res.Tags))
+	for i, t := range res.Tags {
+		refs[i] = repo + ":" + t
+	}
+	return strings.Join(refs, "\n")
+}
+
 // password is --password-stdin's or $SHIPYARD_REGISTRY_PASSWORD, masked under GitHub Actions.
 func (f *Factory) password(o *registryOptions) (string, error) {
 	pw := f.Getenv("SHIPYARD_REGISTRY_PASSWORD")
@@ -208,7 +219,7 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
 				bytesize(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
-			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference, "tags", strings.Join(res.Tags, "\n")); err != nil {
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference, "tags", pushedTags(res)); err != nil {
 				return err
 			}
 			return f.Render(res, func(w io.Writer) error {

@@ -323,9 +323,6 @@ func (f *Factory) checkSchema(ctx context.Context, r *release.Record, database s
 		return
 	}
 	if database == "" {
-		database = f.Getenv("DATABASE_URL")
-	}
-	if database == "" {
 		return
 	}
 	dir := f.Config.Migrate.Dir
