@@ -12,12 +12,14 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=
 build: ## the shipyard binary in bin/, with version, commit and date
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/shipyard ./cmd/shipyard
 
-test: ## every test of every module
-	@for m in $(MODULES); do (cd $$m && echo "== go test $$m" && $(GO) test -race -count=1 ./...) || exit 1; done
+test: ## every test of every module; a failing module does not stop the others
+	@failed=""; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -count=1 ./...) || failed="$$failed $$m"; done; \
+	if [ -n "$$failed" ]; then echo "FAIL: the tests failed in:$$failed"; exit 1; fi
 
 lint: ## gofmt, go vet and staticcheck on every module
 	@unformatted=$$(gofmt -l $$(git ls-files --cached --others --exclude-standard '*.go')); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
-	@for m in $(MODULES); do (cd $$m && echo "== vet and staticcheck $$m" && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...) || exit 1; done
+	@failed=""; for m in $(MODULES); do echo "== vet and staticcheck $$m"; (cd $$m && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...) || failed="$$failed $$m"; done; \
+	if [ -n "$$failed" ]; then echo "FAIL: lint failed in:$$failed"; exit 1; fi
 
 bench: ## each capability beside its peer tool, with ratios
 	$(GO) run ./bench

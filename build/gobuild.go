@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/shipyardci/shipyard/internal/gomod"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -110,6 +111,9 @@ func BuildGo(ctx context.Context, o GoOptions) ([]Binary, error) {
 	}
 	if o.Env == nil {
 		o.Env = os.Environ()
+	}
+	if err := gomod.Check(o.Dir); err != nil {
+		return nil, err
 	}
 	name, vars, err := inspectMain(ctx, o)
 	if err != nil {

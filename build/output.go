@@ -47,7 +47,7 @@ func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 		return err
 	}
 	if len(im.Manifests) != 1 {
-		return &InputError{Key: "--output", Msg: fmt.Sprintf("tar: holds one platform, and this build has %d: use oci:DIR, or one --platform", len(im.Manifests))}
+		return &InputError{Key: "--dest", Msg: fmt.Sprintf("tar: holds one platform, and this build has %d: use oci:DIR, or one --platform", len(im.Manifests))}
 	}
 	img, err := idx.Image(im.Manifests[0].Digest)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/shipyardci/shipyard/internal/gomod"
 	"io"
 	"os"
 	"os/exec"
@@ -29,6 +30,9 @@ type GoTest struct {
 
 // Run runs the tests with atomic coverage. A run whose tests fail still writes a profile of what ran.
 func (g GoTest) Run(ctx context.Context) error {
+	if err := gomod.Check(g.Dir); err != nil {
+		return err
+	}
 	args := []string{"test", "-covermode=atomic", "-coverprofile=" + g.Profile}
 	if g.Coverpkg != "" {
 		args = append(args, "-coverpkg="+g.Coverpkg)

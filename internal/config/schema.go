@@ -43,8 +43,8 @@ type Build struct {
 	Platforms []string `yaml:"platforms"`
 	// Base is "" (the generated base), scratch, oci:DIR, or an image reference.
 	Base string `yaml:"base"`
-	// Output is oci:DIR or tar:FILE (default oci:.shipyard/image).
-	Output string `yaml:"output"`
+	// Dest is where the image goes: oci:DIR or tar:FILE (default oci:.shipyard/image).
+	Dest string `yaml:"dest"`
 	CGO    bool   `yaml:"cgo"`
 	// CACerts is the CA bundle of the generated base (default: the host's).
 	CACerts    string            `yaml:"ca_certs"`

@@ -49,7 +49,14 @@ func IsSilent(err error) bool {
 	return errors.As(err, &e) && e.Err == nil
 }
 
-// Code is the exit code for err.
+// inputError is how a library says that an error is the user's to fix (a bad file, flag or value)
+// without knowing about exit codes: an error type with this method, anywhere in the chain.
+type inputError interface {
+	error
+	InputError() bool
+}
+
+// Code is the exit code for err: an *Error's own code, 2 for an input error, 130 when cancelled, else 1.
 func Code(err error) int {
 	if err == nil {
 		return OK
@@ -57,6 +64,10 @@ func Code(err error) int {
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Code
+	}
+	var in inputError
+	if errors.As(err, &in) && in.InputError() {
+		return Usage
 	}
 	if errors.Is(err, context.Canceled) {
 		return Interrupted

@@ -21,6 +21,8 @@ func TestCode(t *testing.T) {
 		{"wrapped input error", fmt.Errorf("loading config: %w", Input(errors.New("unknown key"))), Usage},
 		{"silent failure", Silent(Failed), Failed},
 		{"cancelled", fmt.Errorf("running: %w", context.Canceled), Interrupted},
+		{"a library's input error", fmt.Errorf("reading go.mod: %w", libInput{true}), Usage},
+		{"a library error that is not the user's", libInput{false}, Failed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,3 +42,9 @@ func TestSilent(t *testing.T) {
 	assert.False(t, IsSilent(Input(errors.New("x"))))
 	assert.False(t, IsSilent(errors.New("x")))
 }
+
+// libInput is a library's error type that says whether the user's input is at fault.
+type libInput struct{ input bool }
+
+func (e libInput) Error() string    { return "go.mod:3: unknown directive" }
+func (e libInput) InputError() bool { return e.input }

@@ -32,7 +32,7 @@ type buildOptions struct {
 	Main       string
 	Platforms  []string
 	Base       string
-	Output     string
+	Dest       string
 	Push       string
 	Tags       []string
 	CGO        bool
@@ -48,7 +48,7 @@ type buildRecord struct {
 	Version   string               `json:"version"`
 	Commit    string               `json:"commit"`
 	Created   time.Time            `json:"created"`
-	Output    string               `json:"output,omitempty"`
+	Dest      string               `json:"dest,omitempty"`
 	SBOMs     []string             `json:"sboms"`
 	Pushed    *registry.PushResult `json:"pushed,omitempty"`
 }
@@ -72,10 +72,10 @@ entrypoint, on a base: the generated one by default (CA certificates, passwd wit
 65532 it runs as, /tmp), scratch, an OCI layout (oci:DIR) or an image reference.
 
 Builds are reproducible: every timestamp is SOURCE_DATE_EPOCH, by default the last commit's time, so
-the same commit gives the same digest. The image goes to --output (oci:DIR or tar:FILE) and, with
+the same commit gives the same digest. The image goes to --dest (oci:DIR or tar:FILE) and, with
 --push REF, to a registry; .shipyard/build.json records what was built.`,
 		Example: `  shipyard build --platform linux/amd64,linux/arm64
-  shipyard build --output tar:hello.tar && docker load < hello.tar
+  shipyard build --dest tar:hello.tar && docker load < hello.tar
   shipyard build --push registry.example.com/team/hello:1.4.2`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.runBuild(cmd.Context(), cmd, &o) },
@@ -84,9 +84,7 @@ the same commit gives the same digest. The image goes to --output (oci:DIR or ta
 	fl.StringVar(&o.Main, "main", ".", "the main `PACKAGE` to build, relative to the module")
 	fl.StringSliceVar(&o.Platforms, "platform", nil, "`OS/ARCH[/VARIANT]` to build for, comma-separated (default linux/amd64, or build.platforms)")
 	fl.StringVar(&o.Base, "base", "", "base image: scratch, oci:DIR or a reference (default: the generated base)")
-	fl.StringVar(&o.Output, "output", "oci:.shipyard/image", "where the image goes: oci:DIR or tar:FILE")
-	// --output is the image's destination here, as in ko and docker buildx; -o keeps its global meaning.
-	fl.VarP(&f.Output, "format", "o", "output format: text or json")
+	fl.StringVar(&o.Dest, "dest", "oci:.shipyard/image", "where the image goes: oci:DIR or tar:FILE")
 	fl.StringVar(&o.Push, "push", "", "also push the image to `REF` (tags as shipyard push)")
 	fl.StringArrayVarP(&o.Tags, "tag", "t", nil, "another tag to push (repeatable)")
 	fl.BoolVar(&o.CGO, "cgo", false, "build with cgo (cross-compiling then needs a C cross-compiler)")
@@ -94,7 +92,7 @@ the same commit gives the same digest. The image goes to --output (oci:DIR or ta
 	addRegistryFlags(fl, &o.reg)
 	config.Bind(fl, "main", "build.main")
 	config.Bind(fl, "base", "build.base")
-	config.Bind(fl, "output", "build.output")
+	config.Bind(fl, "dest", "build.dest")
 	config.Bind(fl, "cgo", "build.cgo")
 	return c
 }
@@ -104,9 +102,9 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err != nil {
 		return err
 	}
-	kind, target, ok := strings.Cut(o.Output, ":")
+	kind, target, ok := strings.Cut(o.Dest, ":")
 	if !ok || (kind != "oci" && kind != "tar") || target == "" {
-		return exitcode.Input(fmt.Errorf("--output: %q is not oci:DIR or tar:FILE", o.Output))
+		return exitcode.Input(fmt.Errorf("--dest: %q is not oci:DIR or tar:FILE", o.Dest))
 	}
 	g := f.gitFacts(ctx)
 	epoch, err := f.sourceDateEpoch(g)
@@ -153,7 +151,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err != nil {
 		return err
 	}
-	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Output: o.Output, Binaries: []buildBinary{}}
+	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Dest: o.Dest, Binaries: []buildBinary{}}
 	for _, p := range platforms {
 		rec.Platforms = append(rec.Platforms, p.String())
 	}

@@ -85,7 +85,7 @@ func TestBuild(t *testing.T) {
 	require.Equal(t, 0, again.code, again.stderr)
 	assert.Equal(t, rec.Digest+"\n", again.stdout, "the same sources and SOURCE_DATE_EPOCH give the same digest")
 
-	r = cli(t, dir, goEnv(nil), "build", "--app-version", "1.4.2", "--output", "tar:hello.tar")
+	r = cli(t, dir, goEnv(nil), "build", "--app-version", "1.4.2", "--dest", "tar:hello.tar")
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.FileExists(t, filepath.Join(dir, "hello.tar"))
 }
@@ -102,7 +102,7 @@ func TestBuildInputErrors(t *testing.T) {
 		{[]string{"build"}, "build:\n  platforms: [linux/amd64, plan9/risc]\n", "build.platforms: plan9/risc is not a platform Go builds for"},
 		{[]string{"build", "--main", "./nope"}, "", "build.main: ./nope is not a package of"},
 		{[]string{"build"}, "build:\n  main: ./migrations\n", "build.main: ./migrations is not a package of"},
-		{[]string{"build", "--output", "zip:x"}, "", `--output: "zip:x" is not oci:DIR or tar:FILE`},
+		{[]string{"build", "--dest", "zip:x"}, "", `--dest: "zip:x" is not oci:DIR or tar:FILE`},
 		{[]string{"build", "--base", "oci:" + t.TempDir()}, "", "--base: "},
 		{[]string{"build"}, "build:\n  plaforms: [linux/amd64]\n", `unknown key "build.plaforms" (did you mean "platforms"?)`},
 	} {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/shipyardci/shipyard/internal/gomod"
 	"io"
 	"io/fs"
 	"os"
@@ -79,6 +80,9 @@ func detect(ctx context.Context, dir string, env []string) (*project, error) {
 	p := &project{}
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		p.Go = true
+		if err := gomod.Check(dir); err != nil {
+			return nil, err
+		}
 		cmd := exec.CommandContext(ctx, "go", "list", "-f", `{{if eq .Name "main"}}{{.Dir}}{{end}}`, "./...")
 		cmd.Dir, cmd.Env = dir, env
 		var stderr bytes.Buffer

@@ -3,6 +3,7 @@ package cmd
 import (
 	"errors"
 	"fmt"
+	"os"
 	"runtime/debug"
 	"strings"
 
@@ -67,6 +68,9 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 			f.IO.Verbose = verbose
 			if noColor {
 				f.IO.SetNoColor()
+			}
+			if info, err := os.Stat(f.Dir); err != nil || !info.IsDir() {
+				return exitcode.Input(fmt.Errorf("-C: %s is not a directory", f.Dir))
 			}
 			path, explicit := f.configPath(configFlag)
 			cfg, err := config.Load(path, explicit, f.Environ())

@@ -1,0 +1,95 @@
+package cmd
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// The conventions that hold for every command (PRODUCT.md, "Conventions"), each as a fresh clone broke it.
+
+func TestMissingDirectoryIsAUsageError(t *testing.T) {
+	for _, dir := range []string{filepath.Join(t.TempDir(), "nope"), writeTemp(t, "a-file")} {
+		r := cli(t, dir, nil, "version", "current")
+		assert.Equal(t, 2, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "-C: "+dir+" is not a directory")
+	}
+}
+
+func TestMisspeltVariable(t *testing.T) {
+	r := cli(t, t.TempDir(), map[string]string{"SHIPYARD_TEST_MIN_TOTL": "90"}, "version", "current")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "SHIPYARD_TEST_MIN_TOTL: unknown variable, which no configuration key has (did you mean SHIPYARD_TEST_MIN_TOTAL?)")
+}
+
+// TestDatabasePrecedenceCLI: flag > SHIPYARD_MIGRATE_DATABASE > DATABASE_URL > shipyard.yaml; the
+// database that was migrated is the one whose file appears.
+func TestDatabasePrecedenceCLI(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"the file", nil, nil, "file.db"},
+		{"DATABASE_URL beats the file", map[string]string{"DATABASE_URL": "sqlite://url.db"}, nil, "url.db"},
+		{"SHIPYARD_MIGRATE_DATABASE beats DATABASE_URL", map[string]string{"DATABASE_URL": "sqlite://url.db", "SHIPYARD_MIGRATE_DATABASE": "sqlite://shipyard.db"}, nil, "shipyard.db"},
+		{"the flag beats all", map[string]string{"DATABASE_URL": "sqlite://url.db", "SHIPYARD_MIGRATE_DATABASE": "sqlite://shipyard.db"}, []string{"--database", "sqlite://flag.db"}, "flag.db"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("migrate:\n  database: sqlite://file.db\n"), 0o644))
+			require.NoError(t, os.Mkdir(filepath.Join(dir, "migrations"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_a.up.sql"), []byte("CREATE TABLE a (id INTEGER);\n"), 0o644))
+			r := cli(t, dir, tc.env, append([]string{"migrate", "up"}, tc.args...)...)
+			require.Equal(t, 0, r.code, r.stderr)
+			for _, db := range []string{"file.db", "url.db", "shipyard.db", "flag.db"} {
+				if db == tc.want {
+					assert.FileExists(t, filepath.Join(dir, db))
+				} else {
+					assert.NoFileExists(t, filepath.Join(dir, db))
+				}
+			}
+		})
+	}
+}
+
+// writeTemp writes a file with the given content in a new directory and returns its path.
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "file")
+	require.NoError(t, os.WriteFile(path, []byte(content), 0o644))
+	return path
+}
+
+// TestBuildOutputIsTheFormat: --output and -o mean the output format for build too, before or after the
+// command; the image's destination is --dest.
+func TestBuildOutputIsTheFormat(t *testing.T) {
+	dir := helloProject(t)
+	for _, args := range [][]string{
+		{"--output", "json", "build", "--app-version", "1.0.0"},
+		{"build", "-o", "json", "--app-version", "1.0.0", "--dest", "tar:hello.tar"},
+	} {
+		r := cli(t, dir, goEnv(nil), args...)
+		require.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stdout, `"digest": "sha256:`, args)
+	}
+	assert.FileExists(t, filepath.Join(dir, "hello.tar"))
+}
+
+// TestBrokenGoModIsAnInputError: test, build, init and audit name go.mod's line and exit 2 instead of
+// reporting failed tests or the go command's exit status.
+func TestBrokenGoModIsAnInputError(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/bad\n\ngo 1.22\n\nrequire example.com/a\n"), 0o644))
+	for _, args := range [][]string{{"test"}, {"build"}, {"init", "--print"}, {"audit", "--vuln-db", "off"}} {
+		r := cli(t, dir, goEnv(map[string]string{"GOPROXY": "off"}), args...)
+		assert.Equal(t, 2, r.code, "%v: %s", args, r.stderr)
+		assert.Contains(t, r.stderr, "go.mod:5: usage: require module/path v1.2.3", args)
+		assert.NotContains(t, r.stderr, "exit status", args)
+		assert.NotContains(t, r.stderr, "tests failed", args)
+	}
+}
