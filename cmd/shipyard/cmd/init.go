@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/shipyardci/shipyard/internal/gomod"
 	"io"
 	"io/fs"
 	"os"
@@ -20,6 +19,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/gitx"
+	"github.com/shipyardci/shipyard/internal/gomod"
 )
 
 // project is what shipyard init finds in a repository.
@@ -31,6 +32,7 @@ type project struct {
 	NodeMain   string // package.json's main
 	NodeFiles  []string
 	Migrations string // the directory of *.up.sql files, "" when none
+	DiffBase   string // the branch pull requests merge into: origin/main, origin/master, …
 }
 
 func newInitCmd(f *Factory) *cobra.Command {
@@ -41,7 +43,9 @@ func newInitCmd(f *Factory) *cobra.Command {
 		Long: `Look at the repository and write shipyard.yaml with the sections that apply, each key commented:
 test thresholds for a Go module, the main package to build (the only one, or the first of several,
 all listed), the layers of a Node.js service (node_modules after npm ci, then the code), and the
-migrations directory when there is one. An existing shipyard.yaml is kept unless --force.`,
+migrations directory when there is one. An existing shipyard.yaml is kept unless --force. The
+diff base of the coverage gate is the default branch of origin (or main or master, whichever the
+repository has), and .shipyard/, shipyard's local state, is added to .gitignore.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := detect(cmd.Context(), f.Dir, f.Environ())
@@ -53,8 +57,10 @@ migrations directory when there is one. An existing shipyard.yaml is kept unless
 				return err
 			}
 			if print {
-				_, err := io.WriteString(f.IO.Out, text)
-				return err
+				return f.Render(map[string]any{"file": "shipyard.yaml", "content": text}, func(w io.Writer) error {
+					_, err := io.WriteString(w, text)
+					return err
+				})
 			}
 			path := f.Path("shipyard.yaml")
 			if _, err := os.Stat(path); err == nil && !force {
@@ -63,9 +69,16 @@ migrations directory when there is one. An existing shipyard.yaml is kept unless
 			if err := renameio.WriteFile(path, []byte(text), 0o644); err != nil {
 				return fmt.Errorf("writing shipyard.yaml: %w", err)
 			}
-			return f.Render(map[string]any{"file": "shipyard.yaml", "go": p.Go, "node": p.Node, "main": p.Main, "migrations": p.Migrations},
+			ignored, err := ignoreState(f.Dir)
+			if err != nil {
+				return err
+			}
+			return f.Render(map[string]any{"file": "shipyard.yaml", "go": p.Go, "node": p.Node, "main": p.Main, "migrations": p.Migrations, "gitignore": ignored},
 				func(w io.Writer) error {
 					_, err := fmt.Fprintln(w, "wrote shipyard.yaml")
+					if err == nil && ignored {
+						_, err = fmt.Fprintln(w, "added .shipyard/ to .gitignore")
+					}
 					return err
 				})
 		},
@@ -75,9 +88,57 @@ migrations directory when there is one. An existing shipyard.yaml is kept unless
 	return c
 }
 
-// detect finds the Go main packages, the Node.js entry point and the migrations directory of dir.
+// ignoreState adds .shipyard/ to dir's .gitignore unless a line there already ignores it; it says whether
+// it did.
+func ignoreState(dir string) (bool, error) {
+	path := filepath.Join(dir, ".gitignore")
+	data, err := os.ReadFile(path)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return false, fmt.Errorf("reading .gitignore: %w", err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		switch strings.TrimSpace(line) {
+		case ".shipyard", ".shipyard/", "/.shipyard", "/.shipyard/":
+			return false, nil
+		}
+	}
+	if len(data) > 0 && !bytes.HasSuffix(data, []byte("\n")) {
+		data = append(data, '\n')
+	}
+	data = append(data, "# shipyard's local state: the embedded registry, the SQLite database, build records\n.shipyard/\n"...)
+	if err := renameio.WriteFile(path, data, 0o644); err != nil {
+		return false, fmt.Errorf("writing .gitignore: %w", err)
+	}
+	return true, nil
+}
+
+// diffBase is the branch that pull requests merge into: origin's default branch when the clone knows
+// it, else main or master, whichever the repository has, else origin/main.
+func diffBase(ctx context.Context, dir string) string {
+	repo, err := gitx.Open(ctx, dir)
+	if err != nil {
+		return "origin/main"
+	}
+	if head, err := repo.Output(ctx, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD"); err == nil && head != "" {
+		return head
+	}
+	for _, b := range []string{"main", "master"} {
+		for _, ref := range []string{"refs/remotes/origin/" + b, "refs/heads/" + b} {
+			if _, err := repo.Output(ctx, "rev-parse", "--verify", "--quiet", ref); err == nil {
+				return "origin/" + b
+			}
+		}
+	}
+	if branch, err := repo.Output(ctx, "symbolic-ref", "--quiet", "--short", "HEAD"); err == nil && branch != "" {
+		return "origin/" + branch // a repository with no commit yet
+	}
+	return "origin/main"
+}
+
+// detect finds the Go main packages, the Node.js entry point, the migrations directory and the diff
+// base of dir.
 func detect(ctx context.Context, dir string, env []string) (*project, error) {
-	p := &project{}
+	p := &project{DiffBase: diffBase(ctx, dir)}
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
 		p.Go = true
 		if err := gomod.Check(dir); err != nil {
@@ -154,7 +215,7 @@ test:
   # min_package: 50
   # min_file: 30
   # Coverage of the lines changed since the merge base with this branch (pull requests).
-  # diff_base: origin/main
+  # diff_base: {{.DiffBase}}
   # min_diff: 80
 {{- end}}
 

@@ -1,8 +1,11 @@
 package cmd
 
 import (
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -34,4 +37,40 @@ func TestInit(t *testing.T) {
 			assert.Equal(t, written, r.stdout)
 		})
 	}
+}
+
+// TestInitConventions: the diff base follows the repository's default branch, .shipyard/ is added to
+// .gitignore once, and -o json --print prints JSON.
+func TestInitConventions(t *testing.T) {
+	dir := t.TempDir()
+	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.22\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("/bin"), 0o644))
+	for _, args := range [][]string{{"init", "-q", "-b", "master"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: m"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "%s", out)
+	}
+
+	r := cli(t, dir, env, "-o", "json", "init", "--print")
+	require.Equal(t, 0, r.code, r.stderr)
+	var printed struct{ File, Content string }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &printed), r.stdout)
+	assert.Equal(t, "shipyard.yaml", printed.File)
+	assert.Contains(t, printed.Content, "# diff_base: origin/master\n", "the repository's branch is master")
+	assert.NoFileExists(t, filepath.Join(dir, "shipyard.yaml"), "--print writes nothing")
+
+	r = cli(t, dir, env, "init")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "wrote shipyard.yaml\nadded .shipyard/ to .gitignore\n", r.stdout)
+	assert.Equal(t, "/bin\n# shipyard's local state: the embedded registry, the SQLite database, build records\n.shipyard/\n", readFile(t, filepath.Join(dir, ".gitignore")))
+	r = cli(t, dir, env, "init", "--force")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "wrote shipyard.yaml\n", r.stdout, "already ignored")
+	assert.Equal(t, 1, strings.Count(readFile(t, filepath.Join(dir, ".gitignore")), ".shipyard/"))
 }
