@@ -112,7 +112,12 @@ func writeCoverageTable(w io.Writer, r *coverage.Report, failures []coverage.Fai
 	if len(r.Excluded) > 0 {
 		notes = append(notes, "excluded: "+plural(len(r.Excluded), "file"))
 	}
-	_, err := fmt.Fprintf(w, "\ntotal %.1f%% (%d/%d statements; %s)\n", r.Total.Percent(), r.Total.Covered, r.Total.Statements, strings.Join(notes, "; "))
+	if r.Total.Statements == 0 {
+		notes = append([]string{"no statements: nothing was measured"}, notes...)
+	} else {
+		notes = append([]string{fmt.Sprintf("%d/%d statements", r.Total.Covered, r.Total.Statements)}, notes...)
+	}
+	_, err := fmt.Fprintf(w, "\ntotal %.1f%% (%s)\n", r.Total.Percent(), strings.Join(notes, "; "))
 	return err
 }
 
