@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/gitx"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/semver"
 )
@@ -116,8 +118,10 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 			return exitcode.Input(fmt.Errorf("--stages: %q is not one of %s", s, strings.Join(pipelineStages, ", ")))
 		}
 	}
+	_, gitErr := gitx.Open(ctx, f.Dir)
+	inGit := gitErr == nil
 	host := o.Registry
-	if host == "" && slices.Contains(o.Stages, "build") {
+	if host == "" && inGit && slices.Contains(o.Stages, "build") {
 		h, stop, err := f.embeddedRegistry(ctx, o.RegistryAddr)
 		if err != nil {
 			return err
@@ -145,7 +149,12 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 			continue
 		}
 		if failed != 0 {
-			results = append(results, stageResult{Stage: s, Status: "skipped"})
+			results = append(results, stageResult{Stage: s, Status: "skipped", Detail: "an earlier stage failed"})
+			continue
+		}
+		if why := f.stageInputMissing(s, inGit); why != "" {
+			f.IO.Infof("== shipyard pipeline: %s skipped: %s", s, why)
+			results = append(results, stageResult{Stage: s, Status: "skipped", Detail: why})
 			continue
 		}
 		start := time.Now()
@@ -168,6 +177,36 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 		return exitcode.Silent(failed)
 	}
 	return nil
+}
+
+// stageInputMissing says why a stage has nothing to work on (a Go-only test stage in a project without
+// go.mod, a migrate stage without migrations, a build outside git, which has no version to give the
+// image), or "" when it has.
+func (f *Factory) stageInputMissing(stage string, inGit bool) string {
+	exists := func(p string) bool { _, err := os.Stat(f.Path(p)); return err == nil }
+	switch stage {
+	case "build", "version", "release":
+		if !inGit {
+			return "not a git repository (git init and commit for a version)"
+		}
+	case "test":
+		if !exists("go.mod") {
+			return "no go.mod"
+		}
+	case "audit":
+		if !exists("go.mod") && !exists("package.json") {
+			return "no go.mod or package.json"
+		}
+	case "migrate":
+		dir := f.Config.Migrate.Dir
+		if dir == "" {
+			dir = "migrations"
+		}
+		if !exists(dir) {
+			return "no " + dir + "/ directory"
+		}
+	}
+	return ""
 }
 
 // runStage runs a shipyard command in this process, its results on stderr with its logs.

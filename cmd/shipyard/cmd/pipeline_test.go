@@ -133,3 +133,29 @@ func TestPipelineStopsAtTheFirstFailure(t *testing.T) {
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, `--stages: "deploy" is not one of test, audit, build, version, release, migrate`)
 }
+
+// TestPipelineSkipsStagesWithoutInput: outside git the stages that need a version are skipped, and so is
+// migrate without its migrations directory, each with its reason; the others run and the pipeline passes.
+func TestPipelineSkipsStagesWithoutInput(t *testing.T) {
+	dir := helloProject(t)
+	env := goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t), "SHIPYARD_MIGRATE_DIR": "db/migrations"})
+	r := cli(t, dir, env, "-o", "json", "pipeline", "--registry-addr", fmt.Sprintf("127.0.0.1:%d", registrytest.FreePort(t)))
+	require.Equal(t, 0, r.code, r.stderr)
+	var s struct {
+		Stages []struct{ Stage, Status, Detail string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	var got []string
+	for _, st := range s.Stages {
+		got = append(got, st.Stage+"="+st.Status+" "+st.Detail)
+	}
+	assert.Equal(t, []string{
+		"test=ok ",
+		"audit=ok ",
+		"build=skipped not a git repository (git init and commit for a version)",
+		"version=skipped not a git repository (git init and commit for a version)",
+		"release=skipped not a git repository (git init and commit for a version)",
+		"migrate=skipped no db/migrations/ directory",
+	}, got)
+	assert.NotContains(t, r.stderr, "embedded registry on", "nothing to push: no registry started")
+}
