@@ -121,10 +121,11 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	if err != nil {
 		return buildError(err)
 	}
-	base, err := f.buildBase(ctx, o)
+	base, baseDone, err := f.buildBase(ctx, o)
 	if err != nil {
 		return err
 	}
+	defer baseDone()
 	opts := build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
 		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
 		Source: f.buildSource(g), Revision: commit, Version: version, Layers: layers, CacheDir: f.cacheDir("layers")}
@@ -233,28 +234,29 @@ func (f *Factory) buildPlatforms(cmd *cobra.Command, o *buildOptions) ([]build.P
 	return out, nil
 }
 
-// buildBase is the --base image for each platform: nil for the generated base.
-func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Platform) (v1.Image, error), error) {
+// buildBase is the --base image for each platform: nil for the generated base. Call done once the
+// build no longer pulls.
+func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (base func(build.Platform) (v1.Image, error), done func(), err error) {
 	switch {
 	case o.Base == "":
-		return nil, nil
+		return nil, func() {}, nil
 	case o.Base == "scratch":
-		return func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, nil
+		return func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, func() {}, nil
 	case strings.HasPrefix(o.Base, "oci:"):
 		dir := f.Path(strings.TrimPrefix(o.Base, "oci:"))
 		idx, err := layout.ImageIndexFromPath(dir)
 		if err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--base: %s is not an OCI layout: %v", dir, err))
+			return nil, nil, exitcode.Input(fmt.Errorf("--base: %s is not an OCI layout: %v", dir, err))
 		}
-		return func(p build.Platform) (v1.Image, error) { return build.PlatformImage(idx, p) }, nil
+		return func(p build.Platform) (v1.Image, error) { return build.PlatformImage(idx, p) }, func() {}, nil
 	}
 	ref, err := name.ParseReference(o.Base)
 	if err != nil {
-		return nil, exitcode.Input(fmt.Errorf("--base: %q is not scratch, oci:DIR or an image reference: %v", o.Base, err))
+		return nil, nil, exitcode.Input(fmt.Errorf("--base: %q is not scratch, oci:DIR or an image reference: %v", o.Base, err))
 	}
-	client, _, err := f.registryClient(&o.reg)
+	client, done, err := f.registryClient(&o.reg)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	return func(p build.Platform) (v1.Image, error) {
 		img, err := remote.Image(ref, append(client.RemoteOptions(ctx), remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))...)
@@ -272,7 +274,7 @@ func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (func(build.Pl
 			return nil, fmt.Errorf("the base %s has no %s image (it is %s/%s): give a multi-platform base, or build for %s/%s only", ref, p, cf.OS, cf.Architecture, cf.OS, cf.Architecture)
 		}
 		return img, nil
-	}, nil
+	}, done, nil
 }
 
 // gitFacts are what a build reads from the repository, in one git process each: the last commit and

@@ -1,12 +1,17 @@
 package cmd
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/internal/registrytest"
+	"github.com/shipyardci/shipyard/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -111,4 +116,53 @@ func TestCoverageTotalLine(t *testing.T) {
 		require.NoError(t, writeCoverageTable(&b, &tc.r, nil, false))
 		assert.Contains(t, b.String(), "\n"+tc.want+"\n", tc.name)
 	}
+}
+
+// TestPasswordStdinReadOnce: build --base REF --push REF makes two registry clients, and both have the
+// password that --password-stdin read once.
+func TestPasswordStdinReadOnce(t *testing.T) {
+	r := protectedRegistry(t)
+	dir := helloProject(t)
+	env := goEnv(map[string]string{"DOCKER_CONFIG": t.TempDir()})
+	auth := []string{"--ca-cert", r.CACert, "-u", registrytest.User, "--password-stdin"}
+	res := executeWithStdin(context.Background(), t, dir, env, false, registrytest.Password+"\n",
+		append([]string{"build", "--app-version", "1.0.0", "--push", r.Host + "/base:1"}, auth...)...)
+	require.Equal(t, 0, res.code, res.stderr)
+	res = executeWithStdin(context.Background(), t, dir, env, false, registrytest.Password+"\n",
+		append([]string{"build", "--app-version", "1.0.1", "--base", r.Host + "/base:1", "--push", r.Host + "/hello:1.0.1"}, auth...)...)
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.NotContains(t, res.stderr, registrytest.Password)
+}
+
+// TestProgressBarsStop: with a terminal, no progress bar goroutine outlives its command, whether the
+// registry client failed to open or a build pulled its base and pushed.
+func TestProgressBarsStop(t *testing.T) {
+	s, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
+	require.NoError(t, err)
+	defer s.Close()
+	dir := helloProject(t)
+	layoutDir, _ := registrytest.Image(t, 1024, 1)
+	res := execute(context.Background(), t, dir, goEnv(nil), true, "push", layoutDir, s.Host()+"/x:1", "--client-cert", "missing.pem", "--client-key", "missing.pem")
+	require.Equal(t, 2, res.code, res.stderr)
+	assert.Zero(t, progressBars(), "after a client that failed to open")
+
+	res = execute(context.Background(), t, dir, goEnv(nil), true, "build", "--app-version", "1.0.0", "--push", s.Host()+"/base:1")
+	require.Equal(t, 0, res.code, res.stderr)
+	res = execute(context.Background(), t, dir, goEnv(nil), true, "build", "--app-version", "1.0.1", "--base", s.Host()+"/base:1", "--push", s.Host()+"/hello:1.0.1")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Zero(t, progressBars(), "after a build with a base and a push")
+}
+
+// progressBars counts the goroutines running a progress bar, once they had a moment to end.
+func progressBars() int {
+	n := 0
+	for range 50 {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if n = strings.Count(stacks, "cmd.progressBar.func"); n == 0 {
+			return 0
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
 }

@@ -22,6 +22,9 @@ type Factory struct {
 	// ToolVersion is shipyard's own version, as --version prints it.
 	ToolVersion string
 
+	// stdin holds the secret --password-stdin read, shared by the copies a pipeline makes.
+	stdin *stdinSecret
+
 	// Resolved by the root command's PersistentPreRunE.
 	Dir    string
 	Output outputFormat

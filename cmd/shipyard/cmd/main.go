@@ -26,6 +26,9 @@ func Main(ctx context.Context, info BuildInfo) int {
 // Run executes one command line and maps its error to the exit code of PRODUCT.md: 0 success, 1 the job
 // failed, 2 usage or input error, 130 interrupted.
 func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
+	if f.stdin == nil {
+		f.stdin = &stdinSecret{}
+	}
 	root := NewRoot(f, info)
 	root.SetArgs(args)
 	executed, err := root.ExecuteContextC(ctx)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,15 +69,35 @@ func pushedTags(res *registry.PushResult) string {
 	return strings.Join(refs, "\n")
 }
 
+// stdinSecret is the secret read from stdin, once per process: a command that makes two registry
+// clients (build --base REF --push REF, release promote with a registry store) needs it twice, and the
+// second read would find stdin empty.
+type stdinSecret struct {
+	once  sync.Once
+	value string
+	err   error
+}
+
+func (s *stdinSecret) read(in io.Reader) (string, error) {
+	s.once.Do(func() {
+		data, err := io.ReadAll(in)
+		if err != nil {
+			s.err = fmt.Errorf("reading the password from stdin: %w", err)
+			return
+		}
+		s.value = strings.TrimRight(string(data), "\r\n")
+	})
+	return s.value, s.err
+}
+
 // password is --password-stdin's or $SHIPYARD_REGISTRY_PASSWORD, masked under GitHub Actions.
 func (f *Factory) password(o *registryOptions) (string, error) {
 	pw := f.Getenv("SHIPYARD_REGISTRY_PASSWORD")
 	if o.PasswordStdin {
-		data, err := io.ReadAll(f.IO.In)
-		if err != nil {
-			return "", fmt.Errorf("reading the password from stdin: %w", err)
+		var err error
+		if pw, err = f.stdin.read(f.IO.In); err != nil {
+			return "", err
 		}
-		pw = strings.TrimRight(string(data), "\r\n")
 		if pw == "" {
 			return "", exitcode.Input(errors.New("--password-stdin: stdin is empty"))
 		}
@@ -104,17 +125,20 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		Jobs: o.Jobs, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "shipyard/" + f.ToolVersion,
 		Logger: slog.New(f.IO.LogHandler()), BlobCache: f.blobCache(),
 	}
-	done := func() {}
+	var ch chan registry.Progress
 	if f.IO.IsStderrTTY() && !f.IO.Quiet {
-		ch := make(chan registry.Progress, 1)
+		ch = make(chan registry.Progress, 1)
 		opts.Progress = ch
-		done = progressBar(f.IO.ErrOut, ch)
 	}
 	c, err := registry.New(opts)
 	if err != nil {
 		return nil, nil, registryError(err)
 	}
-	return c, done, nil
+	if ch == nil {
+		return c, func() {}, nil
+	}
+	// The bar starts only once the client exists, so that no error path leaves its goroutine running.
+	return c, progressBar(f.IO.ErrOut, ch), nil
 }
 
 // blobCache is the file of the registry client's blob-location cache, in shipyard's cache directory.
