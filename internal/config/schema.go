@@ -45,7 +45,7 @@ type Build struct {
 	Base string `yaml:"base"`
 	// Dest is where the image goes: oci:DIR or tar:FILE (default oci:.shipyard/image).
 	Dest string `yaml:"dest"`
-	CGO    bool   `yaml:"cgo"`
+	CGO  bool   `yaml:"cgo"`
 	// CACerts is the CA bundle of the generated base (default: the host's).
 	CACerts    string            `yaml:"ca_certs"`
 	Entrypoint []string          `yaml:"entrypoint"`
