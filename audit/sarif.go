@@ -1,6 +1,9 @@
 package audit
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"io"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report"
@@ -37,7 +40,62 @@ func WriteSARIF(w io.Writer, toolVersion string, deps []Dependency, vulns []Vuln
 		}
 	}
 	rep.AddRun(run)
-	return rep.PrettyWrite(w)
+	var raw bytes.Buffer
+	if err := rep.Write(&raw); err != nil {
+		return err
+	}
+	var doc any
+	if err := json.Unmarshal(raw.Bytes(), &doc); err != nil {
+		return fmt.Errorf("writing SARIF: %w", err)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(compact(doc, ""))
+}
+
+// sarifDefaults are values the SARIF 2.1.0 specification gives a property when it is absent, which
+// go-sarif writes out all the same.
+var sarifDefaults = map[string]any{"kind": "fail", "language": "en-US", "isComprehensive": false}
+
+// compact drops what carries nothing from a SARIF log: go-sarif's -1 placeholders for unset indexes,
+// offsets and ranks, empty lists and objects, and properties at their specified defaults (the newline
+// sequences, the driver's contents), so that the log holds only fields with values. A run's results stay,
+// even empty: an empty list says the scan ran and found nothing.
+func compact(v any, key string) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			c := compact(e, k)
+			if drop(k, c) {
+				delete(v, k)
+			} else {
+				v[k] = c
+			}
+		}
+		return v
+	case []any:
+		for i, e := range v {
+			v[i] = compact(e, key)
+		}
+		return v
+	}
+	return v
+}
+
+func drop(key string, v any) bool {
+	if d, ok := sarifDefaults[key]; ok && d == v {
+		return true
+	}
+	switch v := v.(type) {
+	case float64:
+		return v == -1
+	case []any:
+		return len(v) == 0 && key != "results" || key == "newlineSequences" || key == "contents"
+	case map[string]any:
+		return len(v) == 0
+	}
+	return false
 }
 
 func addResult(run *sarif.Run, rule, level, message, file string, line int) {

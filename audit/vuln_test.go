@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/shipyardci/shipyard/internal/testenv"
+	"github.com/xeipuuv/gojsonschema"
 
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 	"github.com/stretchr/testify/assert"
@@ -192,9 +193,16 @@ func TestWriteSARIF(t *testing.T) {
 	deps := []Dependency{{Ecosystem: "go", Name: "example.com/old", Current: "v1.0.0", Deprecated: "use example.com/new", File: "go.mod", Line: 7}}
 	var buf bytes.Buffer
 	require.NoError(t, WriteSARIF(&buf, "1.2.3", deps, vulns))
+	schema, err := os.ReadFile(filepath.Join("testdata", "sarif-schema-2.1.0.json"))
+	require.NoError(t, err)
+	valid, err := gojsonschema.Validate(gojsonschema.NewBytesLoader(schema), gojsonschema.NewBytesLoader(buf.Bytes()))
+	require.NoError(t, err)
+	assert.True(t, valid.Valid(), "%v", valid.Errors())
+	assert.NotContains(t, buf.String(), "-1", "no placeholders for unset indexes")
+	assert.NotContains(t, buf.String(), "[]", "no empty lists")
+	assert.NotContains(t, buf.String(), `"fixes"`)
 	log, err := sarif.FromBytes(buf.Bytes())
 	require.NoError(t, err)
-	require.NoError(t, log.Validate())
 	require.Len(t, log.Runs, 1)
 	run := log.Runs[0]
 	assert.Len(t, run.Tool.Driver.Rules, 3)

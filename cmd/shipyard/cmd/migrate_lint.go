@@ -107,14 +107,19 @@ func lintFiles(src *migrate.Source, dir string, args []string) ([]string, error)
 	return files, nil
 }
 
+// reportLint prints the problems with their files named as the repository names them (migrations/…),
+// the same in the text, the JSON and the annotations.
 func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 	errs := 0
+	for i, p := range problems {
+		problems[i].File = filepath.ToSlash(filepath.Join(dir, p.File))
+	}
 	for _, p := range problems {
 		level := ghactions.Warning
 		if p.Severity == migrate.SeverityError {
 			level, errs = ghactions.Error, errs+1
 		}
-		f.Actions.Annotate(ghactions.Annotation{Level: level, File: filepath.ToSlash(filepath.Join(dir, p.File)), Line: p.Line,
+		f.Actions.Annotate(ghactions.Annotation{Level: level, File: p.File, Line: p.Line,
 			Title: "migrate lint: " + p.Rule, Message: p.Message + "\n" + p.Why + "\nInstead: " + p.Instead})
 	}
 	pal := f.IO.OutPalette()
@@ -125,7 +130,7 @@ func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 			if p.Severity == migrate.SeverityError {
 				sev = pal.Red(string(p.Severity))
 			}
-			fmt.Fprintf(w, "%s:%d: %s %s: %s\n", filepath.Join(dir, p.File), p.Line, sev, pal.Bold(p.Rule), p.Message)
+			fmt.Fprintf(w, "%s:%d: %s %s: %s\n", p.File, p.Line, sev, pal.Bold(p.Rule), p.Message)
 			if !explained[p.Rule] { // once per rule: the same text again helps nobody
 				explained[p.Rule] = true
 				fmt.Fprintf(w, "    why: %s\n    instead: %s\n", p.Why, p.Instead)

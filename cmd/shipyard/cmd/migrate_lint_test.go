@@ -57,7 +57,8 @@ func TestMigrateLintWarningsPass(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out), r.stdout)
 	require.Len(t, out.Problems, 1)
 	p := out.Problems[0]
-	assert.Equal(t, "1_users.up.sql", p.File)
+	assert.Equal(t, "migrations/1_users.up.sql", p.File, "named from the repository, as the text names it")
+	assert.Contains(t, cli(t, dir, env, "migrate", "lint").stdout, "migrations/1_users.up.sql:1: warning missing-down")
 	assert.Equal(t, 1, p.Line)
 	assert.Equal(t, "missing-down", p.Rule)
 	assert.Equal(t, "warning", p.Severity)
