@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -158,4 +159,35 @@ func TestPipelineSkipsStagesWithoutInput(t *testing.T) {
 		"migrate=skipped no db/migrations/ directory",
 	}, got)
 	assert.NotContains(t, r.stderr, "embedded registry on", "nothing to push: no registry started")
+}
+
+// TestPipelineTakenAddress: when something that is not a registry holds the embedded registry's address,
+// the pipeline takes a free port, says so, and pushes there.
+func TestPipelineTakenAddress(t *testing.T) {
+	dir := helloProject(t)
+	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: hello"}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	taken := ln.Addr().String()
+	env["SHIPYARD_PIPELINE_REGISTRY_ADDR"] = taken
+	r := cli(t, dir, env, "-o", "json", "pipeline", "--stages", "build")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, taken+" is taken: the embedded registry takes a free port")
+	var s struct {
+		Stages []struct{ Stage, Status, Detail string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &s), r.stdout)
+	require.Len(t, s.Stages, 1)
+	assert.Regexp(t, `^127\.0\.0\.1:\d+/hello:0\.1\.0$`, s.Stages[0].Detail)
+	assert.NotContains(t, s.Stages[0].Detail, taken)
 }
