@@ -199,8 +199,8 @@ func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
 			continue
 		}
 		g.Go(func() error {
-			r, err := s.read(gctx, s.Repository.Tag(t))
-			if err != nil {
+			r, err := s.readListed(gctx, s.Repository.Tag(t))
+			if err != nil || r == nil {
 				return err
 			}
 			mu.Lock()
@@ -214,6 +214,25 @@ func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
 	}
 	slices.SortFunc(out, func(a, b Record) int { return b.Number - a.Number })
 	return out, nil
+}
+
+// readListed reads a tag that the listing named. A registry may answer "unknown" for it for a moment
+// while a concurrent Create rewrites it (distribution's filesystem driver truncates a tag's link before
+// it writes it again), so a not-found is asked again a few times; a tag still unknown then was deleted
+// since the listing, and is skipped (nil).
+func (s RegistryStore) readListed(ctx context.Context, tag name.Tag) (*Record, error) {
+	for try := 1; ; try++ {
+		r, err := s.read(ctx, tag)
+		if err == nil || !notFound(err) {
+			return r, err
+		}
+		if try == 5 {
+			return nil, nil
+		}
+		if err := pause(ctx, time.Duration(try)*20*time.Millisecond); err != nil {
+			return nil, err
+		}
+	}
 }
 
 // read fetches the record a tag holds.

@@ -98,3 +98,15 @@ func TestRegistryStoreRefusesAnImageElsewhere(t *testing.T) {
 	require.ErrorAs(t, err, &in)
 	assert.Contains(t, err.Error(), "is not in "+s.Repository.String())
 }
+
+// TestRegistryStoreReadListed: a listed tag that is gone by the time it is read (deleted, or unknown for
+// the moment a concurrent create rewrites it) is asked again and then skipped, not an error for List;
+// other failures stay errors.
+func TestRegistryStoreReadListed(t *testing.T) {
+	s, _ := registryStore(t)
+	r, err := s.readListed(context.Background(), s.Repository.Tag(tagOf(7, "staging")))
+	assert.NoError(t, err)
+	assert.Nil(t, r)
+	_, err = s.readListed(context.Background(), s.Repository.Tag("1.4.2"))
+	assert.ErrorContains(t, err, "reading the release record "+s.Repository.String()+":1.4.2", "an image that is not a record")
+}
