@@ -9,19 +9,31 @@ import (
 	"golang.org/x/mod/module"
 )
 
-// InputError is a manifest that cannot be read: the file and line, and why. The command exits 2.
+// InputError is input the user has to fix: a manifest that cannot be read (the file and line, and why),
+// an environment variable (File names it), or an option of the audit (Option).
 type InputError struct {
 	File string
 	Line int
-	Msg  string
+	// Option is the option that is wrong, "audit.VulnDB", when the problem is not in a file.
+	Option string
+	Msg    string
 }
 
 func (e *InputError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.File == "":
+		return e.Msg
+	case e.Line > 0:
 		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg)
 	}
 	return e.File + ": " + e.Msg
 }
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong, or "".
+func (e *InputError) InputOption() string { return e.Option }
 
 // GoModule is what audit reads of a go.mod.
 type GoModule struct {

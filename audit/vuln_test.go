@@ -179,7 +179,10 @@ func TestOSVDirectory(t *testing.T) {
 		Severity: "high", Fixed: "4.17.21", Summary: "Command Injection in lodash", File: "package.json", Line: 3}, vulns[0])
 	assert.Equal(t, "GO-2024-2611", vulns[1].ID)
 	_, err = OpenVulnDB("file:///nonexistent/db", nil)
-	assert.EqualError(t, err, "--vuln-db: /nonexistent/db is not a directory")
+	assert.EqualError(t, err, "/nonexistent/db is not a directory")
+	var in *InputError
+	require.ErrorAs(t, err, &in)
+	assert.Equal(t, "audit.VulnDB", in.InputOption())
 }
 
 // TestWriteSARIF: the log is valid SARIF 2.1.0 (checked against its schema) with a rule per advisory

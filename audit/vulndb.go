@@ -40,13 +40,13 @@ type VulnDB struct {
 func OpenVulnDB(rawURL string, client *http.Client) (*VulnDB, error) {
 	u, err := url.Parse(rawURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http" && u.Scheme != "file") {
-		return nil, &InputError{File: "--vuln-db", Msg: fmt.Sprintf("%q is not an https:// or file:// URL", rawURL)}
+		return nil, &InputError{Option: "audit.VulnDB", Msg: fmt.Sprintf("%q is not an https:// or file:// URL", rawURL)}
 	}
 	db := &VulnDB{base: strings.TrimSuffix(rawURL, "/"), client: client, entries: map[string]*OSV{}}
 	if u.Scheme == "file" {
 		db.dir = filepath.FromSlash(u.Path)
 		if info, err := os.Stat(db.dir); err != nil || !info.IsDir() {
-			return nil, &InputError{File: "--vuln-db", Msg: fmt.Sprintf("%s is not a directory", db.dir)}
+			return nil, &InputError{Option: "audit.VulnDB", Msg: fmt.Sprintf("%s is not a directory", db.dir)}
 		}
 	}
 	return db, nil

@@ -23,13 +23,26 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// InputError is a bad setting: the key or flag, and why. The command exits 2.
+// InputError is a bad setting the user has to fix: the configuration key (build.main), or the option
+// (Option, "build.Platforms"), and why.
 type InputError struct {
-	Key string
-	Msg string
+	Key    string
+	Option string
+	Msg    string
 }
 
-func (e *InputError) Error() string { return e.Key + ": " + e.Msg }
+func (e *InputError) Error() string {
+	if e.Key == "" {
+		return e.Msg
+	}
+	return e.Key + ": " + e.Msg
+}
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong, or "".
+func (e *InputError) InputOption() string { return e.Option }
 
 // Platform is an OS and architecture (and ARM variant), as linux/arm64 or linux/arm/v7.
 type Platform struct {
@@ -57,7 +70,7 @@ var goPlatforms = sync.OnceValues(func() ([]string, error) {
 func ParsePlatform(s string) (Platform, error) {
 	parts := strings.Split(s, "/")
 	if len(parts) < 2 || len(parts) > 3 || parts[0] == "" || parts[1] == "" {
-		return Platform{}, &InputError{Key: "--platform", Msg: fmt.Sprintf("%q is not os/arch[/variant], as linux/amd64", s)}
+		return Platform{}, &InputError{Option: "build.Platforms", Msg: fmt.Sprintf("%q is not os/arch[/variant], as linux/amd64", s)}
 	}
 	p := Platform{OS: parts[0], Arch: parts[1]}
 	if len(parts) == 3 {
@@ -68,10 +81,10 @@ func ParsePlatform(s string) (Platform, error) {
 		return Platform{}, err
 	}
 	if !slices.Contains(known, p.OS+"/"+p.Arch) {
-		return Platform{}, &InputError{Key: "--platform", Msg: fmt.Sprintf("%s is not a platform Go builds for (go tool dist list)", s)}
+		return Platform{}, &InputError{Option: "build.Platforms", Msg: fmt.Sprintf("%s is not a platform Go builds for (go tool dist list)", s)}
 	}
 	if p.Variant != "" && !(p.Arch == "arm" && slices.Contains([]string{"v5", "v6", "v7"}, p.Variant)) && !(p.Arch == "arm64" && p.Variant == "v8") {
-		return Platform{}, &InputError{Key: "--platform", Msg: fmt.Sprintf("%s: variant %s is not one Go builds (arm/v5, v6, v7 or arm64/v8)", s, p.Variant)}
+		return Platform{}, &InputError{Option: "build.Platforms", Msg: fmt.Sprintf("%s: variant %s is not one Go builds (arm/v5, v6, v7 or arm64/v8)", s, p.Variant)}
 	}
 	return p, nil
 }

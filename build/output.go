@@ -47,7 +47,7 @@ func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 		return err
 	}
 	if len(im.Manifests) != 1 {
-		return &InputError{Key: "--dest", Msg: fmt.Sprintf("tar: holds one platform, and this build has %d: use oci:DIR, or one --platform", len(im.Manifests))}
+		return &InputError{Option: "build.Dest", Msg: fmt.Sprintf("tar: holds one platform, and this build has %d: write an OCI layout (oci:DIR), or build one platform", len(im.Manifests))}
 	}
 	img, err := idx.Image(im.Manifests[0].Digest)
 	if err != nil {
@@ -55,7 +55,7 @@ func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 	}
 	t, err := name.NewTag(tag)
 	if err != nil {
-		return &InputError{Key: "--tag", Msg: fmt.Sprintf("%q is not an image tag: %v", tag, err)}
+		return &InputError{Option: "build.Tag", Msg: fmt.Sprintf("%q is not an image tag: %v", tag, err)}
 	}
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", file, err)

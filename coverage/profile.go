@@ -44,6 +44,9 @@ type ParseError struct {
 
 func (e *ParseError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Msg) }
 
+// InputError says that the file is the user's to fix: the command exits 2.
+func (e *ParseError) InputError() bool { return true }
+
 // ReadProfile parses the cover profile at path.
 func ReadProfile(path string) (*Profile, error) {
 	f, err := os.Open(path)

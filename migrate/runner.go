@@ -486,6 +486,9 @@ type VersionError struct{ Version uint64 }
 
 func (e *VersionError) Error() string { return fmt.Sprintf("no migration has version %d", e.Version) }
 
+// InputError says that the user asked for a version there is no migration of: the command exits 2.
+func (e *VersionError) InputError() bool { return true }
+
 // Status is where the database stands against the migrations.
 type Status struct {
 	Version uint64 `json:"version"`

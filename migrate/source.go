@@ -38,6 +38,9 @@ type FileError struct {
 
 func (e *FileError) Error() string { return e.File + ": " + e.Msg }
 
+// InputError says that the migration file is the user's to fix: the command exits 2.
+func (e *FileError) InputError() bool { return true }
+
 // fileName is golang-migrate's naming: {version}_{name}.{up|down}.{ext}.
 var fileName = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.([a-z]+)$`)
 

@@ -46,6 +46,9 @@ type URLError struct {
 
 func (e *URLError) Error() string { return fmt.Sprintf("database URL %s: %s", e.URL, e.Msg) }
 
+// InputError says that the database URL is the user's to fix: the command exits 2.
+func (e *URLError) InputError() bool { return true }
+
 // mysqlTCP is golang-migrate's MySQL form, user:pass@tcp(host:port)/db.
 var mysqlTCP = regexp.MustCompile(`^mysql://(?:([^@]*)@)?tcp\(([^)]*)\)/([^?]*)(?:\?(.*))?$`)
 

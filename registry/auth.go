@@ -63,7 +63,7 @@ func (k dockerKeychain) Resolve(target authn.Resource) (authn.Authenticator, err
 func Login(dockerConfig, registry, username, password string) (string, error) {
 	reg, err := name.NewRegistry(registry)
 	if err != nil {
-		return "", &InputError{Flag: "registry", Err: fmt.Errorf("%q is not a registry host: %w", registry, err)}
+		return "", &InputError{Subject: "registry", Err: fmt.Errorf("%q is not a registry host: %w", registry, err)}
 	}
 	k := dockerKeychain{dir: dockerConfig}
 	cf, err := k.load()
@@ -84,7 +84,7 @@ func Login(dockerConfig, registry, username, password string) (string, error) {
 func Logout(dockerConfig, registry string) (string, error) {
 	reg, err := name.NewRegistry(registry)
 	if err != nil {
-		return "", &InputError{Flag: "registry", Err: fmt.Errorf("%q is not a registry host: %w", registry, err)}
+		return "", &InputError{Subject: "registry", Err: fmt.Errorf("%q is not a registry host: %w", registry, err)}
 	}
 	cf, err := dockerKeychain{dir: dockerConfig}.load()
 	if err != nil {

@@ -102,17 +102,17 @@ func newTransport(opts Options) (http.RoundTripper, error) {
 	for _, file := range opts.CACerts {
 		pem, err := os.ReadFile(file)
 		if err != nil {
-			return nil, &InputError{Flag: "--ca-cert", Err: fmt.Errorf("reading %s: %w", file, err)}
+			return nil, &InputError{Option: "registry.CACerts", Err: fmt.Errorf("reading %s: %w", file, err)}
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, &InputError{Flag: "--ca-cert", Err: fmt.Errorf("%s holds no PEM certificate", file)}
+			return nil, &InputError{Option: "registry.CACerts", Err: fmt.Errorf("%s holds no PEM certificate", file)}
 		}
 	}
 	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12, InsecureSkipVerify: opts.Insecure} //nolint:gosec // only with --insecure
 	if opts.ClientCert != "" || opts.ClientKey != "" {
 		cert, err := tls.LoadX509KeyPair(opts.ClientCert, opts.ClientKey)
 		if err != nil {
-			return nil, &InputError{Flag: "--client-cert", Err: fmt.Errorf("loading %s and %s: %w", opts.ClientCert, opts.ClientKey, err)}
+			return nil, &InputError{Option: "registry.ClientCert", Err: fmt.Errorf("loading %s and %s: %w", opts.ClientCert, opts.ClientKey, err)}
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
@@ -130,21 +130,34 @@ func newTransport(opts Options) (http.RoundTripper, error) {
 	}, nil
 }
 
-// InputError is a bad flag or file: the command exits 2.
+// InputError is input the user has to fix: an option (Option names it, "registry.CACerts") or a value
+// of a kind (Subject, "reference"), and why.
 type InputError struct {
-	Flag string
-	Err  error
+	Option  string
+	Subject string
+	Err     error
 }
 
-func (e *InputError) Error() string { return e.Flag + ": " + e.Err.Error() }
+func (e *InputError) Error() string {
+	if e.Subject != "" {
+		return e.Subject + ": " + e.Err.Error()
+	}
+	return e.Err.Error()
+}
 func (e *InputError) Unwrap() error { return e.Err }
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong.
+func (e *InputError) InputOption() string { return e.Option }
 
 // ParseReference reads an image reference (registry/repo:tag or @sha256:…); with Insecure, plain HTTP is
 // allowed to any registry.
 func (c *Client) ParseReference(s string) (name.Reference, error) {
 	ref, err := name.ParseReference(s, c.nameOptions()...)
 	if err != nil {
-		return nil, &InputError{Flag: "reference", Err: fmt.Errorf("%q is not an image reference (want host[:port]/repo[:tag|@sha256:…]): %w", s, err)}
+		return nil, &InputError{Subject: "reference", Err: fmt.Errorf("%q is not an image reference (want host[:port]/repo[:tag|@sha256:…]): %w", s, err)}
 	}
 	return ref, nil
 }
@@ -153,7 +166,7 @@ func (c *Client) ParseReference(s string) (name.Reference, error) {
 func (c *Client) ParseRepository(s string) (name.Repository, error) {
 	repo, err := name.NewRepository(s, c.nameOptions()...)
 	if err != nil {
-		return name.Repository{}, &InputError{Flag: "repository", Err: fmt.Errorf("%q is not a repository (want host[:port]/repo): %w", s, err)}
+		return name.Repository{}, &InputError{Subject: "repository", Err: fmt.Errorf("%q is not a repository (want host[:port]/repo): %w", s, err)}
 	}
 	return repo, nil
 }

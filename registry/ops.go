@@ -82,7 +82,7 @@ func (c *Client) Copy(ctx context.Context, src, dst string) (*CopyResult, error)
 		return nil, explain("reading "+sr.String(), err)
 	}
 	if d, ok := dr.(name.Digest); ok && d.DigestStr() != desc.Digest.String() {
-		return nil, &InputError{Flag: "DST", Err: fmt.Errorf("%s names digest %s, but %s is %s", dst, d.DigestStr(), src, desc.Digest)}
+		return nil, &InputError{Option: "registry.Destination", Err: fmt.Errorf("%s names digest %s, but %s is %s", dst, d.DigestStr(), src, desc.Digest)}
 	}
 	before := c.transport.snapshot()
 	p, err := remote.NewPusher(opts...)
@@ -203,7 +203,7 @@ func (c *Client) Prune(ctx context.Context, repository string, opts PruneOptions
 		return nil, err
 	}
 	if opts.Keep < 0 {
-		return nil, &InputError{Flag: "--keep", Err: fmt.Errorf("%d: keep at least 0 images", opts.Keep)}
+		return nil, &InputError{Option: "registry.Keep", Err: fmt.Errorf("%d: keep at least 0 images", opts.Keep)}
 	}
 	byDigest, err := c.tagsByDigest(ctx, repo)
 	if err != nil {

@@ -42,7 +42,7 @@ func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOpti
 		return nil, fmt.Errorf("computing the digest: %w", err)
 	}
 	if d, ok := r.(name.Digest); ok && d.DigestStr() != digest.String() {
-		return nil, &InputError{Flag: "REF", Err: fmt.Errorf("%s names digest %s, but the image is %s", ref, d.DigestStr(), digest)}
+		return nil, &InputError{Option: "registry.Ref", Err: fmt.Errorf("%s names digest %s, but the image is %s", ref, d.DigestStr(), digest)}
 	}
 	tags := slices.Clone(opts.Tags)
 	if t, ok := r.(name.Tag); ok && (explicitTag(ref) || len(tags) == 0) {
@@ -50,7 +50,7 @@ func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOpti
 	}
 	for _, t := range tags {
 		if _, err := name.NewTag(r.Context().String()+":"+t, c.nameOptions()...); err != nil {
-			return nil, &InputError{Flag: "--tag", Err: fmt.Errorf("%q is not a valid tag: %w", t, err)}
+			return nil, &InputError{Option: "registry.Tags", Err: fmt.Errorf("%q is not a valid tag: %w", t, err)}
 		}
 	}
 	repo := r.Context()

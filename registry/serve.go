@@ -46,16 +46,16 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
 	if err := os.MkdirAll(o.Root, 0o755); err != nil {
-		return nil, &InputError{Flag: "--root", Err: fmt.Errorf("creating %s: %w", o.Root, err)}
+		return nil, &InputError{Option: "registry.Root", Err: fmt.Errorf("creating %s: %w", o.Root, err)}
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
-		return nil, &InputError{Flag: "--tls-cert", Err: errors.New("give both --tls-cert and --tls-key")}
+		return nil, &InputError{Option: "registry.TLSCert", Err: errors.New("a TLS certificate needs its key, and a key its certificate")}
 	}
 	var tlsConfig *tls.Config
 	if o.TLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(o.TLSCert, o.TLSKey)
 		if err != nil {
-			return nil, &InputError{Flag: "--tls-cert", Err: fmt.Errorf("loading %s and %s: %w", o.TLSCert, o.TLSKey, err)}
+			return nil, &InputError{Option: "registry.TLSCert", Err: fmt.Errorf("loading %s and %s: %w", o.TLSCert, o.TLSKey, err)}
 		}
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
@@ -67,7 +67,7 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	}
 	if o.Htpasswd != "" {
 		if _, err := os.Stat(o.Htpasswd); err != nil {
-			return nil, &InputError{Flag: "--htpasswd", Err: fmt.Errorf("reading %s: %w", o.Htpasswd, err)}
+			return nil, &InputError{Option: "registry.Htpasswd", Err: fmt.Errorf("reading %s: %w", o.Htpasswd, err)}
 		}
 		cfg.Auth = configuration.Auth{"htpasswd": configuration.Parameters{"realm": "shipyard", "path": o.Htpasswd}}
 	}
@@ -78,7 +78,7 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	}
 	ln, err := net.Listen("tcp", o.Addr)
 	if err != nil {
-		return nil, &InputError{Flag: "--addr", Err: fmt.Errorf("listening on %s: %w", o.Addr, err)}
+		return nil, &InputError{Option: "registry.Addr", Err: fmt.Errorf("listening on %s: %w", o.Addr, err)}
 	}
 	s := &Server{ln: ln, done: make(chan struct{})}
 	s.srv = &http.Server{Handler: logRequests(o.Logger, app), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,

@@ -25,29 +25,29 @@ type Artifact interface {
 func Load(path string) (Artifact, error) {
 	info, err := os.Stat(path)
 	if err != nil {
-		return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("%s: %w", path, errors.Unwrap(err))}
+		return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("%s: %w", path, errors.Unwrap(err))}
 	}
 	if !info.IsDir() {
 		img, err := tarball.ImageFromPath(path, nil)
 		if err != nil {
-			return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("%s is not an image tarball (docker save format): %w", path, err)}
+			return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("%s is not an image tarball (docker save format): %w", path, err)}
 		}
 		return img, nil
 	}
 	if _, err := os.Stat(filepath.Join(path, "oci-layout")); err != nil {
-		return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("%s is not an OCI layout: it has no oci-layout file", path)}
+		return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("%s is not an OCI layout: it has no oci-layout file", path)}
 	}
 	idx, err := layout.ImageIndexFromPath(path)
 	if err != nil {
-		return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("reading the OCI layout %s: %w", path, err)}
+		return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("reading the OCI layout %s: %w", path, err)}
 	}
 	im, err := idx.IndexManifest()
 	if err != nil {
-		return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("reading %s/index.json: %w", path, err)}
+		return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("reading %s/index.json: %w", path, err)}
 	}
 	switch {
 	case len(im.Manifests) == 0:
-		return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("the OCI layout %s holds no image", path)}
+		return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("the OCI layout %s holds no image", path)}
 	case len(im.Manifests) > 1:
 		return idx, nil
 	}
@@ -58,5 +58,5 @@ func Load(path string) (Artifact, error) {
 	if d.MediaType.IsImage() {
 		return idx.Image(d.Digest)
 	}
-	return nil, &InputError{Flag: "SRC", Err: fmt.Errorf("the OCI layout %s holds a %s, not an image or an index", path, d.MediaType)}
+	return nil, &InputError{Option: "registry.Source", Err: fmt.Errorf("the OCI layout %s holds a %s, not an image or an index", path, d.MediaType)}
 }

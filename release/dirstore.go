@@ -28,7 +28,7 @@ var envName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 func (s DirStore) envDir(env string) (string, error) {
 	if !envName.MatchString(env) {
-		return "", &InputError{Where: "--env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
+		return "", &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
 	}
 	return filepath.Join(s.Dir, env), nil
 }

@@ -62,7 +62,7 @@ func (s RegistryStore) options(ctx context.Context) []remote.Option {
 // Create implements Store.
 func (s RegistryStore) Create(ctx context.Context, r *Record, scheme string) error {
 	if !envName.MatchString(r.Env) {
-		return &InputError{Where: "--env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", r.Env)}
+		return &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", r.Env)}
 	}
 	if err := s.checkImage(ctx, r.Image); err != nil {
 		return err
@@ -142,10 +142,10 @@ func (e *writeError) Unwrap() error { return e.error }
 func (s RegistryStore) checkImage(ctx context.Context, image string) error {
 	ref, err := name.NewDigest(image)
 	if err != nil {
-		return &InputError{Where: "--image", Msg: fmt.Sprintf("%q must be REPOSITORY@sha256:DIGEST", image)}
+		return &InputError{Option: "release.Image", Msg: fmt.Sprintf("%q must be REPOSITORY@sha256:DIGEST", image)}
 	}
 	if ref.Context().String() != s.Repository.String() {
-		return &InputError{Where: "--image", Msg: fmt.Sprintf("%s is not in %s, where the records of these releases are kept", image, s.Repository)}
+		return &InputError{Option: "release.Image", Msg: fmt.Sprintf("%s is not in %s, where the records of these releases are kept", image, s.Repository)}
 	}
 	if _, err := remote.Head(ref, s.options(ctx)...); err != nil {
 		return fmt.Errorf("reading %s: %w", image, err)
@@ -183,7 +183,7 @@ func artifact(r *Record) (v1.Image, error) {
 // List implements Store.
 func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
 	if !envName.MatchString(env) {
-		return nil, &InputError{Where: "--env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
+		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
 	}
 	tags, err := remote.List(s.Repository, s.options(ctx)...)
 	if err != nil && !notFound(err) {

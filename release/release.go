@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"strings"
@@ -46,13 +47,19 @@ type Config struct {
 	Secrets map[string]string `json:"secrets" yaml:"secrets"` // name → reference, never the secret
 }
 
-// InputError is a bad flag or file: the command exits 2.
+// InputError is input the user has to fix: the option that is wrong (Option, "release.Env"), and why.
 type InputError struct {
-	Where string
-	Msg   string
+	Option string
+	Msg    string
 }
 
-func (e *InputError) Error() string { return e.Where + ": " + e.Msg }
+func (e *InputError) Error() string { return e.Msg }
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong.
+func (e *InputError) InputOption() string { return e.Option }
 
 // secretRef is what a secret reference looks like: a scheme, a colon, a location.
 var secretRef = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:[^\s]+$`)
@@ -61,17 +68,17 @@ var secretRef = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:[^\s]+$`)
 func ReadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return Config{}, &InputError{Where: "--config", Msg: fmt.Sprintf("reading %s: %v", path, errors.Unwrap(err))}
+		return Config{}, &InputError{Option: "release.Config", Msg: fmt.Sprintf("reading %s: %v", path, errors.Unwrap(err))}
 	}
 	var c Config
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil && err.Error() != "EOF" {
-		return Config{}, &InputError{Where: path, Msg: err.Error()}
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		return Config{}, &InputError{Msg: path + ": " + err.Error()}
 	}
 	for name, ref := range c.Secrets {
 		if !secretRef.MatchString(ref) {
-			return Config{}, &InputError{Where: path, Msg: fmt.Sprintf("secret %s must be a reference such as vault:secret/app#key or env:NAME, not a value", name)}
+			return Config{}, &InputError{Msg: fmt.Sprintf("%s: secret %s must be a reference such as vault:secret/app#key or env:NAME, not a value", path, name)}
 		}
 	}
 	return c.normal(), nil
@@ -111,7 +118,7 @@ func namer(scheme string, r *Record, prior []Record) (func(n int) (string, error
 		return func(int) (string, error) { return r.CreatedAt.UTC().Format("20060102T150405Z"), nil }, nil
 	case Semver:
 		if r.Version == "" {
-			return nil, &InputError{Where: "--scheme", Msg: "semver names a release by its version: give --version"}
+			return nil, &InputError{Option: "release.Scheme", Msg: "semver names a release by its version, and the release has none"}
 		}
 		return func(int) (string, error) {
 			for _, p := range prior {
@@ -133,7 +140,7 @@ func namer(scheme string, r *Record, prior []Record) (func(n int) (string, error
 			return fmt.Sprintf("%s.%d", month, n), nil
 		}, nil
 	}
-	return nil, &InputError{Where: "--scheme", Msg: fmt.Sprintf("%q is not counter, timestamp, semver or calver", scheme)}
+	return nil, &InputError{Option: "release.Scheme", Msg: fmt.Sprintf("%q is not counter, timestamp, semver or calver", scheme)}
 }
 
 // next numbers and names r as the release after prior (newest first) in its environment, and sums its
@@ -175,7 +182,7 @@ func Get(ctx context.Context, s Store, env, name string) (*Record, error) {
 			return &r, nil
 		}
 	}
-	return nil, &InputError{Where: "release", Msg: fmt.Sprintf("%s has no release %s", env, name)}
+	return nil, &InputError{Msg: fmt.Sprintf("release: %s has no release %s", env, name)}
 }
 
 // Rollback creates a release of env that points at the build and configuration of the release named
@@ -186,7 +193,7 @@ func Rollback(ctx context.Context, s Store, env, to, scheme, by string, now time
 		return nil, err
 	}
 	if len(all) == 0 {
-		return nil, &InputError{Where: "--env", Msg: fmt.Sprintf("%s has no release to roll back", env)}
+		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%s has no release to roll back", env)}
 	}
 	var target *Record
 	switch {
@@ -197,10 +204,10 @@ func Rollback(ctx context.Context, s Store, env, to, scheme, by string, now time
 			}
 		}
 		if target == nil {
-			return nil, &InputError{Where: "--to", Msg: fmt.Sprintf("%s has no release %s", env, to)}
+			return nil, &InputError{Option: "release.To", Msg: fmt.Sprintf("%s has no release %s", env, to)}
 		}
 	case len(all) < 2:
-		return nil, &InputError{Where: "--env", Msg: fmt.Sprintf("%s has only %s: nothing before it to roll back to", env, all[0].Name)}
+		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%s has only %s: nothing before it to roll back to", env, all[0].Name)}
 	default:
 		// The release before the current one, skipping releases of the same build and configuration.
 		for i := 1; i < len(all); i++ {
@@ -210,7 +217,7 @@ func Rollback(ctx context.Context, s Store, env, to, scheme, by string, now time
 			}
 		}
 		if target == nil {
-			return nil, &InputError{Where: "--env", Msg: fmt.Sprintf("every release of %s has the build and configuration of %s", env, all[0].Name)}
+			return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("every release of %s has the build and configuration of %s", env, all[0].Name)}
 		}
 	}
 	r := *target
@@ -236,7 +243,7 @@ func Promote(ctx context.Context, s Store, from, to, name, scheme, by string, no
 			return nil, err
 		}
 		if len(all) == 0 {
-			return nil, &InputError{Where: "--from", Msg: fmt.Sprintf("%s has no release to promote", from)}
+			return nil, &InputError{Option: "release.From", Msg: fmt.Sprintf("%s has no release to promote", from)}
 		}
 		src = &all[0]
 	}

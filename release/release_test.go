@@ -58,8 +58,12 @@ func TestSchemes(t *testing.T) {
 		assert.Equal(t, tc.want, r.Name, tc.scheme)
 	}
 	assert.EqualError(t, s.Create(ctx, record("b", "sha256:bbb"), Semver), "release 1.4.2 exists in b already")
-	assert.EqualError(t, s.Create(ctx, record("a", "sha256:aaa"), "random"), `--scheme: "random" is not counter, timestamp, semver or calver`)
-	assert.EqualError(t, s.Create(ctx, record("Bad Env", "sha256:aaa"), Counter), `--env: "Bad Env" is not an environment name (lower-case letters, digits, ., _ and -)`)
+	err := s.Create(ctx, record("a", "sha256:aaa"), "random")
+	assert.EqualError(t, err, `"random" is not counter, timestamp, semver or calver`)
+	assertOption(t, err, "release.Scheme")
+	err = s.Create(ctx, record("Bad Env", "sha256:aaa"), Counter)
+	assert.EqualError(t, err, `"Bad Env" is not an environment name (lower-case letters, digits, ., _ and -)`)
+	assertOption(t, err, "release.Env")
 }
 
 func TestRollbackAndPromote(t *testing.T) {
@@ -81,7 +85,8 @@ func TestRollbackAndPromote(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "sha256:two", v4.Digest)
 	_, err = Rollback(ctx, s, "staging", "v9", Counter, "ci", now)
-	assert.EqualError(t, err, "--to: staging has no release v9")
+	assert.EqualError(t, err, "staging has no release v9")
+	assertOption(t, err, "release.To")
 
 	prod, err := Promote(ctx, s, "staging", "prod", "", Counter, "ci", now)
 	require.NoError(t, err)
@@ -89,7 +94,8 @@ func TestRollbackAndPromote(t *testing.T) {
 	assert.Equal(t, "sha256:two", prod.Digest, "staging's current build")
 	assert.Equal(t, "staging/v4", prod.PromotedFrom)
 	_, err = Rollback(ctx, s, "prod", "", Counter, "ci", now)
-	assert.EqualError(t, err, "--env: prod has only v1: nothing before it to roll back to")
+	assert.EqualError(t, err, "prod has only v1: nothing before it to roll back to")
+	assertOption(t, err, "release.Env")
 }
 
 func TestReadConfig(t *testing.T) {
@@ -112,4 +118,14 @@ func TestReadConfig(t *testing.T) {
 	require.NoError(t, os.WriteFile(typo, []byte("value:\n  A: b\n"), 0o644))
 	_, err = ReadConfig(typo)
 	assert.ErrorContains(t, err, "field value not found")
+}
+
+// assertOption checks that err is an input error that blames the option.
+func assertOption(t *testing.T, err error, option string) {
+	t.Helper()
+	var in *InputError
+	if assert.ErrorAs(t, err, &in) {
+		assert.True(t, in.InputError())
+		assert.Equal(t, option, in.InputOption())
+	}
 }

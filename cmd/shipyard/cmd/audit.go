@@ -3,7 +3,6 @@ package cmd
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -103,7 +102,7 @@ func (f *Factory) auditScan(ctx context.Context, vulnDB string) ([]audit.Depende
 	}
 	db, err := audit.OpenVulnDB(vulnDB, client)
 	if err != nil {
-		return nil, nil, auditError(err)
+		return nil, nil, err
 	}
 	modified, err := db.Modified(ctx)
 	if err != nil {
@@ -141,12 +140,12 @@ func (f *Factory) auditDependencies(ctx context.Context, client *http.Client) ([
 		found = true
 		m, err := audit.ReadGoMod(f.Path("go.mod"))
 		if err != nil {
-			return nil, auditError(err)
+			return nil, err
 		}
 		m.File = "go.mod"
 		proxy, err := audit.NewGoProxy(f.Getenv, client)
 		if err != nil {
-			return nil, auditError(err)
+			return nil, err
 		}
 		goDeps, err := audit.OutdatedGo(ctx, m, proxy)
 		if err != nil {
@@ -158,12 +157,12 @@ func (f *Factory) auditDependencies(ctx context.Context, client *http.Client) ([
 		found = true
 		p, err := audit.ReadNpmProject(f.Dir)
 		if err != nil {
-			return nil, auditError(err)
+			return nil, err
 		}
 		p.File = "package.json"
 		reg, err := audit.NewNpmRegistry(f.Dir, f.Getenv, client)
 		if err != nil {
-			return nil, auditError(err)
+			return nil, err
 		}
 		npmDeps, err := audit.OutdatedNpm(ctx, p, reg)
 		if err != nil {
@@ -175,14 +174,6 @@ func (f *Factory) auditDependencies(ctx context.Context, client *http.Client) ([
 		return nil, exitcode.Input(fmt.Errorf("no go.mod or package.json in %s", f.Dir))
 	}
 	return deps, nil
-}
-
-func auditError(err error) error {
-	var in *audit.InputError
-	if errors.As(err, &in) {
-		return exitcode.Input(err)
-	}
-	return err
 }
 
 func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {

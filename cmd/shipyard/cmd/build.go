@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -119,7 +118,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 	}
 	layers, err := build.DirLayers(ctx, f.Dir, specs, epoch, f.Environ())
 	if err != nil {
-		return buildError(err)
+		return err
 	}
 	base, baseDone, err := f.buildBase(ctx, o)
 	if err != nil {
@@ -137,7 +136,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		bins, err = build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
 			Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
 		if err != nil {
-			return buildError(err)
+			return err
 		}
 		idx, err = build.GoImage(bins, opts)
 	case len(layers) > 0:
@@ -146,7 +145,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		return exitcode.Input(fmt.Errorf("nothing to build in %s: no go.mod, and no build.layers in shipyard.yaml", f.Dir))
 	}
 	if err != nil {
-		return buildError(err)
+		return err
 	}
 	digest, err := idx.Digest()
 	if err != nil {
@@ -175,7 +174,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		err = build.WriteTarball(f.Path(target), idx, "shipyard.local/"+imageName(f.Dir, bins)+":"+strings.ReplaceAll(version, "+", "_"))
 	}
 	if err != nil {
-		return buildError(err)
+		return err
 	}
 	if o.Push != "" {
 		client, done, err := f.registryClient(&o.reg)
@@ -185,7 +184,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		res, err := client.Push(ctx, idx, o.Push, registry.PushOptions{Tags: o.Tags})
 		done()
 		if err != nil {
-			return registryError(err)
+			return err
 		}
 		rec.Pushed = res
 		if err := f.pushSBOMs(ctx, client, o.Push, idx, sboms); err != nil {
@@ -223,11 +222,7 @@ func (f *Factory) buildPlatforms(cmd *cobra.Command, o *buildOptions) ([]build.P
 	for _, s := range raw {
 		p, err := build.ParsePlatform(strings.TrimSpace(s))
 		if err != nil {
-			var in *build.InputError
-			if errors.As(err, &in) {
-				in.Key = key
-			}
-			return nil, buildError(err)
+			return nil, exitcode.Input(fmt.Errorf("%s: %s", key, err))
 		}
 		out = append(out, p)
 	}
@@ -377,7 +372,7 @@ func (f *Factory) pushSBOMs(ctx context.Context, client *registry.Client, ref st
 	}
 	r, err := client.ParseReference(ref)
 	if err != nil {
-		return registryError(err)
+		return err
 	}
 	for _, s := range sboms {
 		for _, d := range im.Manifests {
@@ -389,7 +384,7 @@ func (f *Factory) pushSBOMs(ctx context.Context, client *registry.Client, ref st
 				return err
 			}
 			if _, err := client.PushReferrer(ctx, r.Context().String(), art); err != nil {
-				return registryError(err)
+				return err
 			}
 		}
 	}
@@ -422,12 +417,4 @@ func projectName(dir string) string {
 		dir = abs
 	}
 	return strings.ToLower(filepath.Base(dir))
-}
-
-func buildError(err error) error {
-	var in *build.InputError
-	if errors.As(err, &in) {
-		return exitcode.Input(err)
-	}
-	return err
 }

@@ -4,6 +4,7 @@ package cmd
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 
@@ -36,7 +37,7 @@ func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 	if err == nil || exitcode.IsSilent(err) {
 		return code
 	}
-	msg := err.Error()
+	msg := withFlag(err)
 	if code == exitcode.Interrupted {
 		msg = "interrupted"
 	}
@@ -46,4 +47,42 @@ func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 		f.IO.Infof("Run '%s --help' for usage.", executed.CommandPath())
 	}
 	return code
+}
+
+// flagOf names the flag or argument of each library option that an input error can blame
+// (InputOption), so that the message says what to change on the command line: libraries speak of their
+// own options, never of flags.
+var flagOf = map[string]string{
+	"audit.VulnDB":         "--vuln-db",
+	"build.Platforms":      "--platform",
+	"build.Dest":           "--dest",
+	"build.Tag":            "--tag",
+	"registry.Tags":        "--tag",
+	"registry.CACerts":     "--ca-cert",
+	"registry.ClientCert":  "--client-cert",
+	"registry.Keep":        "--keep",
+	"registry.Root":        "--root",
+	"registry.TLSCert":     "--tls-cert",
+	"registry.Htpasswd":    "--htpasswd",
+	"registry.Addr":        "--addr",
+	"registry.Source":      "SRC",
+	"registry.Destination": "DST",
+	"registry.Ref":         "REF",
+	"release.Config":       "--config",
+	"release.Scheme":       "--scheme",
+	"release.Env":          "--env",
+	"release.To":           "--to",
+	"release.From":         "--from",
+	"release.Image":        "--image",
+}
+
+// withFlag is err's message, after the flag its input error blames when there is one.
+func withFlag(err error) string {
+	var opt interface{ InputOption() string }
+	if errors.As(err, &opt) {
+		if flag := flagOf[opt.InputOption()]; flag != "" {
+			return flag + ": " + err.Error()
+		}
+	}
+	return err.Error()
 }

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -113,7 +112,7 @@ func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.R
 		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
 		migrate.WithLockRetries(o.LockRetries, time.Second), migrate.WithLive(o.liveOptions()))
 	if err != nil {
-		return nil, migrateError(err)
+		return nil, err
 	}
 	return r, nil
 }
@@ -123,19 +122,4 @@ func (o *migrateOptions) liveOptions() migrate.LiveOptions {
 	l := o.live
 	l.LockTimeout = o.LiveLockTimeout
 	return l
-}
-
-// migrateError classifies the errors of the migrate package: bad URLs, files and versions are input
-// errors (exit 2); a dirty database, a lock timeout or a failed migration fail the job (exit 1).
-func migrateError(err error) error {
-	if err == nil {
-		return nil
-	}
-	var urlErr *migrate.URLError
-	var fileErr *migrate.FileError
-	var versionErr *migrate.VersionError
-	if errors.As(err, &urlErr) || errors.As(err, &fileErr) || errors.As(err, &versionErr) {
-		return exitcode.Input(err)
-	}
-	return err
 }

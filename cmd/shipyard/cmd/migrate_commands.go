@@ -188,7 +188,7 @@ func (f *Factory) withRunner(cmd *cobra.Command, o *migrateOptions, op func(*mig
 		return err
 	}
 	defer r.Close()
-	return migrateError(op(r))
+	return op(r)
 }
 
 // runMigration opens the runner, runs one operation, and reports each step and the outcome.
@@ -205,7 +205,7 @@ func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*m
 		}
 	}
 	if err != nil {
-		return migrateError(err)
+		return err
 	}
 	return f.SetOutputs("migration_version", strconv.FormatUint(res.To, 10))
 }

@@ -49,7 +49,7 @@ the database.`,
 			}
 			src, err := migrate.ReadSource(os.DirFS(dir))
 			if err != nil {
-				return migrateError(err)
+				return err
 			}
 			files, err := lintFiles(src, o.Dir, args)
 			if err != nil {
@@ -82,7 +82,7 @@ func (f *Factory) lintDialect(o *migrateOptions, flag string) (migrate.Dialect, 
 	}
 	t, err := migrate.ParseURL(raw, f.Dir)
 	if err != nil {
-		return "", migrateError(err)
+		return "", err
 	}
 	return t.Dialect, nil
 }

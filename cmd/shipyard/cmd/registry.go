@@ -132,7 +132,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 	}
 	c, err := registry.New(opts)
 	if err != nil {
-		return nil, nil, registryError(err)
+		return nil, nil, err
 	}
 	if ch == nil {
 		return c, func() {}, nil
@@ -147,15 +147,6 @@ func (f *Factory) blobCache() string {
 		return filepath.Join(dir, "blob-locations.json")
 	}
 	return ""
-}
-
-// registryError makes the registry package's input errors exit 2.
-func registryError(err error) error {
-	var in *registry.InputError
-	if errors.As(err, &in) {
-		return exitcode.Input(err)
-	}
-	return err
 }
 
 // progressBar draws bytes moved, total and rate on one terminal line until done is called.
@@ -234,12 +225,12 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			}
 			a, err := registry.Load(f.Path(args[0]))
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			res, err := client.Push(cmd.Context(), a, args[1], po)
 			done()
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
 				bytesize(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))

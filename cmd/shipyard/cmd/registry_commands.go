@@ -57,7 +57,7 @@ The password comes from --password-stdin or SHIPYARD_REGISTRY_PASSWORD, never fr
 			}
 			file, err := registry.Login(f.dockerConfig(), args[0], o.Username, pw)
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			f.IO.Infof("logged in to %s as %s (credentials in %s)", args[0], o.Username, file)
 			return nil
@@ -73,7 +73,7 @@ func newRegistryLogoutCmd(f *Factory) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file, err := registry.Logout(f.dockerConfig(), args[0])
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			f.IO.Infof("logged out of %s (%s)", args[0], file)
 			return nil
@@ -94,7 +94,7 @@ func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
 			defer done()
 			tags, err := c.Tags(cmd.Context(), args[0])
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			if tags == nil {
 				tags = []string{}
@@ -128,7 +128,7 @@ registries they stream from one to the other, never through the disk. DST withou
 			res, err := c.Copy(cmd.Context(), args[0], args[1])
 			done()
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			f.IO.Infof("copied %s (%s uploaded, %d blobs mounted, %d already there)", res.Digest, bytesize(float64(res.BytesUploaded)), res.BlobsMounted, res.BlobsSkipped)
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination); err != nil {
@@ -163,7 +163,7 @@ lists what would go.`,
 			defer done()
 			gone, err := c.Prune(cmd.Context(), args[0], po)
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			if gone == nil {
 				gone = []registry.Deleted{}
@@ -200,7 +200,7 @@ func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
 			defer done()
 			d, err := c.Delete(cmd.Context(), args[0])
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			return f.Render(d, func(w io.Writer) error {
 				_, err := fmt.Fprintf(w, "deleted %s (%s)\n", d.Digest, strings.Join(d.Tags, ", "))
@@ -227,7 +227,7 @@ HTTPS. SIGINT or SIGTERM stops it gracefully.`,
 			so.Logger = slog.New(f.IO.LogHandler())
 			s, err := registry.Start(cmd.Context(), so)
 			if err != nil {
-				return registryError(err)
+				return err
 			}
 			scheme := "http"
 			if so.TLSCert != "" {

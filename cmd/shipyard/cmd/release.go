@@ -83,14 +83,6 @@ func (f *Factory) releaseStore(o *releaseOptions, image string) (s release.Store
 	return release.RegistryStore{Repository: r, Options: client.RemoteOptions}, done, nil
 }
 
-func releaseError(err error) error {
-	var in *release.InputError
-	if errors.As(err, &in) {
-		return exitcode.Input(err)
-	}
-	return err
-}
-
 func newReleaseCreateCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	var image, configFile, version, commit string
 	var migration int64
@@ -120,7 +112,7 @@ it needs (default: the newest migration of migrate.dir).`,
 			r.Image, r.Digest = d.String(), d.DigestStr()
 			if configFile != "" {
 				if r.Config, err = release.ReadConfig(f.Path(configFile)); err != nil {
-					return releaseError(err)
+					return err
 				}
 			}
 			r.MigrationVersion = f.migrationVersion(migration)
@@ -130,7 +122,7 @@ it needs (default: the newest migration of migrate.dir).`,
 			}
 			defer done()
 			if err := store.Create(cmd.Context(), r, o.Scheme); err != nil {
-				return releaseError(err)
+				return err
 			}
 			return f.renderRelease(r)
 		},
@@ -195,7 +187,7 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			defer done()
 			all, err := store.List(cmd.Context(), o.Env)
 			if err != nil {
-				return releaseError(err)
+				return err
 			}
 			if all == nil {
 				all = []release.Record{}
@@ -241,7 +233,7 @@ func newReleaseShowCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			defer done()
 			r, err := release.Get(cmd.Context(), store, o.Env, args[0])
 			if err != nil {
-				return releaseError(err)
+				return err
 			}
 			return f.renderRelease(r)
 		},
@@ -270,7 +262,7 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			defer done()
 			r, err := release.Promote(cmd.Context(), store, from, to, which, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
-				return releaseError(err)
+				return err
 			}
 			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
 				return err
@@ -300,7 +292,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			defer done()
 			r, err := release.Rollback(cmd.Context(), store, o.Env, to, o.Scheme, migrate.DefaultAppliedBy(), f.now())
 			if err != nil {
-				return releaseError(err)
+				return err
 			}
 			f.checkSchema(cmd.Context(), r, database)
 			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {

@@ -299,8 +299,7 @@ func readProfiles(ctx context.Context, f *Factory, paths, coverDirs []string) (*
 	}
 	for _, p := range paths {
 		prof, err := coverage.ReadProfile(f.Path(p))
-		var perr *coverage.ParseError
-		if errors.As(err, &perr) || errors.Is(err, fs.ErrNotExist) {
+		if errors.Is(err, fs.ErrNotExist) {
 			return nil, exitcode.Input(err)
 		}
 		if err != nil {

@@ -41,8 +41,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 		return exitcode.Input(errors.New("packages and go test flags do not go with --lcov"))
 	}
 	r, err := coverage.ReadLcov(f.Path(o.Lcov))
-	var perr *coverage.ParseError
-	if errors.As(err, &perr) || errors.Is(err, fs.ErrNotExist) {
+	if errors.Is(err, fs.ErrNotExist) {
 		return exitcode.Input(err)
 	}
 	if err != nil {
