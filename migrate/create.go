@@ -92,7 +92,7 @@ func CreatePhase(dir, name string, p Phase, o CreateOptions) ([]string, error) {
 			}
 		}
 		if live == "" {
-			return nil, &FileError{File: dir, Msg: fmt.Sprintf("no live migration %s: write its expand part first (shipyard migrate create %s --phase expand)", title, name)}
+			return nil, &FileError{File: dir, Msg: fmt.Sprintf("no live migration %s: write its expand part first (%s)", title, expandUpFile)}
 		}
 	}
 	var paths []string

@@ -106,7 +106,7 @@ var rules = []Rule{
 	{
 		ID: "unknown-ignore", Severity: SeverityWarning,
 		Why:     "A shipyard:ignore comment names a rule that does not exist, so it ignores nothing: likely a typo.",
-		Instead: "Use one of the rule names `shipyard migrate lint --rules` lists.",
+		Instead: "Use one of the rule names that the list of rules gives.",
 	},
 }
 

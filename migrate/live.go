@@ -113,7 +113,7 @@ func readLiveDir(fsys fs.FS, dir string) (m *Migration, ok bool, err error) {
 	}
 	switch {
 	case m.Up == "":
-		return nil, true, &FileError{File: dir, Msg: "a live migration needs " + expandUpFile + " (write it with `shipyard migrate create " + m.Name + " --phase expand`)"}
+		return nil, true, &FileError{File: dir, Msg: "a live migration needs " + expandUpFile}
 	case m.Live.ContractDown != "" && m.Live.ContractUp == "":
 		return nil, true, &FileError{File: m.Live.ContractDown, Msg: "a down file without its up file " + contractUpFile}
 	}

@@ -31,7 +31,7 @@ type LockTimeoutError struct {
 }
 
 func (e *LockTimeoutError) Error() string {
-	return fmt.Sprintf("another migration runner holds the lock %s: gave up after %s (raise --lock-timeout to wait longer)", e.Lock, e.Waited.Round(time.Millisecond))
+	return fmt.Sprintf("another migration runner holds the lock %s: gave up after %s", e.Lock, e.Waited.Round(time.Millisecond))
 }
 
 // lockPoll is how often a waiting runner tries the lock again.

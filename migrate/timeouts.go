@@ -33,7 +33,7 @@ type LockWaitError struct {
 }
 
 func (e *LockWaitError) Error() string {
-	return fmt.Sprintf("migration %s could not take its locks within lock_timeout %s in %d tries: other sessions hold them (see pg_locks); nothing was changed, run it again later or raise --pg-lock-timeout: %v",
+	return fmt.Sprintf("migration %s could not take its locks within lock_timeout %s in %d tries: other sessions hold them (see pg_locks); nothing was changed: %v",
 		e.File, e.LockTimeout, e.Attempts, e.Cause)
 }
 

@@ -211,11 +211,18 @@ func explain(what string, err error) error {
 	var hostErr x509.HostnameError
 	switch {
 	case errors.As(err, &unknownCA), errors.As(err, &certErr) && errors.As(certErr.Err, &unknownCA):
-		return fmt.Errorf("%s: TLS: the registry's certificate is signed by an unknown authority (trust it with --ca-cert FILE): %w", what, err)
+		return fmt.Errorf("%s: TLS: %w: %w", what, ErrUnknownAuthority, err)
 	case errors.As(err, &hostErr):
 		return fmt.Errorf("%s: TLS: the registry's certificate is not for this host: %w", what, err)
 	case isAuthError(err):
-		return fmt.Errorf("%s: authentication failed: check the credentials (`shipyard registry login`, --username with --password-stdin, or SHIPYARD_REGISTRY_USERNAME/PASSWORD): %w", what, err)
+		return fmt.Errorf("%s: %w: %w", what, ErrUnauthorized, err)
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
+
+// ErrUnknownAuthority is a registry whose TLS certificate is signed by an authority the client does not
+// trust (Options.CACerts adds one).
+var ErrUnknownAuthority = errors.New("the registry's certificate is signed by an unknown authority")
+
+// ErrUnauthorized is a registry that refused the credentials, or asked for some and was given none.
+var ErrUnauthorized = errors.New("authentication failed")

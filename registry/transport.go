@@ -204,9 +204,17 @@ type plainHTTPGuard struct {
 
 func (g plainHTTPGuard) RoundTrip(req *http.Request) (*http.Response, error) {
 	if req.URL.Scheme == "http" && !g.insecure && !isLoopback(req.URL.Hostname()) {
-		return nil, fmt.Errorf("refusing plain HTTP to %s: only loopback registries are reached without TLS (--insecure allows it)", req.URL.Host)
+		return nil, &PlainHTTPError{Host: req.URL.Host}
 	}
 	return g.next.RoundTrip(req)
+}
+
+// PlainHTTPError is a request in plain HTTP to a registry that is not on loopback, which the client
+// refuses unless Options.Insecure.
+type PlainHTTPError struct{ Host string }
+
+func (e *PlainHTTPError) Error() string {
+	return fmt.Sprintf("refusing plain HTTP to %s: only loopback registries are reached without TLS", e.Host)
 }
 
 func isLoopback(host string) bool {

@@ -36,7 +36,7 @@ func TestPlainHTTPOnlyToLoopback(t *testing.T) {
 			if tc.allowed {
 				assert.NoError(t, err)
 			} else {
-				assert.ErrorContains(t, err, "refusing plain HTTP to "+req.URL.Host+": only loopback registries are reached without TLS (--insecure allows it)")
+				assert.ErrorContains(t, err, "refusing plain HTTP to "+req.URL.Host+": only loopback registries are reached without TLS")
 			}
 		})
 	}

@@ -11,6 +11,8 @@ import (
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
+	"github.com/shipyardci/shipyard/migrate"
+	"github.com/shipyardci/shipyard/registry"
 )
 
 // Main runs shipyard with the process's arguments, streams and environment, and returns the exit code.
@@ -76,13 +78,41 @@ var flagOf = map[string]string{
 	"release.Image":        "--image",
 }
 
-// withFlag is err's message, after the flag its input error blames when there is one.
+// withFlag is err's message, after the flag its input error blames when there is one, and with what to
+// change on the command line after the words of a library error that has a remedy there.
 func withFlag(err error) string {
+	msg := err.Error()
+	if cause, hint := remedy(err); cause != nil {
+		words := cause.Error()
+		if i := strings.Index(msg, words); i >= 0 {
+			msg = msg[:i+len(words)] + " (" + hint + ")" + msg[i+len(words):]
+		}
+	}
 	var opt interface{ InputOption() string }
 	if errors.As(err, &opt) {
 		if flag := flagOf[opt.InputOption()]; flag != "" {
-			return flag + ": " + err.Error()
+			return flag + ": " + msg
 		}
 	}
-	return err.Error()
+	return msg
+}
+
+// remedy is the library error in err's chain that the command line can remedy, and how.
+func remedy(err error) (cause error, hint string) {
+	var lock *migrate.LockTimeoutError
+	var wait *migrate.LockWaitError
+	var plain *registry.PlainHTTPError
+	switch {
+	case errors.As(err, &lock):
+		return lock, "raise --lock-timeout to wait longer"
+	case errors.As(err, &wait):
+		return wait, "run it again later, or raise --pg-lock-timeout"
+	case errors.As(err, &plain):
+		return plain, "--insecure allows it"
+	case errors.Is(err, registry.ErrUnknownAuthority):
+		return registry.ErrUnknownAuthority, "trust it with --ca-cert FILE"
+	case errors.Is(err, registry.ErrUnauthorized):
+		return registry.ErrUnauthorized, "check the credentials: `shipyard registry login`, --username with --password-stdin, or SHIPYARD_REGISTRY_USERNAME/PASSWORD"
+	}
+	return nil, ""
 }
