@@ -27,7 +27,7 @@ func ApplyGoMod(file string, updates []Update) error {
 	}
 	changed := false
 	for _, u := range updates {
-		if u.Ecosystem != "go" {
+		if u.Ecosystem != Go {
 			continue
 		}
 		if err := f.AddRequire(u.Name, canonical("go", u.To)); err != nil {
@@ -60,7 +60,7 @@ func ApplyPackageJSON(file string, updates []Update) error {
 	lines := bytes.Split(data, []byte("\n"))
 	changed := false
 	for _, u := range updates {
-		if u.Ecosystem != "npm" {
+		if u.Ecosystem != Npm {
 			continue
 		}
 		if u.Line < 1 || u.Line > len(lines) {

@@ -12,8 +12,8 @@ import (
 
 // FixOptions says which updates audit fix makes.
 type FixOptions struct {
-	Level        string // patch, minor or major: the largest move allowed
-	SecurityOnly bool   // only updates that fix a vulnerability, to the lowest version that does
+	Level        UpdateKind // the largest move allowed: patch, minor or major
+	SecurityOnly bool       // only updates that fix a vulnerability, to the lowest version that does
 	// Groups gather updates into one change each, Dependabot style: the first group whose patterns (globs
 	// on the package name, "*" for all) match takes the update; the others go in a group of their own.
 	Groups []FixGroup
@@ -35,16 +35,16 @@ type IgnoreRule struct {
 
 // Update is one dependency move audit fix makes.
 type Update struct {
-	Ecosystem  string   `json:"ecosystem"`
-	Name       string   `json:"name"`
-	From       string   `json:"from"`
-	To         string   `json:"to"`
-	Type       string   `json:"type"`       // patch, minor or major
-	Advisories []string `json:"advisories"` // the vulnerabilities it fixes
-	Group      string   `json:"group"`
-	File       string   `json:"file"`
-	Line       int      `json:"line"`
-	rng        string   // npm: the range in package.json
+	Ecosystem  Ecosystem  `json:"ecosystem"`
+	Name       string     `json:"name"`
+	From       string     `json:"from"`
+	To         string     `json:"to"`
+	Type       UpdateKind `json:"type"`
+	Advisories []string   `json:"advisories"` // the vulnerabilities it fixes
+	Group      string     `json:"group"`
+	File       string     `json:"file"`
+	Line       int        `json:"line"`
+	rng        string     // npm: the range in package.json
 }
 
 // Skipped is a dependency audit fix leaves alone, and why.
@@ -139,7 +139,7 @@ func groupOf(groups []FixGroup, u Update) string {
 			}
 		}
 	}
-	return u.Ecosystem + ":" + u.Name
+	return string(u.Ecosystem) + ":" + u.Name
 }
 
 // nameMatch matches a package name against a Dependabot-style pattern: * stands for any run of
@@ -149,7 +149,7 @@ func nameMatch(pattern, name string) bool {
 	return err == nil && re.MatchString(name)
 }
 
-func fixesAll(ecosystem, version string, vulns []Vulnerability) bool {
+func fixesAll(ecosystem Ecosystem, version string, vulns []Vulnerability) bool {
 	for _, v := range vulns {
 		if v.Fixed == "" || compare(ecosystem, version, v.Fixed) < 0 {
 			return false
@@ -158,16 +158,16 @@ func fixesAll(ecosystem, version string, vulns []Vulnerability) bool {
 	return true
 }
 
-func canonical(ecosystem, v string) string {
-	if ecosystem == "go" {
+func canonical(ecosystem Ecosystem, v string) string {
+	if ecosystem == Go {
 		return "v" + strings.TrimPrefix(v, "v")
 	}
 	return v
 }
 
 // compare orders two versions of an ecosystem.
-func compare(ecosystem, a, b string) int {
-	if ecosystem == "go" {
+func compare(ecosystem Ecosystem, a, b string) int {
+	if ecosystem == Go {
 		return gosemver.Compare(canonical(ecosystem, a), canonical(ecosystem, b))
 	}
 	va, ea := semver.StrictNewVersion(a)
@@ -178,8 +178,8 @@ func compare(ecosystem, a, b string) int {
 	return va.Compare(vb)
 }
 
-func isPrerelease(ecosystem, v string) bool {
-	if ecosystem == "go" {
+func isPrerelease(ecosystem Ecosystem, v string) bool {
+	if ecosystem == Go {
 		return gosemver.Prerelease(v) != ""
 	}
 	sv, err := semver.StrictNewVersion(v)
@@ -187,18 +187,18 @@ func isPrerelease(ecosystem, v string) bool {
 }
 
 // withinLevel reports whether moving from one version to another stays within level.
-func withinLevel(ecosystem, from, to, level string) bool {
+func withinLevel(ecosystem Ecosystem, from, to string, level UpdateKind) bool {
 	switch updateKind(ecosystem, from, to) {
-	case "patch":
+	case UpdatePatch:
 		return true
-	case "minor":
-		return level == "minor" || level == "major"
+	case UpdateMinor:
+		return level == UpdateMinor || level == UpdateMajor
 	}
-	return level == "major"
+	return level == UpdateMajor
 }
 
-func updateKind(ecosystem, from, to string) string {
-	if ecosystem == "go" {
+func updateKind(ecosystem Ecosystem, from, to string) UpdateKind {
+	if ecosystem == Go {
 		return updateType(from, to)
 	}
 	return npmUpdateType(from, to)

@@ -34,7 +34,7 @@ func TestPlanFix(t *testing.T) {
 		updates, _ := PlanFix(deps, vulns, o)
 		out := map[string]string{}
 		for _, u := range updates {
-			out[u.Name] = u.To + " " + u.Type + " " + u.Group + " " + strings.Join(u.Advisories, ",")
+			out[u.Name] = u.To + " " + string(u.Type) + " " + u.Group + " " + strings.Join(u.Advisories, ",")
 		}
 		return out
 	}

@@ -189,7 +189,7 @@ func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Depend
 	g.SetLimit(16)
 	for i, d := range p.Dependencies {
 		g.Go(func() error {
-			dep := Dependency{Ecosystem: "npm", Name: d.key, Current: d.Installed, Type: npmType(d.Type), Update: "none", File: p.File, Line: d.Line}
+			dep := Dependency{Ecosystem: Npm, Name: d.key, Current: d.Installed, Type: npmType(d.Type), Update: UpdateNone, File: p.File, Line: d.Line}
 			doc, err := reg.Packument(gctx, d.Name)
 			if err != nil {
 				if ctx.Err() != nil {
@@ -205,7 +205,7 @@ func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Depend
 			if d.Installed != "" {
 				dep.Deprecated = doc.deprecated(d.Installed)
 				dep.Update = npmUpdateType(d.Installed, dep.Latest)
-				if t, ok := doc.Time[dep.Latest]; ok && dep.Update != "none" && t.Before(doc.Time[d.Installed]) {
+				if t, ok := doc.Time[dep.Latest]; ok && dep.Update != UpdateNone && t.Before(doc.Time[d.Installed]) {
 					dep.Backport = true
 				}
 			}
@@ -219,11 +219,11 @@ func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Depend
 	return deps, nil
 }
 
-func npmType(section string) string {
+func npmType(section string) DependencyType {
 	if section == "devDependencies" {
-		return "dev"
+		return Dev
 	}
-	return "direct"
+	return Direct
 }
 
 // pickVersion is the version npm would install for spec, as npm-pick-manifest chooses: a dist-tag's
@@ -271,16 +271,16 @@ func pickVersion(doc *Packument, spec string) string {
 	return best.Original()
 }
 
-func npmUpdateType(from, to string) string {
+func npmUpdateType(from, to string) UpdateKind {
 	f, err1 := semver.StrictNewVersion(from)
 	t, err2 := semver.StrictNewVersion(to)
 	switch {
 	case err1 != nil || err2 != nil || !t.GreaterThan(f):
-		return "none"
+		return UpdateNone
 	case t.Major() != f.Major():
-		return "major"
+		return UpdateMajor
 	case t.Minor() != f.Minor():
-		return "minor"
+		return UpdateMinor
 	}
-	return "patch"
+	return UpdatePatch
 }

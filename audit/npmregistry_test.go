@@ -206,8 +206,8 @@ func TestOutdatedNpmEqualsNpmOutdated(t *testing.T) {
 	require.NoError(t, err)
 	got := compareWithNpmOutdated(t, dir, reg)
 	assert.Equal(t, "no longer maintained, use left-pad", got["old-lib"].Deprecated)
-	assert.Equal(t, "dev", got["dev-tool"].Type)
-	assert.Equal(t, "major", got["left-pad"].Update)
+	assert.Equal(t, Dev, got["dev-tool"].Type)
+	assert.Equal(t, UpdateMajor, got["left-pad"].Update)
 }
 
 // compareWithNpmOutdated runs npm outdated --json in dir and checks that shipyard finds the same

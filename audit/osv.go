@@ -58,16 +58,16 @@ type OSVSeverity struct {
 }
 
 // ecosystemName is the OSV name of an ecosystem of this package (go → Go).
-func ecosystemName(ecosystem string) string {
-	if ecosystem == "go" {
+func ecosystemName(ecosystem Ecosystem) string {
+	if ecosystem == Go {
 		return "Go"
 	}
-	return ecosystem
+	return string(ecosystem)
 }
 
 // Affects reports whether the advisory affects version of the package, and the version that fixes it
 // ("" when none does yet). Go versions may be given with or without their "v".
-func (o *OSV) Affects(ecosystem, name, version string) (affected bool, fixed string) {
+func (o *OSV) Affects(ecosystem Ecosystem, name, version string) (affected bool, fixed string) {
 	v := parseVersion(ecosystem, version)
 	if v == nil {
 		return false, ""
@@ -94,7 +94,7 @@ func (o *OSV) Affects(ecosystem, name, version string) (affected bool, fixed str
 // inRange evaluates a range's events in version order, as the OSV schema says: at or after an
 // introduced event the version is affected, at or after a fixed or limit event it is not, and after a
 // last_affected event it is not.
-func inRange(ecosystem string, r OSVRange, v *semver.Version) bool {
+func inRange(ecosystem Ecosystem, r OSVRange, v *semver.Version) bool {
 	type event struct {
 		at   *semver.Version // nil: "0", before everything
 		kind string
@@ -150,7 +150,7 @@ func inRange(ecosystem string, r OSVRange, v *semver.Version) bool {
 }
 
 // firstFixedAfter is the lowest fixed version above v in the ranges.
-func firstFixedAfter(ecosystem string, ranges []OSVRange, v *semver.Version) string {
+func firstFixedAfter(ecosystem Ecosystem, ranges []OSVRange, v *semver.Version) string {
 	var best *semver.Version
 	raw := ""
 	for _, r := range ranges {
@@ -168,8 +168,8 @@ func firstFixedAfter(ecosystem string, ranges []OSVRange, v *semver.Version) str
 }
 
 // parseVersion reads a version of the ecosystem: Go's with or without "v", npm's as they are.
-func parseVersion(ecosystem, s string) *semver.Version {
-	if ecosystem == "go" {
+func parseVersion(ecosystem Ecosystem, s string) *semver.Version {
+	if ecosystem == Go {
 		s = "v" + strings.TrimPrefix(s, "v")
 		if !gosemver.IsValid(s) {
 			return nil

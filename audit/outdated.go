@@ -16,9 +16,9 @@ import (
 
 // Dependency is one dependency and the versions it could move to.
 type Dependency struct {
-	Ecosystem string `json:"ecosystem"` // go or npm
-	Name      string `json:"name"`
-	Current   string `json:"current"`
+	Ecosystem Ecosystem `json:"ecosystem"`
+	Name      string    `json:"name"`
+	Current   string    `json:"current"`
 	// Wanted is the newest version in the same major (same range for npm), Latest the newest of all,
 	// possibly under a new major module path (LatestName).
 	Wanted     string `json:"wanted"`
@@ -26,9 +26,9 @@ type Dependency struct {
 	LatestName string `json:"latest_name,omitempty"`
 	// Upgrade is what `go list -m -u` reports (Go only): the newest release, not retracted, when it is
 	// newer than Current.
-	Upgrade string `json:"upgrade,omitempty"`
-	Type    string `json:"type"`   // direct, indirect or dev
-	Update  string `json:"update"` // none, patch, minor or major: from Current to Latest
+	Upgrade string         `json:"upgrade,omitempty"`
+	Type    DependencyType `json:"type"`
+	Update  UpdateKind     `json:"update"` // from Current to Latest
 	// Deprecated is the module's or package's deprecation message; Retracted why Current was withdrawn.
 	Deprecated string `json:"deprecated,omitempty"`
 	Retracted  string `json:"retracted,omitempty"`
@@ -68,9 +68,9 @@ func OutdatedGo(ctx context.Context, m *GoModule, proxy *GoProxy) ([]Dependency,
 }
 
 func goDependency(ctx context.Context, m *GoModule, proxy *GoProxy, r GoRequire) (Dependency, error) {
-	d := Dependency{Ecosystem: "go", Name: r.Path, Current: r.Version, Type: "direct", Update: "none", File: m.File, Line: r.Line}
+	d := Dependency{Ecosystem: Go, Name: r.Path, Current: r.Version, Type: Direct, Update: UpdateNone, File: m.File, Line: r.Line}
 	if r.Indirect {
-		d.Type = "indirect"
+		d.Type = Indirect
 	}
 	versions, err := proxy.Versions(ctx, r.Path)
 	if err != nil {
@@ -152,7 +152,7 @@ func goDependency(ctx context.Context, m *GoModule, proxy *GoProxy, r GoRequire)
 		d.LatestName, d.Latest = name, v
 	}
 	d.Update = updateType(r.Version, d.Latest)
-	if d.Update != "none" {
+	if d.Update != UpdateNone {
 		cur, err1 := proxy.Info(ctx, r.Path, r.Version)
 		next, err2 := proxy.Info(ctx, nameOr(d.LatestName, r.Path), d.Latest)
 		if err1 == nil && err2 == nil && !next.Time.IsZero() && next.Time.Before(cur.Time) {
@@ -245,14 +245,14 @@ func newMajor(ctx context.Context, proxy *GoProxy, path, current string) (string
 }
 
 // updateType is the kind of move from one version to another.
-func updateType(from, to string) string {
+func updateType(from, to string) UpdateKind {
 	switch {
 	case to == "" || semver.Compare(to, from) <= 0:
-		return "none"
+		return UpdateNone
 	case semver.Major(to) != semver.Major(from):
-		return "major"
+		return UpdateMajor
 	case semver.MajorMinor(to) != semver.MajorMinor(from):
-		return "minor"
+		return UpdateMinor
 	}
-	return "patch"
+	return UpdatePatch
 }

@@ -86,7 +86,7 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 			} else {
 				assert.Empty(t, d.Retracted)
 			}
-			assert.Equal(t, g.Indirect, d.Type == "indirect")
+			assert.Equal(t, g.Indirect, d.Type == Indirect)
 		})
 	}
 
@@ -98,11 +98,11 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 	assert.Equal(t, "v1.2.0", alpha.Wanted, "the newest v1, not the retracted one, not the rc")
 	assert.Equal(t, "example.com/alpha/v2", alpha.LatestName, "v3 has only a pre-release")
 	assert.Equal(t, "v2.1.0", alpha.Latest)
-	assert.Equal(t, "major", alpha.Update)
+	assert.Equal(t, UpdateMajor, alpha.Update)
 	assert.Equal(t, "data loss on restart", alpha.Retracted)
 	beta := byName["example.com/beta"]
 	assert.Equal(t, "v0.3.0-beta.1", beta.Wanted, "a pre-release newer than every release stays")
-	assert.Equal(t, "none", beta.Update)
+	assert.Equal(t, UpdateNone, beta.Update)
 	assert.Equal(t, "v0.0.0-20260201000000-123456789abc", byName["example.com/gamma"].Latest, "no tags: the proxy's @latest")
 	zeta := byName["example.com/zeta"]
 	assert.Equal(t, "v1.5.0", zeta.Latest, "v2.0.0+incompatible is no upgrade of a module with a go.mod")
@@ -111,5 +111,5 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 	eta := byName["example.com/eta"]
 	assert.Equal(t, "v0.9.0", eta.Wanted, "the same major")
 	assert.Equal(t, "v1.1.0", eta.Latest)
-	assert.Equal(t, "indirect", eta.Type)
+	assert.Equal(t, Indirect, eta.Type)
 }

@@ -22,7 +22,7 @@ func WriteSARIF(w io.Writer, toolVersion string, deps []Dependency, vulns []Vuln
 	for _, v := range vulns {
 		props := sarif.NewPropertyBag()
 		props.Add("security-severity", securitySeverity[v.Severity])
-		props.Add("tags", []string{"security", "dependency", v.Ecosystem})
+		props.Add("tags", []string{"security", "dependency", string(v.Ecosystem)})
 		rule := run.AddRule(v.ID).WithDescription(v.Summary).WithProperties(props)
 		if v.URL != "" {
 			rule.WithHelpURI(v.URL)

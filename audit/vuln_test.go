@@ -103,9 +103,9 @@ func TestOSVAffects(t *testing.T) {
 		{"GHSA-p8p7-x288-28g6", "@cypress/request", "3.0.0", false, ""},
 	} {
 		t.Run(tc.id+"@"+tc.version, func(t *testing.T) {
-			ecosystem := "go"
+			ecosystem := Go
 			if strings.HasPrefix(tc.id, "GHSA-") {
-				ecosystem = "npm"
+				ecosystem = Npm
 			}
 			affected, fixed := load(tc.id).Affects(ecosystem, tc.name, tc.version)
 			assert.Equal(t, tc.affected, affected)

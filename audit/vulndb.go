@@ -156,7 +156,7 @@ func (db *VulnDB) Modified(ctx context.Context) (time.Time, error) {
 }
 
 // Advisories lists the advisories about a package of the ecosystem (go or npm).
-func (db *VulnDB) Advisories(ctx context.Context, ecosystem, name string) ([]*OSV, error) {
+func (db *VulnDB) Advisories(ctx context.Context, ecosystem Ecosystem, name string) ([]*OSV, error) {
 	if err := db.load(ctx); err != nil {
 		return nil, err
 	}
@@ -200,17 +200,17 @@ func (db *VulnDB) entry(ctx context.Context, id string) (*OSV, error) {
 
 // Vulnerability is an advisory that affects a dependency in use.
 type Vulnerability struct {
-	ID        string   `json:"id"`
-	Aliases   []string `json:"aliases"`
-	Ecosystem string   `json:"ecosystem"`
-	Name      string   `json:"name"`
-	Version   string   `json:"version"`
-	Severity  string   `json:"severity"` // low, moderate, high, critical or unknown
-	Fixed     string   `json:"fixed"`    // the first version without it, "" when there is none
-	Summary   string   `json:"summary"`
-	URL       string   `json:"url,omitempty"`
-	File      string   `json:"file"`
-	Line      int      `json:"line"`
+	ID        string    `json:"id"`
+	Aliases   []string  `json:"aliases"`
+	Ecosystem Ecosystem `json:"ecosystem"`
+	Name      string    `json:"name"`
+	Version   string    `json:"version"`
+	Severity  string    `json:"severity"` // low, moderate, high, critical or unknown
+	Fixed     string    `json:"fixed"`    // the first version without it, "" when there is none
+	Summary   string    `json:"summary"`
+	URL       string    `json:"url,omitempty"`
+	File      string    `json:"file"`
+	Line      int       `json:"line"`
 	// Ignored is the reason of the ignore rule that covers it: it is reported, and fails nothing.
 	Ignored string `json:"ignored,omitempty"`
 }
@@ -228,7 +228,7 @@ func Vulnerabilities(ctx context.Context, db *VulnDB, deps []Dependency) ([]Vuln
 			if !affected {
 				continue
 			}
-			if d.Ecosystem == "go" && fixed != "" {
+			if d.Ecosystem == Go && fixed != "" {
 				fixed = "v" + strings.TrimPrefix(fixed, "v")
 			}
 			aliases := o.Aliases

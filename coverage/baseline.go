@@ -39,7 +39,7 @@ func (r *Report) CheckBaseline(b *Baseline, tolerance float64) (Failure, bool) {
 	if b == nil {
 		return Failure{}, true
 	}
-	f := Failure{Scope: "baseline", Name: "total", Min: b.Total - tolerance, Percent: r.Total.Percent(), Uncovered: r.Total.Uncovered()}
+	f := Failure{Scope: ScopeBaseline, Name: "total", Min: b.Total - tolerance, Percent: r.Total.Percent(), Uncovered: r.Total.Uncovered()}
 	if r.Total.Percent() >= b.Total-tolerance {
 		return f, true
 	}

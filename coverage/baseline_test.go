@@ -42,7 +42,7 @@ func TestBaselineRatchet(t *testing.T) {
 		assert.Equal(t, tt.ok, ok, "%d/300 with tolerance %v", tt.covered, tt.tolerance)
 		if !ok {
 			assert.Equal(t, "total 66.33% fell below the baseline 66.66% (tolerance 0.1 points)", f.Message)
-			assert.Equal(t, "baseline", f.Scope)
+			assert.Equal(t, ScopeBaseline, f.Scope)
 		}
 	}
 

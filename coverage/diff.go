@@ -150,7 +150,7 @@ func (r *Report) Diff(p *Profile, changed map[string][]int) *DiffCoverage {
 
 // CheckDiff fails when the changed lines are covered less than min percent.
 func (d *DiffCoverage) CheckDiff(min float64) (Failure, bool) {
-	f := Failure{Scope: "diff", Name: "changed lines", Min: min, Percent: d.Percent(), Uncovered: d.Lines - d.Covered}
+	f := Failure{Scope: ScopeDiff, Name: "changed lines", Min: min, Percent: d.Percent(), Uncovered: d.Lines - d.Covered}
 	if min <= 0 || d.Percent() >= min {
 		return f, true
 	}

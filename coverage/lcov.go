@@ -211,16 +211,16 @@ type LcovThresholds struct {
 func (r *LcovReport) Check(t LcovThresholds) []Failure {
 	failures := []Failure{}
 	for _, c := range []struct {
-		what  string
+		what  Scope
 		tally Tally
 		min   float64
-	}{{"lines", r.Lines, t.Lines}, {"functions", r.Functions, t.Functions}, {"branches", r.Branches, t.Branches}} {
-		if f, ok := check(c.what, c.what, Counts{Statements: c.tally.Found, Covered: c.tally.Hit}, c.min, c.what); !ok {
+	}{{ScopeLines, r.Lines, t.Lines}, {ScopeFunctions, r.Functions, t.Functions}, {ScopeBranches, r.Branches, t.Branches}} {
+		if f, ok := check(c.what, string(c.what), Counts{Statements: c.tally.Found, Covered: c.tally.Hit}, c.min, string(c.what)); !ok {
 			failures = append(failures, f)
 		}
 	}
 	for _, f := range r.Files {
-		if fl, ok := check("file", f.Path, Counts{Statements: f.Lines.Found, Covered: f.Lines.Hit}, t.File, "lines"); !ok {
+		if fl, ok := check(ScopeFile, f.Path, Counts{Statements: f.Lines.Found, Covered: f.Lines.Hit}, t.File, "lines"); !ok {
 			failures = append(failures, fl)
 		}
 	}

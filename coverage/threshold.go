@@ -23,7 +23,7 @@ type Override struct {
 
 // Failure is one missed threshold.
 type Failure struct {
-	Scope   string  `json:"scope"` // total, package or file
+	Scope   Scope   `json:"scope"`
 	Name    string  `json:"name"`
 	Min     float64 `json:"min"`
 	Percent float64 `json:"percent"`
@@ -32,14 +32,30 @@ type Failure struct {
 	Message   string `json:"message"`
 }
 
+// Scope is what a threshold measures.
+type Scope string
+
+// The scopes of thresholds: statements in total, of a package or of a file; an lcov file's lines,
+// functions and branches; the change since a base; the recorded baseline.
+const (
+	ScopeTotal     Scope = "total"
+	ScopePackage   Scope = "package"
+	ScopeFile      Scope = "file"
+	ScopeLines     Scope = "lines"
+	ScopeFunctions Scope = "functions"
+	ScopeBranches  Scope = "branches"
+	ScopeDiff      Scope = "diff"
+	ScopeBaseline  Scope = "baseline"
+)
+
 // Check returns the thresholds r misses, total first, then packages and files in name order.
 func (r *Report) Check(t Thresholds) []Failure {
 	failures := []Failure{}
-	if f, ok := check("total", "total", r.Total, t.Total, "statements"); !ok {
+	if f, ok := check(ScopeTotal, "total", r.Total, t.Total, "statements"); !ok {
 		failures = append(failures, f)
 	}
 	for _, p := range r.Packages {
-		if f, ok := check("package", p.Name, p.Counts, t.forPath(p.Dir, t.Package), "statements"); !ok {
+		if f, ok := check(ScopePackage, p.Name, p.Counts, t.forPath(p.Dir, t.Package), "statements"); !ok {
 			failures = append(failures, f)
 		}
 	}
@@ -48,7 +64,7 @@ func (r *Report) Check(t Thresholds) []Failure {
 		if name == "" {
 			name = fc.Name
 		}
-		if f, ok := check("file", name, fc.Counts, t.forPath(fc.Path, t.File), "statements"); !ok {
+		if f, ok := check(ScopeFile, name, fc.Counts, t.forPath(fc.Path, t.File), "statements"); !ok {
 			failures = append(failures, f)
 		}
 	}
@@ -65,11 +81,11 @@ func (t Thresholds) forPath(p string, fallback float64) float64 {
 	return min
 }
 
-func check(scope, name string, c Counts, min float64, noun string) (Failure, bool) {
+func check(scope Scope, name string, c Counts, min float64, noun string) (Failure, bool) {
 	f := Failure{Scope: scope, Name: name, Min: min, Percent: c.Percent(), Uncovered: c.Uncovered()}
-	label := scope + " " + name
-	if scope == name {
-		label = scope
+	label := string(scope) + " " + name
+	if string(scope) == name {
+		label = name
 	}
 	switch {
 	case min > 0 && c.Percent() < min:

@@ -34,7 +34,7 @@ func (s DirStore) envDir(env string) (string, error) {
 }
 
 // Create implements Store.
-func (s DirStore) Create(ctx context.Context, r *Record, scheme string) error {
+func (s DirStore) Create(ctx context.Context, r *Record, scheme Scheme) error {
 	dir, err := s.envDir(r.Env)
 	if err != nil {
 		return err

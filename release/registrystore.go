@@ -60,7 +60,7 @@ func (s RegistryStore) options(ctx context.Context) []remote.Option {
 }
 
 // Create implements Store.
-func (s RegistryStore) Create(ctx context.Context, r *Record, scheme string) error {
+func (s RegistryStore) Create(ctx context.Context, r *Record, scheme Scheme) error {
 	if !envName.MatchString(r.Env) {
 		return &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", r.Env)}
 	}

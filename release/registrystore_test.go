@@ -77,11 +77,11 @@ func TestRegistryStoreRollbackAndPromote(t *testing.T) {
 	require.NoError(t, s.Create(ctx, r, Counter))
 	r2 := *r
 	require.NoError(t, s.Create(ctx, &r2, Counter))
-	back, err := Rollback(ctx, s, "staging", "v1", Counter, "ci", now)
+	back, err := Rollback(ctx, s, RollbackRequest{Env: "staging", To: "v1", Scheme: Counter, By: "ci", Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, "v3", back.Name)
 	assert.Equal(t, "v1", back.RollbackOf)
-	prod, err := Promote(ctx, s, "staging", "prod", "", Counter, "ci", now)
+	prod, err := Promote(ctx, s, PromoteRequest{From: "staging", To: "prod", Name: "", Scheme: Counter, By: "ci", Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, "v1", prod.Name)
 	assert.Equal(t, "staging/v3", prod.PromotedFrom)

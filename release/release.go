@@ -101,16 +101,19 @@ func (c Config) SHA256() string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Schemes name releases.
+// Scheme is how the releases of an environment are named.
+type Scheme string
+
+// The naming schemes.
 const (
-	Counter   = "counter"   // v1, v2, … per environment
-	Timestamp = "timestamp" // 20261123T101500Z
-	Semver    = "semver"    // the version of the build
-	Calver    = "calver"    // 2026.11.N, N counting the environment's releases of the month
+	Counter   Scheme = "counter"   // v1, v2, … per environment
+	Timestamp Scheme = "timestamp" // 20261123T101500Z
+	Semver    Scheme = "semver"    // the version of the build
+	Calver    Scheme = "calver"    // 2026.11.N, N counting the environment's releases of the month
 )
 
 // namer names the release of number n, created at t, in an environment whose releases are prior.
-func namer(scheme string, r *Record, prior []Record) (func(n int) (string, error), error) {
+func namer(scheme Scheme, r *Record, prior []Record) (func(n int) (string, error), error) {
 	switch scheme {
 	case "", Counter:
 		return func(n int) (string, error) { return fmt.Sprintf("v%d", n), nil }, nil
@@ -145,7 +148,7 @@ func namer(scheme string, r *Record, prior []Record) (func(n int) (string, error
 
 // next numbers and names r as the release after prior (newest first) in its environment, and sums its
 // configuration.
-func next(r *Record, scheme string, prior []Record) error {
+func next(r *Record, scheme Scheme, prior []Record) error {
 	name, err := namer(scheme, r, prior)
 	if err != nil {
 		return err
@@ -166,7 +169,7 @@ func next(r *Record, scheme string, prior []Record) error {
 type Store interface {
 	// Create numbers r as the environment's next release, names it, and stores it; concurrent creates get
 	// distinct consecutive numbers.
-	Create(ctx context.Context, r *Record, scheme string) error
+	Create(ctx context.Context, r *Record, scheme Scheme) error
 	// List returns the environment's releases, newest first.
 	List(ctx context.Context, env string) ([]Record, error)
 }
@@ -185,9 +188,19 @@ func Get(ctx context.Context, s Store, env, name string) (*Record, error) {
 	return nil, &InputError{Msg: fmt.Sprintf("release: %s has no release %s", env, name)}
 }
 
-// Rollback creates a release of env that points at the build and configuration of the release named
-// to, or, when to is "", of the release before the current one.
-func Rollback(ctx context.Context, s Store, env, to, scheme, by string, now time.Time) (*Record, error) {
+// RollbackRequest asks for a new release of Env with the build and configuration of the release named
+// To, or, when To is "", of the release before the current one.
+type RollbackRequest struct {
+	Env, To string
+	Scheme  Scheme
+	// By is who asks (user@host), Now when.
+	By  string
+	Now time.Time
+}
+
+// Rollback creates the release the request asks for.
+func Rollback(ctx context.Context, s Store, req RollbackRequest) (*Record, error) {
+	env, to := req.Env, req.To
 	all, err := s.List(ctx, env)
 	if err != nil {
 		return nil, err
@@ -221,16 +234,26 @@ func Rollback(ctx context.Context, s Store, env, to, scheme, by string, now time
 		}
 	}
 	r := *target
-	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = env, now.UTC(), by, target.Name, ""
-	if err := s.Create(ctx, &r, scheme); err != nil {
+	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = env, req.Now.UTC(), req.By, target.Name, ""
+	if err := s.Create(ctx, &r, req.Scheme); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
-// Promote creates a release of to with the build and configuration of from's current release (or of the
-// release named name).
-func Promote(ctx context.Context, s Store, from, to, name, scheme, by string, now time.Time) (*Record, error) {
+// PromoteRequest asks for a release of To with the build and configuration of From's current release,
+// or of its release named Name.
+type PromoteRequest struct {
+	From, To, Name string
+	Scheme         Scheme
+	// By is who asks (user@host), Now when.
+	By  string
+	Now time.Time
+}
+
+// Promote creates the release the request asks for.
+func Promote(ctx context.Context, s Store, req PromoteRequest) (*Record, error) {
+	from, to, name := req.From, req.To, req.Name
 	var src *Record
 	if name != "" {
 		var err error
@@ -248,8 +271,8 @@ func Promote(ctx context.Context, s Store, from, to, name, scheme, by string, no
 		src = &all[0]
 	}
 	r := *src
-	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = to, now.UTC(), by, "", from+"/"+src.Name
-	if err := s.Create(ctx, &r, scheme); err != nil {
+	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = to, req.Now.UTC(), req.By, "", from+"/"+src.Name
+	if err := s.Create(ctx, &r, req.Scheme); err != nil {
 		return nil, err
 	}
 	return &r, nil

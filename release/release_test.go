@@ -47,7 +47,10 @@ func TestConcurrentCreate(t *testing.T) {
 func TestSchemes(t *testing.T) {
 	ctx := context.Background()
 	s := DirStore{Dir: t.TempDir()}
-	for _, tc := range []struct{ scheme, env, want string }{
+	for _, tc := range []struct {
+		scheme    Scheme
+		env, want string
+	}{
 		{Timestamp, "a", "20261123T101500Z"},
 		{Semver, "b", "1.4.2"},
 		{Calver, "c", "2026.11.1"},
@@ -74,26 +77,26 @@ func TestRollbackAndPromote(t *testing.T) {
 	v2 := record("staging", "sha256:two")
 	require.NoError(t, s.Create(ctx, v2, Counter))
 
-	v3, err := Rollback(ctx, s, "staging", "", Counter, "ci", now)
+	v3, err := Rollback(ctx, s, RollbackRequest{Env: "staging", To: "", Scheme: Counter, By: "ci", Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, "v3", v3.Name)
 	assert.Equal(t, "sha256:one", v3.Digest, "v3 points at v1's build")
 	assert.Equal(t, "v1", v3.RollbackOf)
 	assert.Equal(t, v1.ConfigSHA256, v3.ConfigSHA256)
 
-	v4, err := Rollback(ctx, s, "staging", "v2", Counter, "ci", now)
+	v4, err := Rollback(ctx, s, RollbackRequest{Env: "staging", To: "v2", Scheme: Counter, By: "ci", Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, "sha256:two", v4.Digest)
-	_, err = Rollback(ctx, s, "staging", "v9", Counter, "ci", now)
+	_, err = Rollback(ctx, s, RollbackRequest{Env: "staging", To: "v9", Scheme: Counter, By: "ci", Now: now})
 	assert.EqualError(t, err, "staging has no release v9")
 	assertOption(t, err, "release.To")
 
-	prod, err := Promote(ctx, s, "staging", "prod", "", Counter, "ci", now)
+	prod, err := Promote(ctx, s, PromoteRequest{From: "staging", To: "prod", Name: "", Scheme: Counter, By: "ci", Now: now})
 	require.NoError(t, err)
 	assert.Equal(t, "v1", prod.Name, "prod's first release")
 	assert.Equal(t, "sha256:two", prod.Digest, "staging's current build")
 	assert.Equal(t, "staging/v4", prod.PromotedFrom)
-	_, err = Rollback(ctx, s, "prod", "", Counter, "ci", now)
+	_, err = Rollback(ctx, s, RollbackRequest{Env: "prod", To: "", Scheme: Counter, By: "ci", Now: now})
 	assert.EqualError(t, err, "prod has only v1: nothing before it to roll back to")
 	assertOption(t, err, "release.Env")
 }

@@ -184,7 +184,7 @@ func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
 	}
 	outdated, failing := 0, 0
 	for _, d := range r.Dependencies {
-		if d.Update != "none" {
+		if d.Update != audit.UpdateNone {
 			outdated++
 		}
 		if d.Deprecated != "" {
@@ -244,21 +244,21 @@ func writeAuditText(w io.Writer, r auditReport) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var outdated []audit.Dependency
 	for _, d := range r.Dependencies {
-		if d.Update != "none" || d.Error != "" {
+		if d.Update != audit.UpdateNone || d.Error != "" {
 			outdated = append(outdated, d)
 		}
 	}
 	if len(outdated) > 0 {
 		fmt.Fprintln(tw, "Package\tCurrent\tWanted\tLatest\tType\tUpdate")
 		for _, d := range outdated {
-			latest := d.Latest
+			latest, update := d.Latest, string(d.Update)
 			if d.LatestName != "" {
 				latest += " (" + d.LatestName + ")"
 			}
 			if d.Error != "" {
-				latest, d.Update = "?", "error: "+d.Error
+				latest, update = "?", "error: "+d.Error
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Current, d.Wanted, latest, d.Type, d.Update)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Current, d.Wanted, latest, d.Type, update)
 		}
 	} else {
 		fmt.Fprintf(tw, "all %d dependencies are up to date\n", len(r.Dependencies))

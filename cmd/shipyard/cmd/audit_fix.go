@@ -65,7 +65,7 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 			}
 			updates, skipped := audit.PlanFix(deps, vulns, opts)
 			if allow := f.Config.Audit.Allow; len(allow) > 0 {
-				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, u.Type) })
+				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, string(u.Type)) })
 			}
 			report := auditFixReport{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: o.Branch}
 			if report.Updates == nil {
@@ -95,10 +95,11 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 
 // fixOptions reads the flags and shipyard.yaml's groups and ignore rules.
 func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
-	if !slices.Contains([]string{"patch", "minor", "major"}, o.Level) {
+	level, ok := audit.ParseUpdateKind(o.Level)
+	if !ok {
 		return audit.FixOptions{}, exitcode.Input(fmt.Errorf("--level: %q is not patch, minor or major", o.Level))
 	}
-	opts := audit.FixOptions{Level: o.Level, SecurityOnly: o.SecurityOnly}
+	opts := audit.FixOptions{Level: level, SecurityOnly: o.SecurityOnly}
 	for _, g := range o.Groups {
 		name, patterns, ok := strings.Cut(g, "=")
 		if !ok || name == "" || patterns == "" {

@@ -24,7 +24,7 @@ import (
 
 type releaseOptions struct {
 	Store  string
-	Scheme string
+	Scheme release.Scheme
 	Env    string
 	NoTag  bool
 	reg    registryOptions
@@ -47,7 +47,7 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	}
 	pf := c.PersistentFlags()
 	pf.StringVar(&o.Store, "store", ".shipyard/releases", "where the release records are: a `DIR`, or registry://HOST/REPO")
-	pf.StringVar(&o.Scheme, "scheme", release.Counter, "how releases are named: counter, timestamp, semver or calver")
+	pf.StringVar((*string)(&o.Scheme), "scheme", string(release.Counter), "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
 	config.Bind(pf, "store", "release.store")
@@ -260,7 +260,7 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 				return err
 			}
 			defer done()
-			r, err := release.Promote(cmd.Context(), store, from, to, which, o.Scheme, migrate.DefaultAppliedBy(), f.now())
+			r, err := release.Promote(cmd.Context(), store, release.PromoteRequest{From: from, To: to, Name: which, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now()})
 			if err != nil {
 				return err
 			}
@@ -290,7 +290,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 				return err
 			}
 			defer done()
-			r, err := release.Rollback(cmd.Context(), store, o.Env, to, o.Scheme, migrate.DefaultAppliedBy(), f.now())
+			r, err := release.Rollback(cmd.Context(), store, release.RollbackRequest{Env: o.Env, To: to, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now()})
 			if err != nil {
 				return err
 			}

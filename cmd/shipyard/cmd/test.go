@@ -322,7 +322,7 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 		return nil
 	}
 	for _, fl := range failures {
-		if fl.Scope == "file" {
+		if fl.Scope == coverage.ScopeFile {
 			f.Actions.Annotate(ghactions.Annotation{File: f.repoPath(r.Root, fl.Name), Title: "coverage", Message: fl.Message})
 		}
 	}

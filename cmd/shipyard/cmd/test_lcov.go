@@ -56,7 +56,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 		return err
 	}
 	for _, fl := range failures {
-		if fl.Scope == "file" {
+		if fl.Scope == coverage.ScopeFile {
 			f.Actions.Annotate(ghactions.Annotation{File: fl.Name, Title: "coverage", Message: fl.Message})
 		}
 	}

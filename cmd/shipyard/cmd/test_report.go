@@ -79,7 +79,7 @@ func worstFiles(files []coverage.FileCoverage, failures []coverage.Failure, all 
 	}
 	failing := map[string]bool{}
 	for _, f := range failures {
-		if f.Scope == "file" {
+		if f.Scope == coverage.ScopeFile {
 			failing[f.Name] = true
 		}
 	}
