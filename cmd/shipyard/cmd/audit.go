@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,12 +26,6 @@ type auditOptions struct {
 	FailOn       string
 	FailOutdated bool
 	SARIF        string
-}
-
-// auditReport is `shipyard audit -o json`.
-type auditReport struct {
-	Dependencies    []audit.Dependency    `json:"dependencies"`
-	Vulnerabilities []audit.Vulnerability `json:"vulnerabilities"`
 }
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -67,16 +60,11 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			if err != nil {
 				return err
 			}
-			deps, vulns, err := f.auditScan(cmd.Context(), o.VulnDB)
+			report, err := f.auditScan(cmd.Context(), o.VulnDB, ignore)
 			if err != nil {
 				return err
 			}
-			for i, v := range vulns {
-				if r, ok := audit.MatchIgnore(ignore, v.Name, v.Version); ok {
-					vulns[i].Ignored = r.Reason
-				}
-			}
-			return f.reportAudit(&o, auditReport{Dependencies: deps, Vulnerabilities: vulns})
+			return f.reportAudit(&o, report)
 		},
 	}
 	c.PersistentFlags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
@@ -89,31 +77,16 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 	return c
 }
 
-// auditScan reads the dependencies and matches them against the vulnerability database ("off": none).
-func (f *Factory) auditScan(ctx context.Context, vulnDB string) ([]audit.Dependency, []audit.Vulnerability, error) {
-	client := &http.Client{Timeout: time.Minute}
-	deps, err := f.auditDependencies(ctx, client)
+// auditScan runs audit.Scan on the project and says which vulnerability database it read, and how old it is.
+func (f *Factory) auditScan(ctx context.Context, vulnDB string, ignore []audit.IgnoreRule) (*audit.Report, error) {
+	r, err := audit.Scan(ctx, audit.Options{Dir: f.Dir, VulnDB: vulnDB, Getenv: f.Getenv, Ignore: ignore})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	vulns := []audit.Vulnerability{}
-	if vulnDB == "off" {
-		return deps, vulns, nil
+	if r.VulnDB != nil {
+		f.IO.Infof("vulnerability database %s", describeVulnDB(r.VulnDB.URL, r.VulnDB.Modified, time.Now()))
 	}
-	db, err := audit.OpenVulnDB(vulnDB, client)
-	if err != nil {
-		return nil, nil, err
-	}
-	modified, err := db.Modified(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	f.IO.Infof("vulnerability database %s", describeVulnDB(vulnDB, modified, time.Now()))
-	found, err := audit.Vulnerabilities(ctx, db, deps)
-	if err != nil {
-		return nil, nil, err
-	}
-	return deps, append(vulns, found...), nil
+	return r, nil
 }
 
 // describeVulnDB names the database and says how old it is, so that an offline copy's age is seen.
@@ -132,61 +105,13 @@ func describeVulnDB(url string, modified, now time.Time) string {
 	return fmt.Sprintf("%s, modified %s (%s)", url, modified.UTC().Format("2006-01-02"), age)
 }
 
-// auditDependencies reads go.mod and package.json in the working directory, whichever are there.
-func (f *Factory) auditDependencies(ctx context.Context, client *http.Client) ([]audit.Dependency, error) {
-	var deps []audit.Dependency
-	found := false
-	if _, err := os.Stat(f.Path("go.mod")); err == nil {
-		found = true
-		m, err := audit.ReadGoMod(f.Path("go.mod"))
-		if err != nil {
-			return nil, err
-		}
-		m.File = "go.mod"
-		proxy, err := audit.NewGoProxy(f.Getenv, client)
-		if err != nil {
-			return nil, err
-		}
-		goDeps, err := audit.OutdatedGo(ctx, m, proxy)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, goDeps...)
-	}
-	if _, err := os.Stat(f.Path("package.json")); err == nil {
-		found = true
-		p, err := audit.ReadNpmProject(f.Dir)
-		if err != nil {
-			return nil, err
-		}
-		p.File = "package.json"
-		reg, err := audit.NewNpmRegistry(f.Dir, f.Getenv, client)
-		if err != nil {
-			return nil, err
-		}
-		npmDeps, err := audit.OutdatedNpm(ctx, p, reg)
-		if err != nil {
-			return nil, err
-		}
-		deps = append(deps, npmDeps...)
-	}
-	if !found {
-		return nil, exitcode.Input(fmt.Errorf("no go.mod or package.json in %s", f.Dir))
-	}
-	return deps, nil
-}
-
-func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
+func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 	if o.SARIF != "" {
 		if err := f.writeSARIF(o.SARIF, r); err != nil {
 			return err
 		}
 	}
-	outdated, failing := 0, 0
 	for _, d := range r.Dependencies {
-		if d.Update != audit.UpdateNone {
-			outdated++
-		}
 		if d.Deprecated != "" {
 			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + " is deprecated", Message: d.Deprecated})
 		}
@@ -199,25 +124,23 @@ func (f *Factory) reportAudit(o *auditOptions, r auditReport) error {
 			continue
 		}
 		level := ghactions.Warning
-		if o.FailOn != "none" && (v.Severity == "unknown" || audit.SeverityRank(v.Severity) >= audit.SeverityRank(o.FailOn)) {
+		if v.Fails(o.FailOn) {
 			level = ghactions.Error
-			failing++
 		}
 		f.Actions.Annotate(ghactions.Annotation{Level: level, File: v.File, Line: v.Line, Title: v.ID + " in " + v.Name + "@" + v.Version,
 			Message: v.Summary + fixedIn(v.Fixed)})
 	}
-	err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) })
-	if err != nil {
+	if err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) }); err != nil {
 		return err
 	}
-	if failing > 0 || o.FailOutdated && outdated > 0 {
+	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
 		return exitcode.Silent(exitcode.Failed)
 	}
 	return nil
 }
 
 // writeSARIF writes the report's findings as SARIF to file, whole or not at all.
-func (f *Factory) writeSARIF(file string, r auditReport) error {
+func (f *Factory) writeSARIF(file string, r *audit.Report) error {
 	var buf bytes.Buffer
 	if err := audit.WriteSARIF(&buf, f.ToolVersion, r.Dependencies, r.Vulnerabilities); err != nil {
 		return fmt.Errorf("writing SARIF: %w", err)
@@ -240,7 +163,7 @@ func fixedIn(v string) string {
 }
 
 // writeAuditText prints the outdated table, like npm outdated, then the notes and the vulnerabilities.
-func writeAuditText(w io.Writer, r auditReport) error {
+func writeAuditText(w io.Writer, r *audit.Report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	var outdated []audit.Dependency
 	for _, d := range r.Dependencies {

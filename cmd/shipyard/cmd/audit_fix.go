@@ -1,11 +1,8 @@
 package cmd
 
 import (
-	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -15,7 +12,6 @@ import (
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
-	"github.com/shipyardci/shipyard/internal/gitx"
 )
 
 type auditFixOptions struct {
@@ -59,11 +55,12 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 				return err
 			}
 			ctx := cmd.Context()
-			deps, vulns, err := f.auditScan(ctx, ao.VulnDB)
+			scan, err := f.auditScan(ctx, ao.VulnDB, nil)
 			if err != nil {
 				return err
 			}
-			updates, skipped := audit.PlanFix(deps, vulns, opts)
+			vulns := scan.Vulnerabilities
+			updates, skipped := audit.PlanFix(scan.Dependencies, vulns, opts)
 			if allow := f.Config.Audit.Allow; len(allow) > 0 {
 				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, string(u.Type)) })
 			}
@@ -75,7 +72,9 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 				report.Skipped = []audit.Skipped{}
 			}
 			if !o.DryRun && len(updates) > 0 {
-				if report.Bodies, err = f.applyFix(ctx, &o, updates, vulns); err != nil {
+				report.Bodies, err = audit.ApplyGroups(ctx, audit.ApplyOptions{Dir: f.Dir, Updates: updates, Vulnerabilities: vulns,
+					Branch: o.Branch, BodiesDir: o.PRDir, Env: f.Environ()})
+				if err != nil {
 					return err
 				}
 			}
@@ -138,102 +137,6 @@ func (f *Factory) auditIgnores() ([]audit.IgnoreRule, error) {
 		rules = append(rules, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: reason})
 	}
 	return rules, nil
-}
-
-// applyFix edits the manifests group by group, committing each on --branch, and writes the bodies.
-func (f *Factory) applyFix(ctx context.Context, o *auditFixOptions, updates []audit.Update, vulns []audit.Vulnerability) ([]string, error) {
-	var repo *gitx.Repo
-	if o.Branch != "" {
-		if _, err := gitx.Open(ctx, f.Dir); err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--branch: %w", err))
-		}
-		repo = &gitx.Repo{Dir: f.Dir} // the manifests are named from here
-		if _, err := repo.Run(ctx, "checkout", "-b", o.Branch); err != nil {
-			return nil, fmt.Errorf("creating branch %s: %w", o.Branch, err)
-		}
-	}
-	var groups []string
-	byGroup := map[string][]audit.Update{}
-	for _, u := range updates {
-		if _, ok := byGroup[u.Group]; !ok {
-			groups = append(groups, u.Group)
-		}
-		byGroup[u.Group] = append(byGroup[u.Group], u)
-	}
-	dir := f.Path(o.PRDir)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("creating %s: %w", o.PRDir, err)
-	}
-	var bodies []string
-	for _, g := range groups {
-		us := byGroup[g]
-		if err := f.applyGroup(ctx, us); err != nil {
-			return bodies, err
-		}
-		body := filepath.Join(o.PRDir, slugify(g)+".md")
-		if err := os.WriteFile(f.Path(body), []byte(audit.PullRequestBody(g, us, vulns)), 0o644); err != nil {
-			return bodies, fmt.Errorf("writing %s: %w", body, err)
-		}
-		bodies = append(bodies, body)
-		if repo != nil {
-			if err := commitGroup(ctx, repo, audit.CommitMessage(g, us)); err != nil {
-				return bodies, err
-			}
-		}
-	}
-	return bodies, nil
-}
-
-func (f *Factory) applyGroup(ctx context.Context, us []audit.Update) error {
-	env := f.Environ()
-	hasGo := slices.ContainsFunc(us, func(u audit.Update) bool { return u.Ecosystem == "go" })
-	hasNpm := slices.ContainsFunc(us, func(u audit.Update) bool { return u.Ecosystem == "npm" })
-	if hasGo {
-		if err := audit.ApplyGoMod(f.Path("go.mod"), us); err != nil {
-			return err
-		}
-		if err := audit.GoModTidy(ctx, f.Dir, env); err != nil {
-			return err
-		}
-	}
-	if hasNpm {
-		if err := audit.ApplyPackageJSON(f.Path("package.json"), us); err != nil {
-			return err
-		}
-		if err := audit.NpmLock(ctx, f.Dir, env); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// commitGroup commits the manifests a group changed.
-func commitGroup(ctx context.Context, repo *gitx.Repo, message string) error {
-	var files []string
-	for _, name := range []string{"go.mod", "go.sum", "package.json", "package-lock.json"} {
-		if _, err := os.Stat(filepath.Join(repo.Dir, name)); err == nil {
-			files = append(files, name)
-		}
-	}
-	if _, err := repo.Run(ctx, append([]string{"add", "--"}, files...)...); err != nil {
-		return fmt.Errorf("staging %s: %w", strings.Join(files, ", "), err)
-	}
-	if _, err := repo.Run(ctx, "commit", "-m", message); err != nil {
-		return fmt.Errorf("committing %q: %w", message, err)
-	}
-	return nil
-}
-
-func slugify(s string) string {
-	var b strings.Builder
-	for _, r := range strings.ToLower(s) {
-		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
-			b.WriteRune(r)
-		} else {
-			b.WriteByte('-')
-		}
-	}
-	return strings.Trim(b.String(), "-")
 }
 
 func writeFixText(w io.Writer, r auditFixReport, dryRun bool) error {

@@ -56,6 +56,7 @@ func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 // own options, never of flags.
 var flagOf = map[string]string{
 	"audit.VulnDB":         "--vuln-db",
+	"audit.Branch":         "--branch",
 	"build.Platforms":      "--platform",
 	"build.Dest":           "--dest",
 	"build.Tag":            "--tag",

@@ -1,0 +1,124 @@
+package audit
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/shipyardci/shipyard/internal/gitx"
+)
+
+// ApplyOptions are what ApplyGroups changes: the project, the planned updates (PlanFix), and where the
+// changes go.
+type ApplyOptions struct {
+	// Dir is the project whose go.mod and package.json (and their sums and locks) are edited.
+	Dir     string
+	Updates []Update
+	// Vulnerabilities are the findings the pull-request bodies say each update fixes.
+	Vulnerabilities []Vulnerability
+	// Branch, when set, is created in Dir's repository and gets one commit per group.
+	Branch string
+	// BodiesDir is where the pull-request body of each group is written, relative to Dir.
+	BodiesDir string
+	// Env is the environment of go mod tidy and npm install.
+	Env []string
+}
+
+// ApplyGroups makes the updates group by group, as Dependabot opens a pull request per group: it edits
+// the manifests, brings their sums and locks along, writes the group's pull-request body and, on a
+// branch, commits the group. It returns the bodies written, relative to Dir.
+func ApplyGroups(ctx context.Context, o ApplyOptions) ([]string, error) {
+	var repo *gitx.Repo
+	if o.Branch != "" {
+		if _, err := gitx.Open(ctx, o.Dir); err != nil {
+			return nil, &InputError{Option: "audit.Branch", Msg: err.Error()}
+		}
+		repo = &gitx.Repo{Dir: o.Dir} // the manifests are named from here
+		if _, err := repo.Run(ctx, "checkout", "-b", o.Branch); err != nil {
+			return nil, fmt.Errorf("creating branch %s: %w", o.Branch, err)
+		}
+	}
+	var groups []string
+	byGroup := map[string][]Update{}
+	for _, u := range o.Updates {
+		if _, ok := byGroup[u.Group]; !ok {
+			groups = append(groups, u.Group)
+		}
+		byGroup[u.Group] = append(byGroup[u.Group], u)
+	}
+	if err := os.MkdirAll(filepath.Join(o.Dir, o.BodiesDir), 0o755); err != nil {
+		return nil, fmt.Errorf("creating %s: %w", o.BodiesDir, err)
+	}
+	var bodies []string
+	for _, g := range groups {
+		us := byGroup[g]
+		if err := applyGroup(ctx, o, us); err != nil {
+			return bodies, err
+		}
+		body := filepath.Join(o.BodiesDir, slugify(g)+".md")
+		if err := os.WriteFile(filepath.Join(o.Dir, body), []byte(PullRequestBody(g, us, o.Vulnerabilities)), 0o644); err != nil {
+			return bodies, fmt.Errorf("writing %s: %w", body, err)
+		}
+		bodies = append(bodies, body)
+		if repo != nil {
+			if err := commitGroup(ctx, repo, CommitMessage(g, us)); err != nil {
+				return bodies, err
+			}
+		}
+	}
+	return bodies, nil
+}
+
+// applyGroup edits the manifests one group's updates touch, and runs the tools that follow them.
+func applyGroup(ctx context.Context, o ApplyOptions, us []Update) error {
+	if slices.ContainsFunc(us, func(u Update) bool { return u.Ecosystem == Go }) {
+		if err := ApplyGoMod(filepath.Join(o.Dir, "go.mod"), us); err != nil {
+			return err
+		}
+		if err := GoModTidy(ctx, o.Dir, o.Env); err != nil {
+			return err
+		}
+	}
+	if slices.ContainsFunc(us, func(u Update) bool { return u.Ecosystem == Npm }) {
+		if err := ApplyPackageJSON(filepath.Join(o.Dir, "package.json"), us); err != nil {
+			return err
+		}
+		if err := NpmLock(ctx, o.Dir, o.Env); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// commitGroup commits the manifests a group changed.
+func commitGroup(ctx context.Context, repo *gitx.Repo, message string) error {
+	var files []string
+	for _, name := range []string{"go.mod", "go.sum", "package.json", "package-lock.json"} {
+		if _, err := os.Stat(filepath.Join(repo.Dir, name)); err == nil {
+			files = append(files, name)
+		}
+	}
+	if _, err := repo.Run(ctx, append([]string{"add", "--"}, files...)...); err != nil {
+		return fmt.Errorf("staging %s: %w", strings.Join(files, ", "), err)
+	}
+	if _, err := repo.Run(ctx, "commit", "-m", message); err != nil {
+		return fmt.Errorf("committing %q: %w", message, err)
+	}
+	return nil
+}
+
+// slugify makes a group name a file name.
+func slugify(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(s) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' || r == '.' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	return strings.Trim(b.String(), "-")
+}
