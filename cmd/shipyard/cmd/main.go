@@ -58,6 +58,7 @@ var flagOf = map[string]string{
 	"audit.VulnDB":         "--vuln-db",
 	"audit.Branch":         "--branch",
 	"build.Platforms":      "--platform",
+	"coverage.DiffBase":    "--diff-base",
 	"build.Dest":           "--dest",
 	"build.Tag":            "--tag",
 	"registry.Tags":        "--tag",

@@ -201,36 +201,19 @@ func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	return p, testsErr, err
 }
 
-// checkCoverage applies the thresholds, the changed-lines gate and the baseline.
+// checkCoverage runs the gates of the flags and shipyard.yaml's overrides.
 func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *coverage.Report, p *coverage.Profile) (testResult, error) {
 	t := coverage.Thresholds{Total: o.MinTotal, Package: o.MinPackage, File: o.MinFile}
 	for _, ov := range f.Config.Test.Overrides {
 		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
 	}
-	failures := report.Check(t)
-	var diff *coverage.DiffCoverage
-	if o.DiffBase != "" {
-		changed, err := coverage.ChangedLines(ctx, f.Dir, o.DiffBase)
-		if err != nil {
-			return testResult{}, exitcode.Input(fmt.Errorf("--diff-base: %w", err))
-		}
-		diff = report.Diff(p, changed)
-		if fl, ok := diff.CheckDiff(o.MinDiff); !ok {
-			failures = append(failures, fl)
-		}
+	g, err := report.Gate(ctx, p, coverage.Gate{Thresholds: t, Dir: f.Dir, DiffBase: o.DiffBase, MinDiff: o.MinDiff,
+		Baseline: f.Path(o.Baseline), Tolerance: o.Tolerance})
+	if err != nil {
+		return testResult{}, err
 	}
-	var baseline *coverage.Baseline
-	if o.Baseline != "" {
-		var err error
-		if baseline, err = coverage.ReadBaseline(f.Path(o.Baseline)); err != nil {
-			return testResult{}, exitcode.Input(err)
-		}
-		if fl, ok := report.CheckBaseline(baseline, o.Tolerance); !ok {
-			failures = append(failures, fl)
-		}
-	}
-	out := newTestResult(report, failures)
-	out.Diff, out.Baseline = diff, baseline
+	out := newTestResult(report, g.Failures)
+	out.Diff, out.Baseline = g.Diff, g.Baseline
 	return out, nil
 }
 

@@ -1,0 +1,69 @@
+package coverage
+
+import (
+	"context"
+)
+
+// Gate is every check of a run: the thresholds, the coverage of the lines changed since a base, and the
+// total recorded in a baseline file.
+type Gate struct {
+	Thresholds Thresholds
+	// Dir is the repository the changed lines are read from (git), DiffBase the ref they are changed
+	// since ("": no such check), MinDiff their minimum coverage.
+	Dir      string
+	DiffBase string
+	MinDiff  float64
+	// Baseline is the file of the recorded total ("": no such check); the total may fall Tolerance points
+	// below it.
+	Baseline  string
+	Tolerance float64
+}
+
+// GateResult is what a gate found: the failures, and the changed lines and the baseline it measured
+// against (nil when not asked).
+type GateResult struct {
+	Failures []Failure
+	Diff     *DiffCoverage
+	Baseline *Baseline
+}
+
+// InputError is a gate's input the user has to fix: the option (Option, "coverage.DiffBase"), and why.
+type InputError struct {
+	Option string
+	Err    error
+}
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong.
+func (e *InputError) InputOption() string { return e.Option }
+
+// Gate runs every check of g on the report of the profile p.
+func (r *Report) Gate(ctx context.Context, p *Profile, g Gate) (*GateResult, error) {
+	out := &GateResult{Failures: r.Check(g.Thresholds)}
+	if g.DiffBase != "" {
+		changed, err := ChangedLines(ctx, g.Dir, g.DiffBase)
+		if err != nil {
+			return nil, &InputError{Option: "coverage.DiffBase", Err: err}
+		}
+		out.Diff = r.Diff(p, changed)
+		if fl, ok := out.Diff.CheckDiff(g.MinDiff); !ok {
+			out.Failures = append(out.Failures, fl)
+		}
+	}
+	if g.Baseline != "" {
+		b, err := ReadBaseline(g.Baseline)
+		if err != nil {
+			return nil, &InputError{Option: "coverage.Baseline", Err: err}
+		}
+		out.Baseline = b
+		if fl, ok := r.CheckBaseline(b, g.Tolerance); !ok {
+			out.Failures = append(out.Failures, fl)
+		}
+	}
+	return out, nil
+}
