@@ -2,10 +2,8 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,7 +14,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/cache"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/build"
@@ -37,26 +34,6 @@ type buildOptions struct {
 	CGO        bool
 	AppVersion string
 	reg        registryOptions
-}
-
-// buildRecord is .shipyard/build.json and `shipyard build -o json`.
-type buildRecord struct {
-	Digest    string               `json:"digest"`
-	Platforms []string             `json:"platforms"`
-	Binaries  []buildBinary        `json:"binaries"`
-	Version   string               `json:"version"`
-	Commit    string               `json:"commit"`
-	Created   time.Time            `json:"created"`
-	Dest      string               `json:"dest,omitempty"`
-	SBOMs     []string             `json:"sboms"`
-	Pushed    *registry.PushResult `json:"pushed,omitempty"`
-}
-
-type buildBinary struct {
-	Name     string `json:"name"`
-	Platform string `json:"platform"`
-	Path     string `json:"path"`
-	SHA256   string `json:"sha256"`
 }
 
 func newBuildCmd(f *Factory) *cobra.Command {
@@ -97,109 +74,30 @@ the same commit gives the same digest. The image goes to --dest (oci:DIR or tar:
 }
 
 func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOptions) error {
-	platforms, err := f.buildPlatforms(cmd, o)
+	spec, done, err := f.buildSpec(ctx, cmd, o)
 	if err != nil {
 		return err
 	}
-	kind, target, ok := strings.Cut(o.Dest, ":")
-	if !ok || (kind != "oci" && kind != "tar") || target == "" {
-		return exitcode.Input(fmt.Errorf("--dest: %q is not oci:DIR or tar:FILE", o.Dest))
-	}
-	g := f.gitFacts(ctx)
-	epoch, err := f.sourceDateEpoch(g)
+	defer done()
+	res, err := build.Run(ctx, spec)
 	if err != nil {
 		return err
 	}
-	version, commit := f.buildVersion(ctx, o), g.commit
-	cfg := f.Config.Build
-	var specs []build.LayerSpec
-	for _, l := range cfg.Layers {
-		specs = append(specs, build.LayerSpec{Name: l.Name, Run: l.Run, From: l.From, To: l.To, Exclude: l.Exclude})
-	}
-	layers, err := build.DirLayers(ctx, f.Dir, specs, epoch, f.Environ())
-	if err != nil {
-		return err
-	}
-	base, baseDone, err := f.buildBase(ctx, o)
-	if err != nil {
-		return err
-	}
-	defer baseDone()
-	opts := build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint, Cmd: cfg.Cmd, Env: cfg.Env,
-		WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
-		Source: f.buildSource(g), Revision: commit, Version: version, Layers: layers, CacheDir: f.cacheDir("layers")}
-	var bins []build.Binary
-	var idx v1.ImageIndex
-	_, statErr := os.Stat(f.Path("go.mod"))
-	switch {
-	case statErr == nil:
-		bins, err = build.BuildGo(ctx, build.GoOptions{Dir: f.Dir, Main: o.Main, Platforms: platforms, Version: version, Commit: commit,
-			Date: epoch.Format(time.RFC3339), CGO: o.CGO, Env: f.Environ(), OutDir: f.Path(filepath.Join(".shipyard", "bin"))})
-		if err != nil {
-			return err
-		}
-		idx, err = build.GoImage(bins, opts)
-	case len(layers) > 0:
-		idx, err = build.LayersImage(platforms, opts)
-	default:
-		return exitcode.Input(fmt.Errorf("nothing to build in %s: no go.mod, and no build.layers in shipyard.yaml", f.Dir))
-	}
-	if err != nil {
-		return err
-	}
-	digest, err := idx.Digest()
-	if err != nil {
-		return err
-	}
-	rec := buildRecord{Digest: digest.String(), Version: version, Commit: commit, Created: epoch, Dest: o.Dest, Binaries: []buildBinary{}}
-	for _, p := range platforms {
-		rec.Platforms = append(rec.Platforms, p.String())
-	}
-	for _, b := range bins {
-		rel, _ := filepath.Rel(f.Dir, b.Path)
-		rec.Binaries = append(rec.Binaries, buildBinary{Name: b.Name, Platform: b.Platform.String(), Path: rel, SHA256: b.SHA256})
-	}
-	sboms, err := f.writeSBOMs(bins, epoch)
-	if err != nil {
-		return err
-	}
-	rec.SBOMs = []string{}
-	for _, s := range sboms {
-		rec.SBOMs = append(rec.SBOMs, s.file)
-	}
-	switch kind {
-	case "oci":
-		err = build.WriteLayout(f.Path(target), idx, version)
-	case "tar":
-		err = build.WriteTarball(f.Path(target), idx, "shipyard.local/"+imageName(f.Dir, bins)+":"+strings.ReplaceAll(version, "+", "_"))
-	}
-	if err != nil {
-		return err
-	}
+	rec := &res.Record
 	if o.Push != "" {
-		client, done, err := f.registryClient(&o.reg)
-		if err != nil {
-			return err
-		}
-		res, err := client.Push(ctx, idx, o.Push, registry.PushOptions{Tags: o.Tags})
-		done()
-		if err != nil {
-			return err
-		}
-		rec.Pushed = res
-		if err := f.pushSBOMs(ctx, client, o.Push, idx, sboms); err != nil {
+		if rec.Pushed, err = f.pushBuild(ctx, o, res); err != nil {
 			return err
 		}
 	}
-	if err := f.writeBuildRecord(rec); err != nil {
+	if err := build.WriteRecord(f.Dir, rec); err != nil {
 		return err
 	}
-	f.IO.Infof("built %s for %s: %s", imageName(f.Dir, bins), strings.Join(rec.Platforms, ", "), rec.Digest)
-	if err := f.SetOutputs("digest", rec.Digest, "version", version); err != nil {
+	f.IO.Infof("built %s for %s: %s", res.Name, strings.Join(rec.Platforms, ", "), rec.Digest)
+	if err := f.SetOutputs("digest", rec.Digest, "version", rec.Version); err != nil {
 		return err
 	}
 	if rec.Pushed != nil {
-		if err := f.SetOutputs("tags", pushedTags(rec.Pushed)); err != nil {
+		if err := f.SetOutputs("tags", pushedTags(rec.Pushed.Reference, rec.Pushed.Tags)); err != nil {
 			return err
 		}
 	}
@@ -207,6 +105,56 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		_, err := fmt.Fprintln(w, rec.Digest)
 		return err
 	})
+}
+
+// buildSpec is the build the flags and shipyard.yaml describe. Call done once the build no longer
+// pulls its base.
+func (f *Factory) buildSpec(ctx context.Context, cmd *cobra.Command, o *buildOptions) (spec build.Spec, done func(), err error) {
+	platforms, err := f.buildPlatforms(cmd, o)
+	if err != nil {
+		return spec, nil, err
+	}
+	g := f.gitFacts(ctx)
+	epoch, err := f.sourceDateEpoch(g)
+	if err != nil {
+		return spec, nil, err
+	}
+	cfg := f.Config.Build
+	var layers []build.LayerSpec
+	for _, l := range cfg.Layers {
+		layers = append(layers, build.LayerSpec{Name: l.Name, Run: l.Run, From: l.From, To: l.To, Exclude: l.Exclude})
+	}
+	base, done, err := f.buildBase(ctx, o)
+	if err != nil {
+		return spec, nil, err
+	}
+	return build.Spec{Dir: f.Dir, Main: o.Main, Platforms: platforms, CGO: o.CGO, Env: f.Environ(), Layers: layers, Dest: o.Dest,
+		ToolVersion: f.ToolVersion, Image: build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint,
+			Cmd: cfg.Cmd, Env: cfg.Env, WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
+			Source: f.buildSource(g), Revision: g.commit, Version: f.buildVersion(ctx, o), CacheDir: f.cacheDir("layers")}}, done, nil
+}
+
+// pushBuild pushes the built index and its referrers (the SBOMs) to --push.
+func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Result) (*build.Pushed, error) {
+	client, done, err := f.registryClient(&o.reg)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	pushed, err := client.Push(ctx, res.Index, o.Push, registry.PushOptions{Tags: o.Tags})
+	if err != nil {
+		return nil, err
+	}
+	ref, err := client.ParseReference(o.Push)
+	if err != nil {
+		return nil, err
+	}
+	for _, art := range res.Referrers {
+		if _, err := client.PushReferrer(ctx, ref.Context().String(), art); err != nil {
+			return nil, err
+		}
+	}
+	return &build.Pushed{Reference: pushed.Reference, Digest: pushed.Digest, Tags: pushed.Tags}, nil
 }
 
 // buildPlatforms reads --platform, else build.platforms, else linux/amd64.
@@ -325,72 +273,6 @@ func (f *Factory) buildSource(g gitFacts) string {
 	return g.origin
 }
 
-func (f *Factory) writeBuildRecord(rec buildRecord) error {
-	data, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return err
-	}
-	path := f.Path(filepath.Join(".shipyard", "build.json"))
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	return renameio.WriteFile(path, append(data, '\n'), 0o644)
-}
-
-// sbomFile is an SBOM written beside the output, and its platform.
-type sbomFile struct {
-	file     string
-	platform build.Platform
-	data     []byte
-}
-
-// writeSBOMs writes the SPDX document of each binary to .shipyard/sbom/NAME_OS_ARCH.spdx.json.
-func (f *Factory) writeSBOMs(bins []build.Binary, epoch time.Time) ([]sbomFile, error) {
-	var out []sbomFile
-	for _, b := range bins {
-		data, err := build.SBOM(b, epoch, f.ToolVersion)
-		if err != nil {
-			return nil, err
-		}
-		rel := filepath.Join(".shipyard", "sbom", b.Name+"_"+strings.ReplaceAll(b.Platform.String(), "/", "_")+".spdx.json")
-		if err := os.MkdirAll(filepath.Dir(f.Path(rel)), 0o755); err != nil {
-			return nil, err
-		}
-		if err := renameio.WriteFile(f.Path(rel), data, 0o644); err != nil {
-			return nil, fmt.Errorf("writing %s: %w", rel, err)
-		}
-		out = append(out, sbomFile{file: rel, platform: b.Platform, data: data})
-	}
-	return out, nil
-}
-
-// pushSBOMs pushes each SBOM as a referrer of its platform's image in the index.
-func (f *Factory) pushSBOMs(ctx context.Context, client *registry.Client, ref string, idx v1.ImageIndex, sboms []sbomFile) error {
-	im, err := idx.IndexManifest()
-	if err != nil {
-		return err
-	}
-	r, err := client.ParseReference(ref)
-	if err != nil {
-		return err
-	}
-	for _, s := range sboms {
-		for _, d := range im.Manifests {
-			if d.Platform == nil || d.Platform.OS != s.platform.OS || d.Platform.Architecture != s.platform.Arch {
-				continue
-			}
-			art, err := build.SBOMArtifact(s.data, d)
-			if err != nil {
-				return err
-			}
-			if _, err := client.PushReferrer(ctx, r.Context().String(), art); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
-}
-
 // cacheDir is shipyard's cache directory for kind: $XDG_CACHE_HOME/shipyard/KIND, else
 // ~/.cache/shipyard/KIND; "" when neither is known.
 func (f *Factory) cacheDir(kind string) string {
@@ -401,20 +283,4 @@ func (f *Factory) cacheDir(kind string) string {
 		return filepath.Join(h, ".cache", "shipyard", kind)
 	}
 	return ""
-}
-
-// imageName is the name of what was built: the binary, else the project's.
-func imageName(dir string, bins []build.Binary) string {
-	if len(bins) > 0 {
-		return bins[0].Name
-	}
-	return projectName(dir)
-}
-
-// projectName is the lower-cased name of the project's directory (dir may be "." or relative).
-func projectName(dir string) string {
-	if abs, err := filepath.Abs(dir); err == nil {
-		dir = abs
-	}
-	return strings.ToLower(filepath.Base(dir))
 }

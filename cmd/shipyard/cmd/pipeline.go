@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/gitx"
@@ -133,7 +134,7 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	if r, err := semver.Next(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
 		version = r.Version.String()
 	}
-	name := projectName(f.Dir)
+	name := build.ProjectName(f.Dir)
 	argsOf := map[string][]string{
 		"test":    {"test"},
 		"audit":   {"audit"},

@@ -60,10 +60,10 @@ func (f *Factory) dockerConfig() string {
 
 // pushedTags is the tags output of a push: the references it wrote, one per line, as
 // docker/metadata-action gives them (REPO:1.4.2, REPO:1.4, …).
-func pushedTags(res *registry.PushResult) string {
-	repo, _, _ := strings.Cut(res.Reference, "@")
-	refs := make([]string, len(res.Tags))
-	for i, t := range res.Tags {
+func pushedTags(reference string, tags []string) string {
+	repo, _, _ := strings.Cut(reference, "@")
+	refs := make([]string, len(tags))
+	for i, t := range tags {
 		refs[i] = repo + ":" + t
 	}
 	return strings.Join(refs, "\n")
@@ -234,7 +234,7 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
 				bytesize(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
-			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference, "tags", pushedTags(res)); err != nil {
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference, "tags", pushedTags(res.Reference, res.Tags)); err != nil {
 				return err
 			}
 			return f.Render(res, func(w io.Writer) error {

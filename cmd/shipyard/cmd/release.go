@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
+	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/migrate"
@@ -138,15 +138,8 @@ it needs (default: the newest migration of migrate.dir).`,
 
 // lastBuild is the image .shipyard/build.json says was last pushed, with its version and commit.
 func (f *Factory) lastBuild(version, commit string) (string, string, string) {
-	data, err := os.ReadFile(f.Path(".shipyard/build.json"))
-	if err != nil {
-		return "", version, commit
-	}
-	var rec struct {
-		Version, Commit string
-		Pushed          *struct{ Reference string }
-	}
-	if json.Unmarshal(data, &rec) != nil || rec.Pushed == nil {
+	rec, err := build.ReadRecord(f.Dir)
+	if err != nil || rec.Pushed == nil {
 		return "", version, commit
 	}
 	if version == "" {

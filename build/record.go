@@ -1,0 +1,68 @@
+package build
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+)
+
+// RecordFile is where a project keeps the record of its last build, relative to the project.
+var RecordFile = filepath.Join(".shipyard", "build.json")
+
+// Record is what a build made and where it went: .shipyard/build.json, and `shipyard build -o json`.
+type Record struct {
+	Digest    string         `json:"digest"`
+	Platforms []string       `json:"platforms"`
+	Binaries  []RecordBinary `json:"binaries"`
+	Version   string         `json:"version"`
+	Commit    string         `json:"commit"`
+	Created   time.Time      `json:"created"`
+	Dest      string         `json:"dest,omitempty"`
+	SBOMs     []string       `json:"sboms"`
+	Pushed    *Pushed        `json:"pushed,omitempty"`
+}
+
+// RecordBinary is a binary of the build, by path relative to the project and checksum.
+type RecordBinary struct {
+	Name     string `json:"name"`
+	Platform string `json:"platform"`
+	Path     string `json:"path"`
+	SHA256   string `json:"sha256"`
+}
+
+// Pushed is where the image was pushed: the repository@digest and the tags written.
+type Pushed struct {
+	Reference string   `json:"reference"`
+	Digest    string   `json:"digest"`
+	Tags      []string `json:"tags"`
+}
+
+// WriteRecord writes the record of the project in dir, whole or not at all.
+func WriteRecord(dir string, r *Record) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err != nil {
+		return err
+	}
+	path := filepath.Join(dir, RecordFile)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return renameio.WriteFile(path, append(data, '\n'), 0o644)
+}
+
+// ReadRecord reads the record of the project in dir's last build.
+func ReadRecord(dir string) (*Record, error) {
+	data, err := os.ReadFile(filepath.Join(dir, RecordFile))
+	if err != nil {
+		return nil, err
+	}
+	var r Record
+	if err := json.Unmarshal(data, &r); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", RecordFile, err)
+	}
+	return &r, nil
+}
