@@ -84,7 +84,7 @@ var flagOf = map[string]string{
 // change on the command line after the words of a library error that has a remedy there.
 func withFlag(err error) string {
 	msg := err.Error()
-	if cause, hint := remedy(err); cause != nil {
+	if hint, cause := remedy(err); cause != nil {
 		words := cause.Error()
 		if i := strings.Index(msg, words); i >= 0 {
 			msg = msg[:i+len(words)] + " (" + hint + ")" + msg[i+len(words):]
@@ -99,22 +99,22 @@ func withFlag(err error) string {
 	return msg
 }
 
-// remedy is the library error in err's chain that the command line can remedy, and how.
-func remedy(err error) (cause error, hint string) {
+// remedy is how the command line remedies the library error in err's chain that it can remedy (cause).
+func remedy(err error) (hint string, cause error) {
 	var lock *migrate.LockTimeoutError
 	var wait *migrate.LockWaitError
 	var plain *registry.PlainHTTPError
 	switch {
 	case errors.As(err, &lock):
-		return lock, "raise --lock-timeout to wait longer"
+		return "raise --lock-timeout to wait longer", lock
 	case errors.As(err, &wait):
-		return wait, "run it again later, or raise --pg-lock-timeout"
+		return "run it again later, or raise --pg-lock-timeout", wait
 	case errors.As(err, &plain):
-		return plain, "--insecure allows it"
+		return "--insecure allows it", plain
 	case errors.Is(err, registry.ErrUnknownAuthority):
-		return registry.ErrUnknownAuthority, "trust it with --ca-cert FILE"
+		return "trust it with --ca-cert FILE", registry.ErrUnknownAuthority
 	case errors.Is(err, registry.ErrUnauthorized):
-		return registry.ErrUnauthorized, "check the credentials: `shipyard registry login`, --username with --password-stdin, or SHIPYARD_REGISTRY_USERNAME/PASSWORD"
+		return "check the credentials: `shipyard registry login`, --username with --password-stdin, or SHIPYARD_REGISTRY_USERNAME/PASSWORD", registry.ErrUnauthorized
 	}
-	return nil, ""
+	return "", nil
 }
