@@ -2,7 +2,24 @@ package coverage
 
 import (
 	"context"
+	"fmt"
+	"strings"
 )
+
+// DefaultBaselineTolerance is how many points the total may fall below its baseline unless told otherwise.
+const DefaultBaselineTolerance = 0.1
+
+// FailuresError is the error of a run that missed gates: nil when there are no failures.
+func FailuresError(failures []Failure) error {
+	if len(failures) == 0 {
+		return nil
+	}
+	msgs := make([]string, len(failures))
+	for i, fl := range failures {
+		msgs[i] = fl.Message
+	}
+	return fmt.Errorf("coverage below thresholds: %s", strings.Join(msgs, "; "))
+}
 
 // Gate is every check of a run: the thresholds, the coverage of the lines changed since a base, and the
 // total recorded in a baseline file.

@@ -38,6 +38,9 @@ type Options struct {
 	Live LiveOptions
 }
 
+// DefaultPGLockTimeout is the lock_timeout a migration runs with on PostgreSQL unless told otherwise.
+const DefaultPGLockTimeout = 2 * time.Second
+
 // Option changes one of the Options.
 type Option func(*Options)
 
@@ -88,7 +91,7 @@ type Runner struct {
 // embed.FS sub-tree). Close it when done.
 func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (*Runner, error) {
 	o := Options{LockTimeout: 5 * time.Minute, Logger: slog.New(slog.DiscardHandler), Dir: ".", AppliedBy: DefaultAppliedBy(), ToolVersion: "dev",
-		PGLockTimeout: 2 * time.Second, LockRetries: 5, LockBackoff: time.Second}
+		PGLockTimeout: DefaultPGLockTimeout, LockRetries: 5, LockBackoff: time.Second}
 	for _, opt := range opts {
 		opt(&o)
 	}

@@ -4,24 +4,15 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/cache"
-	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
-	"github.com/shipyardci/shipyard/internal/gitx"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/registry"
-	"github.com/shipyardci/shipyard/semver"
 )
 
 type buildOptions struct {
@@ -114,24 +105,11 @@ func (f *Factory) buildSpec(ctx context.Context, cmd *cobra.Command, o *buildOpt
 	if err != nil {
 		return spec, nil, err
 	}
-	g := f.gitFacts(ctx)
-	epoch, err := f.sourceDateEpoch(g)
-	if err != nil {
-		return spec, nil, err
-	}
 	cfg := f.Config.Build
-	var layers []build.LayerSpec
-	for _, l := range cfg.Layers {
-		layers = append(layers, build.LayerSpec{Name: l.Name, Run: l.Run, From: l.From, To: l.To, Exclude: l.Exclude})
-	}
-	base, done, err := f.buildBase(ctx, o)
-	if err != nil {
-		return spec, nil, err
-	}
-	return build.Spec{Dir: f.Dir, Main: o.Main, Platforms: platforms, CGO: o.CGO, Env: f.Environ(), Layers: layers, Dest: o.Dest,
-		ToolVersion: f.ToolVersion, Image: build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint,
-			Cmd: cfg.Cmd, Env: cfg.Env, WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
-			Source: f.buildSource(g), Revision: g.commit, Version: f.buildVersion(ctx, o), CacheDir: f.cacheDir("layers")}}, done, nil
+	cfg.Main, cfg.Base, cfg.Dest, cfg.CGO = o.Main, o.Base, o.Dest, o.CGO
+	return pipeline.BuildSpec(ctx, pipeline.BuildInput{Dir: f.Dir, Build: cfg, Platforms: platforms, Version: o.AppVersion,
+		TagPrefix: f.Config.Version.TagPrefix, Getenv: f.Getenv, Environ: f.Environ(), ToolVersion: f.ToolVersion,
+		Client: func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }})
 }
 
 // pushBuild pushes the built index and its referrers (the SBOMs) to --push.
@@ -141,20 +119,7 @@ func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Res
 		return nil, err
 	}
 	defer done()
-	pushed, err := client.Push(ctx, res.Index, o.Push, registry.PushOptions{Tags: o.Tags})
-	if err != nil {
-		return nil, err
-	}
-	ref, err := client.ParseReference(o.Push)
-	if err != nil {
-		return nil, err
-	}
-	for _, art := range res.Referrers {
-		if _, err := client.PushReferrer(ctx, ref.Context().String(), art); err != nil {
-			return nil, err
-		}
-	}
-	return &build.Pushed{Reference: pushed.Reference, Digest: pushed.Digest, Tags: pushed.Tags}, nil
+	return pipeline.Push(ctx, client, res, o.Push, o.Tags)
 }
 
 // buildPlatforms reads --platform, else build.platforms, else linux/amd64.
@@ -163,124 +128,9 @@ func (f *Factory) buildPlatforms(cmd *cobra.Command, o *buildOptions) ([]build.P
 	if !cmd.Flags().Changed("platform") && len(f.Config.Build.Platforms) > 0 {
 		raw, key = f.Config.Build.Platforms, "build.platforms"
 	}
-	if len(raw) == 0 {
-		raw = []string{"linux/amd64"}
-	}
-	var out []build.Platform
-	for _, s := range raw {
-		p, err := build.ParsePlatform(strings.TrimSpace(s))
-		if err != nil {
-			return nil, exitcode.Input(fmt.Errorf("%s: %s", key, err))
-		}
-		out = append(out, p)
-	}
-	return out, nil
-}
-
-// buildBase is the --base image for each platform: nil for the generated base. Call done once the
-// build no longer pulls.
-func (f *Factory) buildBase(ctx context.Context, o *buildOptions) (base func(build.Platform) (v1.Image, error), done func(), err error) {
-	switch {
-	case o.Base == "":
-		return nil, func() {}, nil
-	case o.Base == "scratch":
-		return func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, func() {}, nil
-	case strings.HasPrefix(o.Base, "oci:"):
-		dir := f.Path(strings.TrimPrefix(o.Base, "oci:"))
-		idx, err := layout.ImageIndexFromPath(dir)
-		if err != nil {
-			return nil, nil, exitcode.Input(fmt.Errorf("--base: %s is not an OCI layout: %v", dir, err))
-		}
-		return func(p build.Platform) (v1.Image, error) { return build.PlatformImage(idx, p) }, func() {}, nil
-	}
-	ref, err := name.ParseReference(o.Base)
+	platforms, err := pipeline.Platforms(raw)
 	if err != nil {
-		return nil, nil, exitcode.Input(fmt.Errorf("--base: %q is not scratch, oci:DIR or an image reference: %v", o.Base, err))
+		return nil, exitcode.Input(fmt.Errorf("%s: %s", key, err))
 	}
-	client, done, err := f.registryClient(&o.reg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return func(p build.Platform) (v1.Image, error) {
-		img, err := remote.Image(ref, append(client.RemoteOptions(ctx), remote.WithPlatform(v1.Platform{OS: p.OS, Architecture: p.Arch, Variant: p.Variant}))...)
-		if err != nil {
-			return nil, fmt.Errorf("pulling the base %s for %s: %w", ref, p, err)
-		}
-		if dir := f.cacheDir("base"); dir != "" {
-			img = cache.Image(img, cache.NewFilesystemCache(dir)) // the base's layers, kept on disk by digest
-		}
-		cf, err := img.ConfigFile()
-		if err != nil {
-			return nil, err
-		}
-		if cf.OS != p.OS || cf.Architecture != p.Arch {
-			return nil, fmt.Errorf("the base %s has no %s image (it is %s/%s): give a multi-platform base, or build for %s/%s only", ref, p, cf.OS, cf.Architecture, cf.OS, cf.Architecture)
-		}
-		return img, nil
-	}, done, nil
-}
-
-// gitFacts are what a build reads from the repository, in one git process each: the last commit and
-// its time, and the origin remote. All empty outside a repository.
-type gitFacts struct {
-	commit     string
-	commitTime int64 // Unix seconds, 0 when unknown
-	origin     string
-}
-
-func (f *Factory) gitFacts(ctx context.Context) gitFacts {
-	var g gitFacts
-	repo, err := gitx.Open(ctx, f.Dir)
-	if err != nil {
-		return g
-	}
-	if out, err := repo.Output(ctx, "log", "-1", "--format=%H %ct"); err == nil {
-		if hash, secs, ok := strings.Cut(strings.TrimSpace(out), " "); ok {
-			g.commit = hash
-			g.commitTime, _ = strconv.ParseInt(secs, 10, 64)
-		}
-	}
-	if out, err := repo.Output(ctx, "remote", "get-url", "origin"); err == nil {
-		g.origin = strings.TrimSpace(out)
-	}
-	return g
-}
-
-// sourceDateEpoch is SOURCE_DATE_EPOCH, else the last commit's time, else the Unix epoch.
-func (f *Factory) sourceDateEpoch(g gitFacts) (time.Time, error) {
-	if t, ok, err := f.envEpoch(); ok {
-		return t, err
-	}
-	return time.Unix(g.commitTime, 0).UTC(), nil
-}
-
-// buildVersion is --app-version, else shipyard version describe, else 0.0.0-dev.
-func (f *Factory) buildVersion(ctx context.Context, o *buildOptions) string {
-	if o.AppVersion != "" {
-		return o.AppVersion
-	}
-	if r, err := semver.Describe(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
-		return r.Version.String()
-	}
-	return "0.0.0-dev"
-}
-
-// buildSource is build.source, else the git remote origin.
-func (f *Factory) buildSource(g gitFacts) string {
-	if f.Config.Build.Source != "" {
-		return f.Config.Build.Source
-	}
-	return g.origin
-}
-
-// cacheDir is shipyard's cache directory for kind: $XDG_CACHE_HOME/shipyard/KIND, else
-// ~/.cache/shipyard/KIND; "" when neither is known.
-func (f *Factory) cacheDir(kind string) string {
-	if d := f.Getenv("XDG_CACHE_HOME"); d != "" {
-		return filepath.Join(d, "shipyard", kind)
-	}
-	if h := f.Getenv("HOME"); h != "" {
-		return filepath.Join(h, ".cache", "shipyard", kind)
-	}
-	return ""
+	return platforms, nil
 }

@@ -58,6 +58,7 @@ var flagOf = map[string]string{
 	"audit.VulnDB":         "--vuln-db",
 	"audit.Branch":         "--branch",
 	"build.Platforms":      "--platform",
+	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
 	"build.Dest":           "--dest",
 	"build.Tag":            "--tag",
@@ -78,6 +79,7 @@ var flagOf = map[string]string{
 	"release.To":           "--to",
 	"release.From":         "--from",
 	"release.Image":        "--image",
+	"pipeline.Stages":      "--stages",
 }
 
 // withFlag is err's message, after the flag its input error blames when there is one, and with what to

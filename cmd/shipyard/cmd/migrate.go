@@ -58,7 +58,7 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 	pf.StringVar(&o.Database, "database", "", "database `URL`: postgres://, mysql:// or sqlite:// (default $DATABASE_URL, then "+migrate.DefaultURL+")")
 	pf.StringVar(&o.Dir, "dir", "migrations", "the migrations `DIR`")
 	pf.DurationVar(&o.LockTimeout, "lock-timeout", 5*time.Minute, "how long to wait while another runner holds the lock")
-	pf.DurationVar(&o.PGLockTimeout, "pg-lock-timeout", 2*time.Second, "PostgreSQL lock_timeout of each migration (0: wait for ever)")
+	pf.DurationVar(&o.PGLockTimeout, "pg-lock-timeout", migrate.DefaultPGLockTimeout, "PostgreSQL lock_timeout of each migration (0: wait for ever)")
 	pf.DurationVar(&o.PGStatementTimeout, "pg-statement-timeout", 0, "PostgreSQL statement_timeout of each migration (0: none)")
 	pf.IntVar(&o.LockRetries, "lock-retries", 5, "how often a migration that hit lock_timeout runs again")
 	pf.DurationVar(&o.LiveLockTimeout, "live-lock-timeout", migrate.DefaultLiveOptions.LockTimeout, "PostgreSQL lock_timeout of each statement of a live migration's parts and of each backfill batch")

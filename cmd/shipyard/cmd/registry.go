@@ -15,6 +15,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/registry"
 )
 
@@ -143,7 +144,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 
 // blobCache is the file of the registry client's blob-location cache, in shipyard's cache directory.
 func (f *Factory) blobCache() string {
-	if dir := f.cacheDir(""); dir != "" {
+	if dir := pipeline.CacheDir(f.Getenv, ""); dir != "" {
 		return filepath.Join(dir, "blob-locations.json")
 	}
 	return ""

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +20,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 )
 
 type testOptions struct {
@@ -96,7 +96,7 @@ Per-path thresholds go in shipyard.yaml:
 	fl.StringVar(&o.DiffBase, "diff-base", "", "measure the lines changed since `REF` (from the merge base, as a pull request)")
 	fl.Float64Var(&o.MinDiff, "min-diff", 0, "minimum coverage of the changed lines in `PERCENT` (with --diff-base)")
 	fl.StringVar(&o.Baseline, "baseline", "", "fail when the total falls below the one recorded in `FILE`")
-	fl.Float64Var(&o.Tolerance, "baseline-tolerance", 0.1, "how many `POINTS` the total may fall below the baseline")
+	fl.Float64Var(&o.Tolerance, "baseline-tolerance", coverage.DefaultBaselineTolerance, "how many `POINTS` the total may fall below the baseline")
 	fl.BoolVar(&o.UpdateBaseline, "update-baseline", false, "record the total in the --baseline file when every check passes")
 	fl.StringVar(&o.JUnit, "junit", "", "write the test results as JUnit XML to `FILE` (runs go test -json)")
 	fl.StringVar(&o.Cobertura, "cobertura", "", "write a Cobertura XML report to `FILE` (GitLab, Jenkins, Azure DevOps)")
@@ -169,7 +169,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		}
 		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
 	}
-	return errors.Join(testsErr, thresholdError(out.Failures))
+	return errors.Join(testsErr, coverage.FailuresError(out.Failures))
 }
 
 // measure runs the tests and returns their profile, or reads the profiles and coverage directories given.
@@ -391,21 +391,8 @@ func (f *Factory) writeBadge(path string, percent float64) error {
 
 // now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
 func (f *Factory) now() time.Time {
-	if t, ok, err := f.envEpoch(); ok && err == nil {
+	if t, ok, err := pipeline.Epoch(f.Getenv); ok && err == nil {
 		return t
 	}
 	return time.Now()
-}
-
-// envEpoch reads SOURCE_DATE_EPOCH: ok says it is set, err that it is not a number of seconds.
-func (f *Factory) envEpoch() (t time.Time, ok bool, err error) {
-	s := f.Getenv("SOURCE_DATE_EPOCH")
-	if s == "" {
-		return time.Time{}, false, nil
-	}
-	sec, err := strconv.ParseInt(s, 10, 64)
-	if err != nil {
-		return time.Time{}, true, exitcode.Input(fmt.Errorf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s))
-	}
-	return time.Unix(sec, 0).UTC(), true, nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,7 +70,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if err := f.writeBadge(o.Badge, r.Lines.Percent()); err != nil {
 		return err
 	}
-	return thresholdError(failures)
+	return coverage.FailuresError(failures)
 }
 
 func writeLcovTable(w io.Writer, r *coverage.LcovReport) error {
@@ -89,16 +88,4 @@ func writeLcovTable(w io.Writer, r *coverage.LcovReport) error {
 		cell(r.Lines), r.Lines.Hit, r.Lines.Found, cell(r.Functions), r.Functions.Hit, r.Functions.Found,
 		cell(r.Branches), r.Branches.Hit, r.Branches.Found)
 	return err
-}
-
-// thresholdError names every missed threshold in one error, or is nil.
-func thresholdError(failures []coverage.Failure) error {
-	if len(failures) == 0 {
-		return nil
-	}
-	msgs := make([]string, len(failures))
-	for i, fl := range failures {
-		msgs[i] = fl.Message
-	}
-	return fmt.Errorf("coverage below thresholds: %s", strings.Join(msgs, "; "))
 }

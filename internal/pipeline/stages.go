@@ -1,0 +1,312 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	mm "github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/shipyardci/shipyard/audit"
+	"github.com/shipyardci/shipyard/build"
+	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/migrate"
+	"github.com/shipyardci/shipyard/release"
+	"github.com/shipyardci/shipyard/semver"
+)
+
+// TestResult is the test stage's outcome: the coverage report and what its gates found.
+type TestResult struct {
+	Coverage    float64            `json:"coverage"`
+	TestsPassed bool               `json:"tests_passed"`
+	Failures    []coverage.Failure `json:"failures"`
+	// Report and Gate are the whole measure, for the CLI's table and step summary.
+	Report *coverage.Report     `json:"-"`
+	Gate   *coverage.GateResult `json:"-"`
+}
+
+// Detail implements Result.
+func (r *TestResult) Detail() string { return fmt.Sprintf("%.1f%% coverage", r.Coverage) }
+
+// testStage runs go test with coverage and the gates of test: in shipyard.yaml.
+func testStage(ctx context.Context, s *State) (Result, error) {
+	tmp, err := os.MkdirTemp("", "shipyard-cover-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	profile := filepath.Join(tmp, "cover.out")
+	cfg := s.Config.Test
+	testsErr := coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Profile: profile, Stdout: s.Output, Stderr: s.Output}.Run(ctx)
+	if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
+		return nil, testsErr
+	}
+	if _, err := os.Stat(profile); err != nil {
+		return nil, testsErr // nothing was measured: the tests did not build
+	}
+	p, err := coverage.ReadProfile(profile)
+	if err != nil {
+		return nil, err
+	}
+	report, err := coverage.Analyze(ctx, p, coverage.WithDir(s.Dir), coverage.WithExclude(cfg.Exclude...), coverage.WithGenerated(cfg.IncludeGenerated))
+	if err != nil {
+		return nil, err
+	}
+	gate, err := report.Gate(ctx, p, TestGate(s.Dir, cfg))
+	if err != nil {
+		return nil, err
+	}
+	res := &TestResult{Coverage: report.Total.Percent(), TestsPassed: testsErr == nil, Failures: gate.Failures, Report: report, Gate: gate}
+	return res, errors.Join(testsErr, coverage.FailuresError(gate.Failures))
+}
+
+// TestGate is the gate of test: in shipyard.yaml, for the project in dir.
+func TestGate(dir string, c config.Test) coverage.Gate {
+	t := coverage.Thresholds{Total: c.MinTotal, Package: c.MinPackage, File: c.MinFile}
+	for _, ov := range c.Overrides {
+		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
+	}
+	g := coverage.Gate{Thresholds: t, Dir: dir, DiffBase: c.DiffBase, MinDiff: c.MinDiff, Tolerance: c.BaselineTolerance}
+	if c.Baseline != "" {
+		g.Baseline = filepath.Join(dir, c.Baseline)
+	}
+	if g.Tolerance == 0 {
+		g.Tolerance = coverage.DefaultBaselineTolerance
+	}
+	return g
+}
+
+// AuditResult is the audit stage's outcome.
+type AuditResult struct {
+	Vulnerabilities int `json:"vulnerabilities"`
+	Failing         int `json:"failing"`
+	Outdated        int `json:"outdated"`
+	// Report is the whole audit, for the CLI's table and annotations.
+	Report *audit.Report `json:"-"`
+	// FailOn is the level it was held to.
+	FailOn string `json:"fail_on"`
+}
+
+// Detail implements Result.
+func (r *AuditResult) Detail() string {
+	return fmt.Sprintf("%d vulnerabilities (%d failing at %s), %d outdated", r.Vulnerabilities, r.Failing, r.FailOn, r.Outdated)
+}
+
+// auditStage audits the project as audit: in shipyard.yaml says, failing at its fail_on (low by default).
+func auditStage(ctx context.Context, s *State) (Result, error) {
+	failOn := s.Config.Audit.FailOn
+	if failOn == "" {
+		failOn = "low"
+	}
+	if failOn != "none" && audit.SeverityRank(failOn) == 0 {
+		return nil, &InputError{Option: "audit.FailOn", Msg: fmt.Sprintf("audit.fail_on: %q is not low, moderate, high, critical or none", failOn)}
+	}
+	ignore, err := AuditIgnores(s.Config.Audit.Ignore, s.Now)
+	if err != nil {
+		return nil, err
+	}
+	r, err := audit.Scan(ctx, audit.Options{Dir: s.Dir, VulnDB: s.Config.Audit.VulnDB, Getenv: s.Getenv, Ignore: ignore})
+	if err != nil {
+		return nil, err
+	}
+	if r.VulnDB != nil {
+		s.Log.Info("vulnerability database " + DescribeVulnDB(r.VulnDB, time.Now()))
+	}
+	res := &AuditResult{Vulnerabilities: len(r.Vulnerabilities), Failing: len(r.Failing(failOn)), Outdated: len(r.Outdated()), Report: r, FailOn: failOn}
+	if res.Failing > 0 {
+		return res, fmt.Errorf("audit: %d vulnerabilities at or above %s", res.Failing, failOn)
+	}
+	return res, nil
+}
+
+// DescribeVulnDB names the database and says how old it is, so that an offline copy's age is seen.
+func DescribeVulnDB(db *audit.VulnDBInfo, now time.Time) string {
+	if db.Modified.IsZero() {
+		return db.URL + " (no modification date)"
+	}
+	days := int(now.Sub(db.Modified).Hours() / 24)
+	age := fmt.Sprintf("%d days old", days)
+	switch days {
+	case 0:
+		age = "today"
+	case 1:
+		age = "1 day old"
+	}
+	return fmt.Sprintf("%s, modified %s (%s)", db.URL, db.Modified.UTC().Format("2006-01-02"), age)
+}
+
+// AuditIgnores are the ignore rules of audit.ignore that have not expired by now.
+func AuditIgnores(rules []config.AuditIgnore, now time.Time) ([]audit.IgnoreRule, error) {
+	var out []audit.IgnoreRule
+	today := now.UTC().Format(time.DateOnly)
+	for _, r := range rules {
+		if r.Until != "" {
+			if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
+				return nil, &InputError{Option: "audit.Ignore", Msg: fmt.Sprintf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name)}
+			}
+			if r.Until < today {
+				continue // expired
+			}
+		}
+		reason := r.Reason
+		if reason == "" {
+			reason = "ignored in shipyard.yaml"
+		}
+		out = append(out, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: reason})
+	}
+	return out, nil
+}
+
+// VersionResult is the version stage's outcome.
+type VersionResult struct {
+	Version string `json:"version"`
+	Tag     string `json:"tag"`
+	Tagged  bool   `json:"tagged"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// Detail implements Result.
+func (r *VersionResult) Detail() string {
+	if !r.Tagged {
+		return "nothing to tag: " + r.Reason
+	}
+	return "tagged " + r.Tag
+}
+
+// versionStage tags the run's version, with its changelog as the message, when there is one to release.
+func versionStage(ctx context.Context, s *State) (Result, error) {
+	r := s.Next
+	res := &VersionResult{Version: r.Version.String(), Tag: r.Tag, Reason: r.Reason}
+	if !r.Changed {
+		return res, nil
+	}
+	msg := "Release " + r.Tag + "\n\n" + semver.NewChangelog(r, false).Markdown()
+	if err := semver.CreateTag(ctx, s.Dir, r.Tag, semver.TagOptions{Message: msg}); err != nil {
+		return nil, err
+	}
+	res.Tagged = true
+	return res, nil
+}
+
+// NextVersion is the next version of the repository in dir, as version: in shipyard.yaml counts it.
+func NextVersion(ctx context.Context, dir string, c config.Version) (*semver.Result, error) {
+	opts := []semver.Option{semver.WithDir(dir), semver.WithTagPrefix(c.TagPrefix), semver.WithPaths(c.Paths...)}
+	if c.Initial != "" {
+		v, err := mm.StrictNewVersion(c.Initial)
+		if err != nil {
+			return nil, &InputError{Option: "version.Initial", Msg: fmt.Sprintf("version.initial: %q is not a semantic version (like 0.1.0)", c.Initial)}
+		}
+		opts = append(opts, semver.WithInitial(v))
+	}
+	return semver.Next(ctx, opts...)
+}
+
+// ReleaseResult is the release stage's outcome: the record it created.
+type ReleaseResult struct {
+	Record *release.Record `json:"record"`
+}
+
+// Detail implements Result.
+func (r *ReleaseResult) Detail() string { return r.Record.Env + " " + r.Record.Name }
+
+// releaseStage records a release of the image the build pushed (this run's, else the last build's).
+func releaseStage(ctx context.Context, s *State) (Result, error) {
+	rec := &build.Record{}
+	if s.Build != nil {
+		rec = s.Build.Record
+	} else if last, err := build.ReadRecord(s.Dir); err == nil {
+		rec = last
+	}
+	if rec.Pushed == nil {
+		return nil, &InputError{Option: "pipeline.Stages", Msg: "the release stage needs an image the build stage pushed"}
+	}
+	d, err := name.NewDigest(rec.Pushed.Reference)
+	if err != nil {
+		return nil, fmt.Errorf("the pushed image %q: %w", rec.Pushed.Reference, err)
+	}
+	r := &release.Record{Env: s.Env, Version: rec.Version, Commit: rec.Commit, CreatedBy: s.By, CreatedAt: s.Now,
+		Image: d.String(), Digest: d.DigestStr(), MigrationVersion: NewestMigration(s.Dir, s.Config.Migrate)}
+	store, done, err := s.Store(r.Image)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	scheme := release.Scheme(s.Config.Release.Scheme)
+	if scheme == "" {
+		scheme = release.Counter
+	}
+	if err := store.Create(ctx, r, scheme); err != nil {
+		return nil, err
+	}
+	return &ReleaseResult{Record: r}, nil
+}
+
+// NewestMigration is the version of the newest migration of migrate.dir, 0 when there is none.
+func NewestMigration(dir string, c config.Migrate) uint64 {
+	src, err := migrate.ReadSource(os.DirFS(filepath.Join(dir, MigrationsDir(c))))
+	if err != nil || len(src.Migrations) == 0 {
+		return 0
+	}
+	return src.Migrations[len(src.Migrations)-1].Version
+}
+
+// MigrateResult is the migrate stage's outcome.
+type MigrateResult struct {
+	*migrate.Result
+}
+
+// Detail implements Result.
+func (r *MigrateResult) Detail() string {
+	if len(r.Steps) == 0 {
+		return fmt.Sprintf("at version %d", r.To)
+	}
+	return fmt.Sprintf("version %d → %d", r.From, r.To)
+}
+
+// migrateStage applies the pending migrations, every phase of the live ones, as migrate: in shipyard.yaml
+// says, to its database (else the embedded SQLite file).
+func migrateStage(ctx context.Context, s *State) (Result, error) {
+	c := s.Config.Migrate
+	url := c.Database
+	if url == "" {
+		url = migrate.DefaultURL
+	}
+	r, err := migrate.Open(ctx, url, os.DirFS(filepath.Join(s.Dir, MigrationsDir(c))), MigrateOptions(s.Dir, c, s.ToolVersion, s.Log)...)
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	res, err := r.Up(ctx, 0)
+	if res == nil {
+		return nil, err
+	}
+	return &MigrateResult{res}, err
+}
+
+// MigrateOptions are the runner's options of migrate: in shipyard.yaml; what it leaves unset (zero) keeps
+// the library's default.
+func MigrateOptions(dir string, c config.Migrate, toolVersion string, log *slog.Logger) []migrate.Option {
+	opts := []migrate.Option{migrate.WithDir(dir), migrate.WithToolVersion(toolVersion), migrate.WithLogger(log)}
+	if c.LockTimeout != 0 {
+		opts = append(opts, migrate.WithLockTimeout(c.LockTimeout))
+	}
+	if c.PGLockTimeout != 0 || c.PGStatementTimeout != 0 {
+		lock := c.PGLockTimeout
+		if lock == 0 {
+			lock = migrate.DefaultPGLockTimeout
+		}
+		opts = append(opts, migrate.WithPostgresTimeouts(lock, c.PGStatementTimeout))
+	}
+	if c.LockRetries != 0 {
+		opts = append(opts, migrate.WithLockRetries(c.LockRetries, time.Second))
+	}
+	live := migrate.LiveOptions{LockTimeout: c.LiveLockTimeout, BatchSize: c.Backfill.BatchSize, BatchTime: c.Backfill.BatchTime,
+		MaxRate: c.Backfill.MaxRate, MaxLag: c.Backfill.MaxLag, MaxLockWait: c.Backfill.MaxLockWait}
+	return append(opts, migrate.WithLive(live))
+}
