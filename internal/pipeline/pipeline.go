@@ -123,10 +123,8 @@ func Run(ctx context.Context, o Options, hooks Hooks) (*Report, error) {
 	if len(o.Stages) == 0 {
 		o.Stages = Names
 	}
-	for _, s := range o.Stages {
-		if !slices.Contains(Names, s) {
-			return nil, &InputError{Option: "pipeline.Stages", Msg: fmt.Sprintf("%q is not one of %s", s, strings.Join(Names, ", "))}
-		}
+	if err := CheckStages(o.Stages); err != nil {
+		return nil, err
 	}
 	if o.Log == nil {
 		o.Log = slog.New(slog.DiscardHandler)
@@ -177,6 +175,16 @@ func Run(ctx context.Context, o Options, hooks Hooks) (*Report, error) {
 		report.Stages = append(report.Stages, r)
 	}
 	return report, failed
+}
+
+// CheckStages makes sure that every name is a stage's.
+func CheckStages(names []string) error {
+	for _, s := range names {
+		if !slices.Contains(Names, s) {
+			return &InputError{Option: "pipeline.Stages", Msg: fmt.Sprintf("%q is not one of %s", s, strings.Join(Names, ", "))}
+		}
+	}
+	return nil
 }
 
 // Stages are the stages of the pipeline, in order.

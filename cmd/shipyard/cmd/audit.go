@@ -19,6 +19,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 )
 
 type auditOptions struct {
@@ -84,25 +85,9 @@ func (f *Factory) auditScan(ctx context.Context, vulnDB string, ignore []audit.I
 		return nil, err
 	}
 	if r.VulnDB != nil {
-		f.IO.Infof("vulnerability database %s", describeVulnDB(r.VulnDB.URL, r.VulnDB.Modified, time.Now()))
+		f.IO.Infof("vulnerability database %s", pipeline.DescribeVulnDB(r.VulnDB, time.Now()))
 	}
 	return r, nil
-}
-
-// describeVulnDB names the database and says how old it is, so that an offline copy's age is seen.
-func describeVulnDB(url string, modified, now time.Time) string {
-	if modified.IsZero() {
-		return url + " (no modification date)"
-	}
-	days := int(now.Sub(modified).Hours() / 24)
-	age := fmt.Sprintf("%d days old", days)
-	switch days {
-	case 0:
-		age = "today"
-	case 1:
-		age = "1 day old"
-	}
-	return fmt.Sprintf("%s, modified %s (%s)", url, modified.UTC().Format("2006-01-02"), age)
 }
 
 func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
@@ -111,6 +96,19 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 			return err
 		}
 	}
+	f.annotateAudit(r, o.FailOn)
+	if err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) }); err != nil {
+		return err
+	}
+	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
+		return exitcode.Silent(exitcode.Failed)
+	}
+	return nil
+}
+
+// annotateAudit puts the deprecated and retracted dependencies and the vulnerabilities on their manifest
+// lines under GitHub Actions: errors for those that fail at failOn, warnings for the others.
+func (f *Factory) annotateAudit(r *audit.Report, failOn string) {
 	for _, d := range r.Dependencies {
 		if d.Deprecated != "" {
 			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + " is deprecated", Message: d.Deprecated})
@@ -124,19 +122,12 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 			continue
 		}
 		level := ghactions.Warning
-		if v.Fails(o.FailOn) {
+		if v.Fails(failOn) {
 			level = ghactions.Error
 		}
 		f.Actions.Annotate(ghactions.Annotation{Level: level, File: v.File, Line: v.Line, Title: v.ID + " in " + v.Name + "@" + v.Version,
 			Message: v.Summary + fixedIn(v.Fixed)})
 	}
-	if err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) }); err != nil {
-		return err
-	}
-	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
-		return exitcode.Silent(exitcode.Failed)
-	}
-	return nil
 }
 
 // writeSARIF writes the report's findings as SARIF to file, whole or not at all.

@@ -5,13 +5,13 @@ import (
 	"io"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 )
 
 type auditFixOptions struct {
@@ -119,24 +119,7 @@ func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
 
 // auditIgnores are the ignore rules of shipyard.yaml that have not expired.
 func (f *Factory) auditIgnores() ([]audit.IgnoreRule, error) {
-	var rules []audit.IgnoreRule
-	today := f.now().UTC().Format(time.DateOnly)
-	for _, r := range f.Config.Audit.Ignore {
-		if r.Until != "" {
-			if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
-				return nil, exitcode.Input(fmt.Errorf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name))
-			}
-			if r.Until < today {
-				continue // expired
-			}
-		}
-		reason := r.Reason
-		if reason == "" {
-			reason = "ignored in shipyard.yaml"
-		}
-		rules = append(rules, audit.IgnoreRule{Name: r.Name, Versions: r.Versions, Reason: reason})
-	}
-	return rules, nil
+	return pipeline.AuditIgnores(f.Config.Audit.Ignore, f.now())
 }
 
 func writeFixText(w io.Writer, r auditFixReport, dryRun bool) error {

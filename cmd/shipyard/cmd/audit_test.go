@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/shipyardci/shipyard/audit"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/testenv"
 
 	"github.com/stretchr/testify/assert"
@@ -89,7 +91,7 @@ func TestDescribeVulnDB(t *testing.T) {
 		{now.Add(-time.Hour), "file:///db, modified 2026-12-01 (today)"},
 		{time.Time{}, "file:///db (no modification date)"},
 	} {
-		assert.Equal(t, tc.want, describeVulnDB("file:///db", tc.modified, now))
+		assert.Equal(t, tc.want, pipeline.DescribeVulnDB(&audit.VulnDBInfo{URL: "file:///db", Modified: tc.modified}, now))
 	}
 }
 

@@ -4,41 +4,33 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
-	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/gitx"
+	"github.com/shipyardci/shipyard/internal/iostreams"
+	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
-	"github.com/shipyardci/shipyard/semver"
+	"github.com/shipyardci/shipyard/release"
 )
-
-// pipelineStages are the stages shipyard pipeline knows, in the order it runs them.
-var pipelineStages = []string{"test", "audit", "build", "version", "release", "migrate"}
 
 type pipelineOptions struct {
 	Stages       []string
 	Env          string
 	Registry     string
 	RegistryAddr string
-}
-
-// stageResult is one stage's outcome, in the summary.
-type stageResult struct {
-	Stage    string        `json:"stage"`
-	Status   string        `json:"status"` // ok, failed, skipped
-	Duration time.Duration `json:"duration_ns"`
-	Detail   string        `json:"detail,omitempty"`
-	code     int
 }
 
 func newPipelineCmd(f *Factory) *cobra.Command {
@@ -61,7 +53,7 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return f.runPipeline(cmd.Context(), &o) },
 	}
-	c.Flags().StringSliceVar(&o.Stages, "stages", pipelineStages, "the `STAGES` to run, comma-separated")
+	c.Flags().StringSliceVar(&o.Stages, "stages", pipeline.Names, "the `STAGES` to run, comma-separated")
 	c.Flags().StringVar(&o.Env, "env", "staging", "the environment the release is for")
 	c.Flags().StringVar(&o.Registry, "registry", "", "the registry `HOST` to push to (default: the embedded registry)")
 	c.Flags().StringVar(&o.RegistryAddr, "registry-addr", embeddedAddr, "the `HOST:PORT` of the embedded registry (registry serve's default, so that it serves the releases' images again; a free port when it is taken)")
@@ -114,15 +106,11 @@ func registryAnswers(ctx context.Context, addr string) bool {
 }
 
 func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
-	for _, s := range o.Stages {
-		if !slices.Contains(pipelineStages, s) {
-			return exitcode.Input(fmt.Errorf("--stages: %q is not one of %s", s, strings.Join(pipelineStages, ", ")))
-		}
+	if err := pipeline.CheckStages(o.Stages); err != nil {
+		return err
 	}
-	_, gitErr := gitx.Open(ctx, f.Dir)
-	inGit := gitErr == nil
 	host := o.Registry
-	if host == "" && inGit && slices.Contains(o.Stages, "build") {
+	if _, err := gitx.Open(ctx, f.Dir); host == "" && err == nil && slices.Contains(o.Stages, "build") {
 		h, stop, err := f.embeddedRegistry(ctx, o.RegistryAddr)
 		if err != nil {
 			return err
@@ -130,110 +118,109 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 		defer stop()
 		host = h
 	}
-	version := ""
-	if r, err := semver.Next(ctx, semver.WithDir(f.Dir), semver.WithTagPrefix(f.Config.Version.TagPrefix)); err == nil {
-		version = r.Version.String()
+	reg := f.configRegistryOptions()
+	store := releaseOptions{Store: f.Config.Release.Store, reg: reg}
+	if store.Store == "" {
+		store.Store = defaultReleaseStore
 	}
-	name := build.ProjectName(f.Dir)
-	argsOf := map[string][]string{
-		"test":    {"test"},
-		"audit":   {"audit"},
-		"build":   {"build", "--app-version", version, "--push", host + "/" + name + ":" + version},
-		"version": {"version", "tag"},
-		"release": {"release", "create", "--env", o.Env},
-		"migrate": {"migrate", "up"},
-	}
-	var results []stageResult
-	failed := 0
-	for _, s := range pipelineStages {
-		if !slices.Contains(o.Stages, s) {
-			continue
-		}
-		if failed != 0 {
-			results = append(results, stageResult{Stage: s, Status: "skipped", Detail: "an earlier stage failed"})
-			continue
-		}
-		if why := f.stageInputMissing(s, inGit); why != "" {
-			f.IO.Infof("== shipyard pipeline: %s skipped: %s", s, why)
-			results = append(results, stageResult{Stage: s, Status: "skipped", Detail: why})
-			continue
-		}
-		start := time.Now()
-		end := f.Actions.Group("shipyard pipeline: " + s)
-		code := f.runStage(ctx, argsOf[s])
-		end()
-		res := stageResult{Stage: s, Status: "ok", Duration: time.Since(start), code: code}
-		if code != 0 {
-			res.Status, res.Detail, failed = "failed", fmt.Sprintf("exit %d", code), code
-		}
-		if s == "build" && code == 0 {
-			res.Detail = host + "/" + name + ":" + version
-		}
-		results = append(results, res)
-	}
-	if err := f.pipelineSummary(results, version); err != nil {
+	opts := pipeline.Options{Dir: f.Dir, Config: f.Config.Config, Stages: o.Stages, Env: o.Env, Registry: host,
+		Getenv: f.Getenv, Environ: f.Environ(), ToolVersion: f.ToolVersion, Output: iostreams.Locked(f.IO.ErrOut),
+		Log: slog.New(f.IO.LogHandler()), Now: f.now(), By: migrate.DefaultAppliedBy(),
+		Client: func() (*registry.Client, func(), error) { return f.registryClient(&reg) },
+		Store:  func(image string) (release.Store, func(), error) { return f.releaseStore(&store, image) }}
+	var endGroup func()
+	report, err := pipeline.Run(ctx, opts, pipeline.Hooks{
+		Start: func(stage string) {
+			endGroup = f.Actions.Group("shipyard pipeline: " + stage)
+			f.IO.Infof("== shipyard pipeline: %s", stage)
+		},
+		End: func(r pipeline.StageReport) {
+			if endGroup != nil {
+				f.stageEnded(r)
+				endGroup()
+				endGroup = nil
+			}
+		},
+	})
+	if report == nil {
 		return err
 	}
-	if failed != 0 {
-		return exitcode.Silent(failed)
+	if err := f.pipelineSummary(report); err != nil {
+		return err
+	}
+	if err != nil {
+		return exitcode.Silent(exitcode.Code(err))
 	}
 	return nil
 }
 
-// stageInputMissing says why a stage has nothing to work on (a Go-only test stage in a project without
-// go.mod, a migrate stage without migrations, a build outside git, which has no version to give the
-// image), or "" when it has.
-func (f *Factory) stageInputMissing(stage string, inGit bool) string {
-	exists := func(p string) bool { _, err := os.Stat(f.Path(p)); return err == nil }
-	switch stage {
-	case "build", "version", "release":
-		if !inGit {
-			return "not a git repository (git init and commit for a version)"
-		}
-	case "test":
-		if !exists("go.mod") {
-			return "no go.mod"
-		}
-	case "audit":
-		if !exists("go.mod") && !exists("package.json") {
-			return "no go.mod or package.json"
-		}
-	case "migrate":
-		dir := f.Config.Migrate.Dir
-		if dir == "" {
-			dir = "migrations"
-		}
-		if !exists(dir) {
-			return "no " + dir + "/ directory"
-		}
+// configRegistryOptions are the registry client's settings of shipyard.yaml, for the stages that push.
+func (f *Factory) configRegistryOptions() registryOptions {
+	c := f.Config.Registry
+	o := registryOptions{Username: c.Username, Insecure: c.Insecure, Jobs: c.Jobs}
+	if c.CACert != "" {
+		o.CACerts = []string{c.CACert}
 	}
-	return ""
+	return o
 }
 
-// runStage runs a shipyard command in this process, its results on stderr with its logs.
-func (f *Factory) runStage(ctx context.Context, args []string) int {
-	stageIO := *f.IO
-	stageIO.Out = f.IO.ErrOut
-	sub := *f
-	sub.IO = &stageIO
-	sub.Output = outputText
-	f.IO.Infof("== shipyard %s", strings.Join(args, " "))
-	return Run(ctx, &sub, BuildInfo{Version: f.ToolVersion}, append([]string{"-C", f.Dir}, args...))
+// stageEnded shows what a stage did, as its command would: its status lines, its annotations, its step
+// outputs, and its error.
+func (f *Factory) stageEnded(r pipeline.StageReport) {
+	if r.Err != nil {
+		msg := withFlag(r.Err)
+		f.IO.Errorf("%s", msg)
+		f.Actions.Annotate(ghactions.Annotation{Title: "shipyard pipeline: " + r.Stage, Message: msg})
+	}
+	var outputs []string
+	switch res := r.Result.(type) {
+	case *pipeline.TestResult:
+		if err := writeCoverageTable(f.IO.ErrOut, res.Report, res.Failures, false); err == nil {
+			_ = f.testOutputs(res.Report, res.Gate.Diff, res.Failures)
+		}
+	case *pipeline.AuditResult:
+		f.annotateAudit(res.Report, res.FailOn)
+		_ = writeAuditText(f.IO.ErrOut, res.Report)
+	case *pipeline.BuildResult:
+		p := res.Record.Pushed
+		outputs = []string{"digest", res.Record.Digest, "version", res.Record.Version, "tags", pushedTags(p.Reference, p.Tags)}
+	case *pipeline.VersionResult:
+		outputs = []string{"version", res.Version, "tag", res.Tag, "tagged", strconv.FormatBool(res.Tagged)}
+	case *pipeline.ReleaseResult:
+		outputs = []string{"release", res.Record.Name, "digest", res.Record.Digest}
+	case *pipeline.MigrateResult:
+		outputs = []string{"migration_version", strconv.FormatUint(res.To, 10)}
+	}
+	if r.Result != nil {
+		f.IO.Infof("%s: %s", r.Stage, r.Result.Detail())
+	}
+	if err := f.SetOutputs(outputs...); err != nil {
+		f.IO.Warnf("writing the step outputs: %v", err)
+	}
 }
 
-func (f *Factory) pipelineSummary(results []stageResult, version string) error {
+func (f *Factory) pipelineSummary(report *pipeline.Report) error {
+	detail := func(r pipeline.StageReport) string {
+		if r.Err != nil {
+			return fmt.Sprintf("exit %d", exitcode.Code(r.Err))
+		}
+		return r.Detail
+	}
 	var md strings.Builder
-	md.WriteString("### shipyard pipeline " + version + "\n\n| stage | status | duration | detail |\n|---|---|---|---|\n")
-	for _, r := range results {
-		fmt.Fprintf(&md, "| %s | %s | %s | %s |\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), r.Detail)
+	md.WriteString("### shipyard pipeline " + report.Version + "\n\n| stage | status | duration | detail |\n|---|---|---|---|\n")
+	for _, r := range report.Stages {
+		fmt.Fprintf(&md, "| %s | %s | %s | %s |\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), detail(r))
 	}
 	if err := f.Actions.AddSummary(md.String()); err != nil {
 		return err
 	}
-	return f.Render(map[string]any{"version": version, "stages": results}, func(w io.Writer) error {
+	for i := range report.Stages {
+		report.Stages[i].Detail = detail(report.Stages[i])
+	}
+	return f.Render(report, func(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		fmt.Fprintln(tw, "STAGE\tSTATUS\tDURATION\tDETAIL")
-		for _, r := range results {
+		for _, r := range report.Stages {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), r.Detail)
 		}
 		return tw.Flush()

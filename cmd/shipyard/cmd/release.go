@@ -46,7 +46,7 @@ Promoting and rolling back create new releases that point at an earlier build an
 move the environment's tag in the image's repository (REPO:ENV) to that digest, unless --no-tag.`,
 	}
 	pf := c.PersistentFlags()
-	pf.StringVar(&o.Store, "store", ".shipyard/releases", "where the release records are: a `DIR`, or registry://HOST/REPO")
+	pf.StringVar(&o.Store, "store", defaultReleaseStore, "where the release records are: a `DIR`, or registry://HOST/REPO")
 	pf.StringVar((*string)(&o.Scheme), "scheme", string(release.Counter), "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
@@ -55,6 +55,9 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o))
 	return c
 }
+
+// defaultReleaseStore is where a laptop keeps its release records.
+const defaultReleaseStore = ".shipyard/releases"
 
 // releaseStore opens --store: a directory, or the registry repository of registry://HOST/REPO (for
 // create, registry:// alone means the repository of image). Call done when finished with it.

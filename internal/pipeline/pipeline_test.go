@@ -1,0 +1,140 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/testenv"
+	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/release"
+)
+
+// hello is a fresh git repository of examples/hello, and the options of a run on it: an in-process
+// registry, a directory of release records, the committed vulnerability database, no network.
+func hello(t *testing.T, git bool) Options {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "hello")
+	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(testenv.Root(t), "examples", "hello"))))
+	env := map[string]string{"PATH": os.Getenv("PATH"), "HOME": os.Getenv("HOME"), "GOCACHE": os.Getenv("GOCACHE"),
+		"GOMODCACHE": os.Getenv("GOMODCACHE"), "GOFLAGS": os.Getenv("GOFLAGS"), "GOPROXY": "off", "SOURCE_DATE_EPOCH": "1790000000",
+		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	if git {
+		for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: hello"}} {
+			cmd := exec.Command("git", args...)
+			cmd.Dir, cmd.Env = dir, environ
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "git %v: %s", args, out)
+		}
+	}
+	srv, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
+	require.NoError(t, err)
+	t.Cleanup(func() { srv.Close() })
+	records := t.TempDir()
+	cfg := config.Config{}
+	cfg.Audit.VulnDB = testenv.VulnDB(t)
+	return Options{Dir: dir, Config: cfg, Env: "staging", Registry: srv.Host(), Getenv: func(k string) string { return env[k] },
+		Environ: environ, ToolVersion: "1.2.3", Now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), By: "ci@test",
+		Client: func() (*registry.Client, func(), error) {
+			c, err := registry.New(registry.Options{})
+			return c, func() {}, err
+		},
+		Store: func(string) (release.Store, func(), error) { return release.DirStore{Dir: records}, func() {}, nil }}
+}
+
+// TestRunInProcess: every stage on examples/hello in this process, each with its typed result, the
+// release naming the image the build pushed.
+func TestRunInProcess(t *testing.T) {
+	o := hello(t, true)
+	var out bytes.Buffer
+	o.Output = &out
+	var started []string
+	report, err := Run(context.Background(), o, Hooks{Start: func(s string) { started = append(started, s) }})
+	require.NoError(t, err, "%s", out.String())
+	assert.Equal(t, Names, started)
+	assert.Equal(t, "0.1.0", report.Version)
+	require.Len(t, report.Stages, 6)
+	for _, s := range report.Stages {
+		assert.Equal(t, OK, s.Status, s.Stage)
+	}
+	test := report.Stages[0].Result.(*TestResult)
+	assert.Greater(t, test.Coverage, 50.0)
+	assert.True(t, test.TestsPassed)
+	assert.Contains(t, out.String(), "ok  \tgithub.com/shipyardci/shipyard/examples/hello", "go test's output goes to Output")
+	audit := report.Stages[1].Result.(*AuditResult)
+	assert.Equal(t, "low", audit.FailOn)
+	assert.NotNil(t, audit.Report.VulnDB)
+	built := report.Stages[2].Result.(*BuildResult)
+	assert.Equal(t, o.Registry+"/hello:0.1.0", built.Ref)
+	require.NotNil(t, built.Record.Pushed)
+	assert.Equal(t, built.Record.Digest, built.Record.Pushed.Digest)
+	version := report.Stages[3].Result.(*VersionResult)
+	assert.True(t, version.Tagged)
+	assert.Equal(t, "v0.1.0", version.Tag)
+	rel := report.Stages[4].Result.(*ReleaseResult)
+	assert.Equal(t, "v1", rel.Record.Name)
+	assert.Equal(t, built.Record.Pushed.Reference, rel.Record.Image)
+	assert.Equal(t, "ci@test", rel.Record.CreatedBy)
+	assert.Equal(t, NewestMigration(o.Dir, o.Config.Migrate), rel.Record.MigrationVersion)
+	migrated := report.Stages[5].Result.(*MigrateResult)
+	assert.Equal(t, rel.Record.MigrationVersion, migrated.To)
+	assert.NotEmpty(t, migrated.Steps)
+}
+
+// TestRunStopsAtTheFirstFailure: a missed gate fails the test stage with its typed result, and every
+// later stage is reported skipped without running.
+func TestRunStopsAtTheFirstFailure(t *testing.T) {
+	o := hello(t, true)
+	o.Config.Test.MinTotal = 100
+	o.Stages = []string{"test", "build", "migrate"}
+	var ended []StageReport
+	report, err := Run(context.Background(), o, Hooks{End: func(r StageReport) { ended = append(ended, r) }})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "coverage below thresholds: total")
+	require.Len(t, report.Stages, 3)
+	assert.Equal(t, ended, report.Stages)
+	assert.Equal(t, Failed, report.Stages[0].Status)
+	test := report.Stages[0].Result.(*TestResult)
+	require.NotEmpty(t, test.Failures)
+	for _, s := range report.Stages[1:] {
+		assert.Equal(t, Skipped, s.Status, s.Stage)
+		assert.Equal(t, "an earlier stage failed", s.Detail)
+		assert.Nil(t, s.Result)
+	}
+	assert.NoFileExists(t, filepath.Join(o.Dir, ".shipyard", "build.json"), "the build did not run")
+	assert.ErrorIs(t, report.Err(), err)
+}
+
+// TestRunSkipsWhatHasNoInput: outside git the stages that need a version are skipped, and so is migrate
+// without its directory; an unknown stage is an input error.
+func TestRunSkipsWhatHasNoInput(t *testing.T) {
+	o := hello(t, false)
+	o.Config.Migrate.Dir = "db/migrations"
+	o.Stages = []string{"build", "version", "release", "migrate"}
+	report, err := Run(context.Background(), o, Hooks{})
+	require.NoError(t, err)
+	for _, s := range report.Stages {
+		assert.Equal(t, Skipped, s.Status, s.Stage)
+	}
+	assert.Equal(t, "not a git repository (git init and commit for a version)", report.Stages[0].Detail)
+	assert.Equal(t, "no db/migrations/ directory", report.Stages[3].Detail)
+
+	o.Stages = []string{"test", "deploy"}
+	_, err = Run(context.Background(), o, Hooks{})
+	var in *InputError
+	require.ErrorAs(t, err, &in)
+	assert.Equal(t, "pipeline.Stages", in.InputOption())
+	assert.Equal(t, `"deploy" is not one of test, audit, build, version, release, migrate`, err.Error())
+}
