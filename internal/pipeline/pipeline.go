@@ -18,7 +18,6 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/gitx"
 	"github.com/shipyardci/shipyard/registry"
-	"github.com/shipyardci/shipyard/release"
 	"github.com/shipyardci/shipyard/semver"
 )
 
@@ -45,8 +44,6 @@ type Options struct {
 	// Client opens the registry client of the build's push and of a registry release store; call done
 	// when finished with it.
 	Client func() (c *registry.Client, done func(), err error)
-	// Store opens the release store the records of image go to (release.store of shipyard.yaml).
-	Store func(image string) (s release.Store, done func(), err error)
 }
 
 // Stage is one step of the delivery.

@@ -15,7 +15,6 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/testenv"
 	"github.com/shipyardci/shipyard/registry"
-	"github.com/shipyardci/shipyard/release"
 )
 
 // hello is a fresh git repository of examples/hello, and the options of a run on it: an in-process
@@ -42,16 +41,15 @@ func hello(t *testing.T, git bool) Options {
 	srv, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
 	require.NoError(t, err)
 	t.Cleanup(func() { srv.Close() })
-	records := t.TempDir()
 	cfg := config.Config{}
 	cfg.Audit.VulnDB = testenv.VulnDB(t)
+	cfg.Release.Store = t.TempDir()
 	return Options{Dir: dir, Config: cfg, Env: "staging", Registry: srv.Host(), Getenv: func(k string) string { return env[k] },
 		Environ: environ, ToolVersion: "1.2.3", Now: time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC), By: "ci@test",
 		Client: func() (*registry.Client, func(), error) {
 			c, err := registry.New(registry.Options{})
 			return c, func() {}, err
-		},
-		Store: func(string) (release.Store, func(), error) { return release.DirStore{Dir: records}, func() {}, nil }}
+		}}
 }
 
 // TestRunInProcess: every stage on examples/hello in this process, each with its typed result, the

@@ -232,7 +232,7 @@ func releaseStage(ctx context.Context, s *State) (Result, error) {
 	}
 	r := &release.Record{Env: s.Env, Version: rec.Version, Commit: rec.Commit, CreatedBy: s.By, CreatedAt: s.Now,
 		Image: d.String(), Digest: d.DigestStr(), MigrationVersion: NewestMigration(s.Dir, s.Config.Migrate)}
-	store, done, err := s.Store(r.Image)
+	store, done, err := OpenStore(s.Dir, s.Config.Release.Store, r.Image, s.Client)
 	if err != nil {
 		return nil, err
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
 )
@@ -80,6 +81,7 @@ var flagOf = map[string]string{
 	"release.From":         "--from",
 	"release.Image":        "--image",
 	"pipeline.Stages":      "--stages",
+	"release.Store":        "--store",
 }
 
 // withFlag is err's message, after the flag its input error blames when there is one, and with what to
@@ -106,7 +108,10 @@ func remedy(err error) (hint string, cause error) {
 	var lock *migrate.LockTimeoutError
 	var wait *migrate.LockWaitError
 	var plain *registry.PlainHTTPError
+	var tag *pipeline.TagError
 	switch {
+	case errors.As(err, &tag):
+		return "--no-tag to leave it", tag
 	case errors.As(err, &lock):
 		return "raise --lock-timeout to wait longer", lock
 	case errors.As(err, &wait):

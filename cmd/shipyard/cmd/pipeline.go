@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,7 +21,6 @@ import (
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
-	"github.com/shipyardci/shipyard/release"
 )
 
 type pipelineOptions struct {
@@ -69,49 +66,13 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 // served.
 const embeddedAddr = "127.0.0.1:5000"
 
-// embeddedRegistry serves .shipyard/registry on embeddedAddr for the run. A registry that already
-// answers there (shipyard registry serve) is used as it is; when something else holds the port, a free
-// one is taken, with a warning: the records then name an address that will not serve them again.
-func (f *Factory) embeddedRegistry(ctx context.Context, embeddedAddr string) (host string, stop func(), err error) {
-	root := f.Path(filepath.Join(".shipyard", "registry"))
-	srv, err := registry.Start(ctx, registry.ServeOptions{Addr: embeddedAddr, Root: root})
-	if err != nil {
-		if registryAnswers(ctx, embeddedAddr) {
-			f.IO.Infof("pushing to the registry already serving on %s", embeddedAddr)
-			return embeddedAddr, func() {}, nil
-		}
-		f.IO.Warnf("%s is taken: the embedded registry takes a free port, which the release records will name (%v)", embeddedAddr, err)
-		if srv, err = registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: root}); err != nil {
-			return "", nil, err
-		}
-	}
-	f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", srv.Host())
-	return srv.Host(), func() { srv.Close() }, nil
-}
-
-// registryAnswers says whether a registry serves the OCI distribution API on addr.
-func registryAnswers(ctx context.Context, addr string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+addr+"/v2/", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.Header.Get("Docker-Distribution-Api-Version") != "" || resp.StatusCode == http.StatusOK
-}
-
 func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 	if err := pipeline.CheckStages(o.Stages); err != nil {
 		return err
 	}
 	host := o.Registry
 	if _, err := gitx.Open(ctx, f.Dir); host == "" && err == nil && slices.Contains(o.Stages, "build") {
-		h, stop, err := f.embeddedRegistry(ctx, o.RegistryAddr)
+		h, stop, err := pipeline.Embedded(ctx, f.Dir, o.RegistryAddr, slog.New(f.IO.LogHandler()))
 		if err != nil {
 			return err
 		}
@@ -119,15 +80,10 @@ func (f *Factory) runPipeline(ctx context.Context, o *pipelineOptions) error {
 		host = h
 	}
 	reg := f.configRegistryOptions()
-	store := releaseOptions{Store: f.Config.Release.Store, reg: reg}
-	if store.Store == "" {
-		store.Store = defaultReleaseStore
-	}
 	opts := pipeline.Options{Dir: f.Dir, Config: f.Config.Config, Stages: o.Stages, Env: o.Env, Registry: host,
 		Getenv: f.Getenv, Environ: f.Environ(), ToolVersion: f.ToolVersion, Output: iostreams.Locked(f.IO.ErrOut),
 		Log: slog.New(f.IO.LogHandler()), Now: f.now(), By: migrate.DefaultAppliedBy(),
-		Client: func() (*registry.Client, func(), error) { return f.registryClient(&reg) },
-		Store:  func(image string) (release.Store, func(), error) { return f.releaseStore(&store, image) }}
+		Client: func() (*registry.Client, func(), error) { return f.registryClient(&reg) }}
 	var endGroup func()
 	report, err := pipeline.Run(ctx, opts, pipeline.Hooks{
 		Start: func(stage string) {

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"os"
-	"path/filepath"
+	"log/slog"
 	"strings"
 	"text/tabwriter"
 
@@ -17,6 +15,7 @@ import (
 	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
@@ -46,7 +45,7 @@ Promoting and rolling back create new releases that point at an earlier build an
 move the environment's tag in the image's repository (REPO:ENV) to that digest, unless --no-tag.`,
 	}
 	pf := c.PersistentFlags()
-	pf.StringVar(&o.Store, "store", defaultReleaseStore, "where the release records are: a `DIR`, or registry://HOST/REPO")
+	pf.StringVar(&o.Store, "store", pipeline.DefaultStore, "where the release records are: a `DIR`, or registry://HOST/REPO")
 	pf.StringVar((*string)(&o.Scheme), "scheme", string(release.Counter), "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
@@ -56,34 +55,10 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	return c
 }
 
-// defaultReleaseStore is where a laptop keeps its release records.
-const defaultReleaseStore = ".shipyard/releases"
-
 // releaseStore opens --store: a directory, or the registry repository of registry://HOST/REPO (for
 // create, registry:// alone means the repository of image). Call done when finished with it.
 func (f *Factory) releaseStore(o *releaseOptions, image string) (s release.Store, done func(), err error) {
-	repo, ok := strings.CutPrefix(o.Store, "registry://")
-	if !ok {
-		return release.DirStore{Dir: f.Path(o.Store)}, func() {}, nil
-	}
-	if repo == "" && image != "" {
-		if d, err := name.NewDigest(image); err == nil {
-			repo = d.Context().String()
-		}
-	}
-	if repo == "" {
-		return nil, nil, exitcode.Input(errors.New("--store: registry:// needs the repository of the releases, registry://HOST/REPO"))
-	}
-	client, done, err := f.registryClient(&o.reg)
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := client.ParseRepository(repo)
-	if err != nil {
-		done()
-		return nil, nil, exitcode.Input(fmt.Errorf("--store: %w", err))
-	}
-	return release.RegistryStore{Repository: r, Options: client.RemoteOptions}, done, nil
+	return pipeline.OpenStore(f.Dir, o.Store, image, func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) })
 }
 
 func newReleaseCreateCmd(f *Factory, o *releaseOptions) *cobra.Command {
@@ -159,15 +134,7 @@ func (f *Factory) migrationVersion(flag int64) uint64 {
 	if flag >= 0 {
 		return uint64(flag)
 	}
-	dir := f.Config.Migrate.Dir
-	if dir == "" {
-		dir = "migrations"
-	}
-	src, err := migrate.ReadSource(os.DirFS(f.Path(dir)))
-	if err != nil || len(src.Migrations) == 0 {
-		return 0
-	}
-	return src.Migrations[len(src.Migrations)-1].Version
+	return pipeline.NewestMigration(f.Dir, f.Config.Migrate)
 }
 
 func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
@@ -304,33 +271,10 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	return c
 }
 
-// checkSchema warns when the release needs a schema version the database no longer has (its
-// migrations were reverted since): the old build would meet tables it does not know.
+// checkSchema warns when the release needs a schema version the database no longer has.
 func (f *Factory) checkSchema(ctx context.Context, r *release.Record, database string) {
-	if r.MigrationVersion == 0 {
-		return
-	}
-	if database == "" {
-		return
-	}
-	dir := f.Config.Migrate.Dir
-	if dir == "" {
-		dir = "migrations"
-	}
-	runner, err := migrate.Open(ctx, database, os.DirFS(f.Path(dir)), migrate.WithDir(f.Dir))
-	if err != nil {
-		f.IO.Warnf("could not check the schema %s needs: %v", r.Name, err)
-		return
-	}
-	defer runner.Close()
-	st, err := runner.Status(ctx)
-	if err != nil {
-		f.IO.Warnf("could not check the schema %s needs: %v", r.Name, err)
-		return
-	}
-	if st.Version < r.MigrationVersion {
-		f.IO.Warnf("%s needs schema version %d, and the database is at %d: run shipyard migrate up (or goto %d) before it serves traffic",
-			r.Name, r.MigrationVersion, st.Version, r.MigrationVersion)
+	if msg := pipeline.SchemaBehind(ctx, r, database, f.Dir, pipeline.MigrationsDir(f.Config.Migrate)); msg != "" {
+		f.IO.Warnf("%s", msg)
 	}
 }
 
@@ -344,39 +288,12 @@ func (f *Factory) tagEnvironment(ctx context.Context, o *releaseOptions, r *rele
 		return err
 	}
 	defer done()
-	d, err := name.NewDigest(r.Image)
-	if err != nil {
-		return nil // not a registry image: nothing to tag
+	tag, err := pipeline.TagEnvironment(ctx, client, r, f.Dir, slog.New(f.IO.LogHandler()))
+	if err != nil || tag == "" {
+		return err
 	}
-	// An image of the pipeline's embedded registry (a loopback address, .shipyard/registry here): serve
-	// that data again at the address the record names, for the move.
-	if stop := f.serveEmbeddedFor(ctx, d.RegistryStr()); stop != nil {
-		defer stop()
-	}
-	if _, err := client.Copy(ctx, d.String(), d.Context().Tag(r.Env).String()); err != nil {
-		return fmt.Errorf("moving %s:%s to %s (--no-tag to leave it): %w", d.Context(), r.Env, r.Digest, err)
-	}
-	f.IO.Infof("%s:%s → %s", d.Context(), r.Env, shortDigest(r.Digest))
+	f.IO.Infof("%s → %s", tag, shortDigest(r.Digest))
 	return nil
-}
-
-// serveEmbeddedFor starts the embedded registry on host when host is a loopback address that nothing
-// answers on and the project has the embedded registry's data; it returns how to stop it, or nil.
-func (f *Factory) serveEmbeddedFor(ctx context.Context, host string) (stop func()) {
-	h, _, err := net.SplitHostPort(host)
-	if err != nil || (h != "127.0.0.1" && h != "localhost") || registryAnswers(ctx, host) {
-		return nil
-	}
-	root := f.Path(filepath.Join(".shipyard", "registry"))
-	if info, err := os.Stat(root); err != nil || !info.IsDir() {
-		return nil
-	}
-	srv, err := registry.Start(ctx, registry.ServeOptions{Addr: host, Root: root})
-	if err != nil {
-		return nil // the move then says what is wrong with host
-	}
-	f.IO.Infof("embedded registry on %s (data in .shipyard/registry)", host)
-	return func() { srv.Close() }
 }
 
 func (f *Factory) renderRelease(r *release.Record) error {
