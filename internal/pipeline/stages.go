@@ -36,23 +36,10 @@ func (r *TestResult) Detail() string { return fmt.Sprintf("%.1f%% coverage", r.C
 
 // testStage runs go test with coverage and the gates of test: in shipyard.yaml.
 func testStage(ctx context.Context, s *State) (Result, error) {
-	tmp, err := os.MkdirTemp("", "shipyard-cover-")
-	if err != nil {
-		return nil, err
-	}
-	defer os.RemoveAll(tmp)
-	profile := filepath.Join(tmp, "cover.out")
 	cfg := s.Config.Test
-	testsErr := coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Profile: profile, Stdout: s.Output, Stderr: s.Output}.Run(ctx)
-	if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
-		return nil, testsErr
-	}
-	if _, err := os.Stat(profile); err != nil {
-		return nil, testsErr // nothing was measured: the tests did not build
-	}
-	p, err := coverage.ReadProfile(profile)
+	p, testsErr, err := coverage.Measure(ctx, coverage.MeasureOptions{Test: coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Stdout: s.Output, Stderr: s.Output}})
 	if err != nil {
-		return nil, err
+		return nil, err // nothing was measured: the tests did not build
 	}
 	report, err := coverage.Analyze(ctx, p, coverage.WithDir(s.Dir), coverage.WithExclude(cfg.Exclude...), coverage.WithGenerated(cfg.IncludeGenerated))
 	if err != nil {

@@ -61,6 +61,7 @@ var flagOf = map[string]string{
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
+	"coverage.CoverDirs":   "--coverdir",
 	"build.Dest":           "--dest",
 	"build.Tag":            "--tag",
 	"registry.Tags":        "--tag",

@@ -6,13 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/coverage"
@@ -173,31 +170,37 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 }
 
 // measure runs the tests and returns their profile, or reads the profiles and coverage directories given.
-// testsErr says the tests failed; what ran is measured all the same.
+// testsErr says the tests failed; what ran is measured all the same. The tests' output goes to stderr,
+// folded in a group under GitHub Actions; with --quiet it is kept back and shown only when they fail.
 func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) (p *coverage.Profile, testsErr, err error) {
-	profiles := o.Profiles
-	switch {
-	case len(profiles) == 0 && len(o.CoverDirs) == 0:
-		tmp, err := os.MkdirTemp("", "shipyard-cover-")
-		if err != nil {
-			return nil, nil, err
+	if len(o.Profiles)+len(o.CoverDirs) > 0 {
+		switch {
+		case o.JUnit != "":
+			return nil, nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
+		case len(pkgs)+len(extra) > 0:
+			return nil, nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
 		}
-		defer os.RemoveAll(tmp)
-		profile := filepath.Join(tmp, "cover.out")
-		testsErr = f.goTest(cmd, coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Profile: profile}, o.JUnit)
-		if testsErr != nil && !errors.Is(testsErr, coverage.ErrTestsFailed) {
-			return nil, nil, testsErr
-		}
-		if _, err := os.Stat(profile); err != nil {
-			return nil, nil, testsErr // nothing was measured: the tests did not build
-		}
-		profiles = []string{profile}
-	case o.JUnit != "":
-		return nil, nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
-	case len(pkgs)+len(extra) > 0:
-		return nil, nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
 	}
-	p, err = readProfiles(cmd.Context(), f, profiles, o.CoverDirs)
+	var held bytes.Buffer
+	w := f.IO.ErrOut
+	if f.IO.Quiet {
+		w = &held
+	}
+	w = iostreams.Locked(w) // go test's stdout and stderr are copied by two goroutines
+	mo := coverage.MeasureOptions{Test: coverage.GoTest{Dir: f.Dir, Packages: pkgs, Coverpkg: o.Coverpkg, Args: extra, Stdout: w, Stderr: w},
+		JUnit: f.Path(o.JUnit)}
+	for _, p := range o.Profiles {
+		mo.Profiles = append(mo.Profiles, f.Path(p))
+	}
+	for _, d := range o.CoverDirs {
+		mo.CoverDirs = append(mo.CoverDirs, f.Path(d))
+	}
+	end := f.Actions.Group("go test")
+	p, testsErr, err = coverage.Measure(cmd.Context(), mo)
+	end()
+	if (testsErr != nil || err != nil) && held.Len() > 0 {
+		f.IO.ErrOut.Write(held.Bytes())
+	}
 	return p, testsErr, err
 }
 
@@ -219,82 +222,11 @@ func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *cove
 
 // writeTestReports writes the report files that were asked for.
 func (f *Factory) writeTestReports(o *testOptions, report *coverage.Report, p *coverage.Profile) error {
-	if o.Cobertura != "" {
-		if err := writeReport(f.Path(o.Cobertura), func(w io.Writer) error { return report.WriteCobertura(w, p, f.now()) }); err != nil {
-			return err
-		}
-	}
-	if err := f.writeBadge(o.Badge, report.Total.Percent()); err != nil {
-		return err
-	}
-	if o.HTML != "" {
-		if err := report.WriteHTML(f.Path(o.HTML), p); err != nil {
-			return err
-		}
+	err := report.WriteReports(p, coverage.Reports{Cobertura: f.Path(o.Cobertura), Badge: f.Path(o.Badge), HTML: f.Path(o.HTML), Now: f.now()})
+	if err == nil && o.HTML != "" {
 		f.IO.Infof("HTML report: %s", filepath.Join(o.HTML, "index.html"))
 	}
-	return nil
-}
-
-// goTest runs the tests with their output on stderr, folded in a group under GitHub Actions. With --quiet
-// the output is kept back and shown only when the tests fail. With a junit path, go test reports in JSON
-// and the results are written there as JUnit XML.
-func (f *Factory) goTest(cmd *cobra.Command, g coverage.GoTest, junit string) error {
-	var held bytes.Buffer
-	w := f.IO.ErrOut
-	if f.IO.Quiet {
-		w = &held
-	}
-	w = iostreams.Locked(w) // go test's stdout and stderr are copied by two goroutines
-	g.Stdout, g.Stderr = w, w
-	var rec *coverage.TestRecorder
-	if junit != "" {
-		rec = coverage.NewTestRecorder(w)
-		g.Stdout = rec
-		g.Args = append([]string{"-json"}, g.Args...)
-	}
-	end := f.Actions.Group("go test")
-	err := g.Run(cmd.Context())
-	end()
-	if err != nil && held.Len() > 0 {
-		f.IO.ErrOut.Write(held.Bytes())
-	}
-	if rec != nil {
-		if werr := writeReport(f.Path(junit), rec.WriteJUnit); werr != nil {
-			return errors.Join(err, werr)
-		}
-	}
 	return err
-}
-
-func readProfiles(ctx context.Context, f *Factory, paths, coverDirs []string) (*coverage.Profile, error) {
-	var profiles []*coverage.Profile
-	if len(coverDirs) > 0 {
-		dirs := make([]string, len(coverDirs))
-		for i, d := range coverDirs {
-			dirs[i] = f.Path(d)
-		}
-		prof, err := coverage.ReadCoverDirs(ctx, dirs...)
-		if err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--coverdir: %w", err))
-		}
-		profiles = append(profiles, prof)
-	}
-	for _, p := range paths {
-		prof, err := coverage.ReadProfile(f.Path(p))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, exitcode.Input(err)
-		}
-		if err != nil {
-			return nil, err
-		}
-		profiles = append(profiles, prof)
-	}
-	p, err := coverage.Merge(profiles...)
-	if err != nil {
-		return nil, exitcode.Input(err)
-	}
-	return p, nil
 }
 
 func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, failures []coverage.Failure) error {
@@ -358,35 +290,6 @@ func lineRanges(lines []int) [][2]int {
 		out = append(out, [2]int{l, l})
 	}
 	return out
-}
-
-// writeReport writes a report file atomically (a reader never sees half of it), creating its directory.
-func writeReport(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
-	if err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	defer t.Cleanup()
-	if err := write(t); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	if err := t.CloseAtomicallyReplace(); err != nil {
-		return fmt.Errorf("writing %s: %w", path, err)
-	}
-	return nil
-}
-
-func (f *Factory) writeBadge(path string, percent float64) error {
-	if path == "" {
-		return nil
-	}
-	return writeReport(f.Path(path), func(w io.Writer) error {
-		_, err := w.Write(coverage.Badge("coverage", percent))
-		return err
-	})
 }
 
 // now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.

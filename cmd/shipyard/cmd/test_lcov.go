@@ -67,7 +67,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if err := f.Render(out, func(w io.Writer) error { return writeLcovTable(w, r) }); err != nil {
 		return err
 	}
-	if err := f.writeBadge(o.Badge, r.Lines.Percent()); err != nil {
+	if err := writeBadge(f.Path(o.Badge), r.Lines.Percent()); err != nil {
 		return err
 	}
 	return coverage.FailuresError(failures)
@@ -88,4 +88,12 @@ func writeLcovTable(w io.Writer, r *coverage.LcovReport) error {
 		cell(r.Lines), r.Lines.Hit, r.Lines.Found, cell(r.Functions), r.Functions.Hit, r.Functions.Found,
 		cell(r.Branches), r.Branches.Hit, r.Branches.Found)
 	return err
+}
+
+// writeBadge writes the badge when one was asked for.
+func writeBadge(path string, percent float64) error {
+	if path == "" {
+		return nil
+	}
+	return coverage.WriteBadge(path, percent)
 }

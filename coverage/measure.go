@@ -1,0 +1,144 @@
+package coverage
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/google/renameio/v2"
+)
+
+// MeasureOptions say where a run's profile comes from: the tests that Test runs, or, when there are
+// any, the Profiles and CoverDirs (GOCOVERDIR data) to read instead (Test and JUnit are then unused).
+type MeasureOptions struct {
+	Test      GoTest
+	Profiles  []string
+	CoverDirs []string
+	// JUnit, when set, is the file go test's results go to as JUnit XML (the tests run with -json).
+	JUnit string
+}
+
+// Measure returns the profile of the run: the tests', or the merged profiles and coverage directories.
+// testsErr says the tests failed (ErrTestsFailed); what ran is measured all the same.
+func Measure(ctx context.Context, o MeasureOptions) (p *Profile, testsErr, err error) {
+	profiles := o.Profiles
+	switch {
+	case len(profiles) == 0 && len(o.CoverDirs) == 0:
+		tmp, err := os.MkdirTemp("", "shipyard-cover-")
+		if err != nil {
+			return nil, nil, err
+		}
+		defer os.RemoveAll(tmp)
+		g := o.Test
+		g.Profile = filepath.Join(tmp, "cover.out")
+		testsErr = runRecorded(ctx, g, o.JUnit)
+		if testsErr != nil && !errors.Is(testsErr, ErrTestsFailed) {
+			return nil, nil, testsErr
+		}
+		if _, err := os.Stat(g.Profile); err != nil {
+			return nil, nil, testsErr // nothing was measured: the tests did not build
+		}
+		profiles = []string{g.Profile}
+	}
+	p, err = readAll(ctx, profiles, o.CoverDirs)
+	return p, testsErr, err
+}
+
+// runRecorded runs the tests; with a JUnit file, in JSON, recorded there.
+func runRecorded(ctx context.Context, g GoTest, junit string) error {
+	if junit == "" {
+		return g.Run(ctx)
+	}
+	rec := NewTestRecorder(g.Stdout)
+	g.Stdout = rec
+	g.Args = append([]string{"-json"}, g.Args...)
+	err := g.Run(ctx)
+	if werr := WriteFile(junit, rec.WriteJUnit); werr != nil {
+		return errors.Join(err, werr)
+	}
+	return err
+}
+
+// readAll reads and merges profiles and GOCOVERDIR directories.
+func readAll(ctx context.Context, paths, coverDirs []string) (*Profile, error) {
+	var profiles []*Profile
+	if len(coverDirs) > 0 {
+		prof, err := ReadCoverDirs(ctx, coverDirs...)
+		if err != nil {
+			return nil, &InputError{Option: "coverage.CoverDirs", Err: err}
+		}
+		profiles = append(profiles, prof)
+	}
+	for _, p := range paths {
+		prof, err := ReadProfile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &InputError{Err: err}
+		}
+		if err != nil {
+			return nil, err
+		}
+		profiles = append(profiles, prof)
+	}
+	p, err := Merge(profiles...)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	return p, nil
+}
+
+// Reports are the report files of a run, each "" when not asked for.
+type Reports struct {
+	Cobertura, Badge, HTML string
+	// Now is the Cobertura report's timestamp.
+	Now time.Time
+}
+
+// WriteReports writes the report files that were asked for.
+func (r *Report) WriteReports(p *Profile, o Reports) error {
+	if o.Cobertura != "" {
+		if err := WriteFile(o.Cobertura, func(w io.Writer) error { return r.WriteCobertura(w, p, o.Now) }); err != nil {
+			return err
+		}
+	}
+	if o.Badge != "" {
+		if err := WriteBadge(o.Badge, r.Total.Percent()); err != nil {
+			return err
+		}
+	}
+	if o.HTML != "" {
+		return r.WriteHTML(o.HTML, p)
+	}
+	return nil
+}
+
+// WriteBadge writes an SVG badge of the coverage percent to path.
+func WriteBadge(path string, percent float64) error {
+	return WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(Badge("coverage", percent))
+		return err
+	})
+}
+
+// WriteFile writes a report file atomically (a reader never sees half of it), creating its directory.
+func WriteFile(path string, write func(io.Writer) error) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	t, err := renameio.NewPendingFile(path, renameio.WithPermissions(0o644))
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	defer t.Cleanup()
+	if err := write(t); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := t.CloseAtomicallyReplace(); err != nil {
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	return nil
+}
