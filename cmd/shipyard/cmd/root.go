@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
@@ -51,8 +52,7 @@ func (b BuildInfo) withDefaults() BuildInfo {
 func NewRoot(f *Factory, info BuildInfo) *cobra.Command {
 	info = info.withDefaults()
 	f.ToolVersion = info.Version
-	var configFlag string
-	var quiet, verbose, noColor bool
+	var g globalFlags
 	f.Output = outputText
 	root := &cobra.Command{
 		Use:   "shipyard",
@@ -60,37 +60,14 @@ func NewRoot(f *Factory, info BuildInfo) *cobra.Command {
 		Long: `shipyard takes a service from commit to running release with one binary: tests with coverage
 gates, daemonless reproducible images, registry pushes, semantic versions, releases and live schema
 migrations. With no configuration it uses embedded defaults (an embedded registry, SQLite).`,
-		Version:       info.Version,
-		SilenceUsage:  true,
-		SilenceErrors: true,
-		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
-			f.IO.Quiet = f.IO.Quiet || quiet
-			f.IO.Verbose = verbose
-			if noColor {
-				f.IO.SetNoColor()
-			}
-			if info, err := os.Stat(f.Dir); err != nil || !info.IsDir() {
-				return exitcode.Input(fmt.Errorf("-C: %s is not a directory", f.Dir))
-			}
-			path, explicit := f.configPath(configFlag)
-			cfg, err := config.Load(path, explicit, f.Environ())
-			if err != nil {
-				return exitcode.Input(err)
-			}
-			f.Config = cfg
-			return exitcode.Input(cfg.ApplyToFlags(cmd.Flags()))
-		},
+		Version:           info.Version,
+		SilenceUsage:      true,
+		SilenceErrors:     true,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return f.resolve(cmd, &g) },
 	}
 	root.SetVersionTemplate(fmt.Sprintf("shipyard %s\ncommit: %s\nbuilt:  %s\n", info.Version, info.Commit, info.Date))
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Input(err) })
-
-	pf := root.PersistentFlags()
-	pf.StringVarP(&f.Dir, "chdir", "C", ".", "run as if shipyard was started in `DIR`")
-	pf.StringVar(&configFlag, "config", "", "configuration `FILE` (default: shipyard.yaml at the repository root; env SHIPYARD_CONFIG)")
-	pf.VarP(&f.Output, "output", "o", "output format: text or json")
-	pf.BoolVarP(&quiet, "quiet", "q", false, "print results and errors only, no progress or status")
-	pf.BoolVarP(&verbose, "verbose", "v", false, "also print debug logs (each request of registry serve, each pushed reference)")
-	pf.BoolVar(&noColor, "no-color", false, "never colour the output (also NO_COLOR=1)")
+	g.add(root.PersistentFlags(), f)
 
 	root.AddCommand(
 		newVersionCmd(f),
@@ -113,6 +90,40 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 	root.InitDefaultCompletionCmd("completion")
 	validateArgs(root)
 	return root
+}
+
+// globalFlags are the flags of every command that the Factory does not hold itself.
+type globalFlags struct {
+	config                  string
+	quiet, verbose, noColor bool
+}
+
+func (g *globalFlags) add(pf *pflag.FlagSet, f *Factory) {
+	pf.StringVarP(&f.Dir, "chdir", "C", ".", "run as if shipyard was started in `DIR`")
+	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: shipyard.yaml at the repository root; env SHIPYARD_CONFIG)")
+	pf.VarP(&f.Output, "output", "o", "output format: text or json")
+	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print results and errors only, no progress or status")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also print debug logs (each request of registry serve, each pushed reference)")
+	pf.BoolVar(&g.noColor, "no-color", false, "never colour the output (also NO_COLOR=1)")
+}
+
+// resolve applies the global flags and loads the configuration, before any command runs.
+func (f *Factory) resolve(cmd *cobra.Command, g *globalFlags) error {
+	f.IO.Quiet = f.IO.Quiet || g.quiet
+	f.IO.Verbose = g.verbose
+	if g.noColor {
+		f.IO.SetNoColor()
+	}
+	if info, err := os.Stat(f.Dir); err != nil || !info.IsDir() {
+		return exitcode.Input(fmt.Errorf("-C: %s is not a directory", f.Dir))
+	}
+	path, explicit := f.configPath(g.config)
+	cfg, err := config.Load(path, explicit, f.Environ())
+	if err != nil {
+		return exitcode.Input(err)
+	}
+	f.Config = cfg
+	return exitcode.Input(cfg.ApplyToFlags(cmd.Flags()))
 }
 
 // validateArgs makes argument mistakes usage errors (exit 2) everywhere in the tree, including an unknown

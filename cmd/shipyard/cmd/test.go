@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/config"
@@ -80,7 +81,12 @@ Per-path thresholds go in shipyard.yaml:
 			return runTest(cmd, f, &o, pkgs, extra)
 		},
 	}
-	fl := c.Flags()
+	o.addFlags(c.Flags())
+	return c
+}
+
+// addFlags declares the flags of shipyard test, bound to the test: keys of shipyard.yaml.
+func (o *testOptions) addFlags(fl *pflag.FlagSet) {
 	fl.StringArrayVar(&o.Profiles, "profile", nil, "check this cover profile `FILE` instead of running the tests (repeatable: profiles are merged)")
 	fl.StringArrayVar(&o.CoverDirs, "coverdir", nil, "check the GOCOVERDIR `DIR` of binaries built with go build -cover (repeatable; merges with --profile)")
 	fl.Float64Var(&o.MinTotal, "min-total", 0, "minimum total coverage in `PERCENT` (negative: most uncovered statements)")
@@ -116,7 +122,6 @@ Per-path thresholds go in shipyard.yaml:
 	config.Bind(fl, "min-diff", "test.min_diff")
 	config.Bind(fl, "baseline", "test.baseline")
 	config.Bind(fl, "baseline-tolerance", "test.baseline_tolerance")
-	return c
 }
 
 func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) error {
