@@ -3,7 +3,6 @@ package cmd
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -43,19 +42,10 @@ func TestInit(t *testing.T) {
 // .gitignore once, and -o json --print prints JSON.
 func TestInitConventions(t *testing.T) {
 	dir := t.TempDir()
-	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/m\n\ngo 1.22\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "main.go"), []byte("package main\n\nfunc main() {}\n"), 0o644))
 	require.NoError(t, os.WriteFile(filepath.Join(dir, ".gitignore"), []byte("/bin"), 0o644))
-	for _, args := range [][]string{{"init", "-q", "-b", "master"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: m"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "%s", out)
-	}
+	env := commitAll(t, dir, "master", "feat: m")
 
 	r := cli(t, dir, env, "-o", "json", "init", "--print")
 	require.Equal(t, 0, r.code, r.stderr)

@@ -166,16 +166,7 @@ func TestPipelineSkipsStagesWithoutInput(t *testing.T) {
 // the pipeline takes a free port, says so, and pushes there.
 func TestPipelineTakenAddress(t *testing.T) {
 	dir := helloProject(t)
-	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: hello"}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-	}
+	env := commitAll(t, dir, "main", "feat: hello")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -191,4 +182,21 @@ func TestPipelineTakenAddress(t *testing.T) {
 	require.Len(t, s.Stages, 1)
 	assert.Regexp(t, `^127\.0\.0\.1:\d+/hello:0\.1\.0$`, s.Stages[0].Detail)
 	assert.NotContains(t, s.Stages[0].Detail, taken)
+}
+
+// commitAll makes dir a git repository on branch with everything in one commit, and returns the
+// environment the commit was made in (the go command's, and a committer).
+func commitAll(t *testing.T, dir, branch, message string) map[string]string {
+	t.Helper()
+	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
+	for _, args := range [][]string{{"init", "-q", "-b", branch}, {"add", "-A"}, {"commit", "-q", "-m", message}} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		for k, v := range env {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+		out, err := cmd.CombinedOutput()
+		require.NoError(t, err, "git %v: %s", args, out)
+	}
+	return env
 }
