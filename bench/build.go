@@ -50,7 +50,11 @@ func benchBuild(ctx context.Context, b *bench) error {
 	if err != nil {
 		return err
 	}
-	if _, err := client.Push(ctx, baseIdx, host+"/base:latest", registry.PushOptions{NoExpand: true}); err != nil {
+	baseRef, err := client.ParseReference(host + "/base:latest")
+	if err != nil {
+		return err
+	}
+	if _, err := client.Push(ctx, baseIdx, baseRef, registry.PushOptions{NoExpand: true}); err != nil {
 		return err
 	}
 

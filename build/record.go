@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/renameio/v2"
 )
 
@@ -36,9 +37,9 @@ type RecordBinary struct {
 
 // Pushed is where the image was pushed: the repository@digest and the tags written.
 type Pushed struct {
-	Reference string   `json:"reference"`
-	Digest    string   `json:"digest"`
-	Tags      []string `json:"tags"`
+	Reference name.Digest `json:"reference"`
+	Digest    string      `json:"digest"`
+	Tags      []string    `json:"tags"`
 }
 
 // WriteRecord writes the record of the project in dir, whole or not at all.

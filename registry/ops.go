@@ -17,11 +17,7 @@ import (
 )
 
 // Tags lists the tags of a repository, sorted: semantic versions from the highest, then the others by name.
-func (c *Client) Tags(ctx context.Context, repository string) ([]string, error) {
-	repo, err := c.ParseRepository(repository)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
 	tags, err := c.listTags(ctx, repo)
 	if err != nil {
 		return nil, err
@@ -53,24 +49,17 @@ func compareTags(a, b string) int {
 
 // CopyResult is what a copy did.
 type CopyResult struct {
-	Source      string `json:"source"`
-	Destination string `json:"destination"`
-	Digest      string `json:"digest"`
+	Source      name.Digest `json:"source"`
+	Destination name.Digest `json:"destination"`
+	Digest      string      `json:"digest"`
 	Stats
 }
 
 // Copy copies an image or index from src to dst by digest, across repositories or registries: blobs are
 // mounted when both are on one registry, else streamed from one to the other, never through the disk.
 // dst without a tag or digest takes src's tag.
-func (c *Client) Copy(ctx context.Context, src, dst string) (*CopyResult, error) {
-	sr, err := c.ParseReference(src)
-	if err != nil {
-		return nil, err
-	}
-	dr, err := c.ParseReference(dst)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) Copy(ctx context.Context, sr, dr name.Reference) (*CopyResult, error) {
+	src, dst := sr.String(), dr.String()
 	if t, ok := sr.(name.Tag); ok && !explicitTag(dst) {
 		if _, isDigest := dr.(name.Digest); !isDigest {
 			dr = dr.Context().Tag(t.TagStr())
@@ -108,16 +97,12 @@ func (c *Client) Copy(ctx context.Context, src, dst string) (*CopyResult, error)
 		return nil, explain("copying to "+dr.String(), err)
 	}
 	c.remember(loadBlobCache(c.opts.BlobCache), dr.Context(), a)
-	return &CopyResult{Source: sr.Context().Digest(desc.Digest.String()).String(), Destination: dr.Context().Digest(desc.Digest.String()).String(),
+	return &CopyResult{Source: sr.Context().Digest(desc.Digest.String()), Destination: dr.Context().Digest(desc.Digest.String()),
 		Digest: desc.Digest.String(), Stats: c.transport.snapshot().since(before, blobs)}, nil
 }
 
 // Digest resolves a reference to its digest.
-func (c *Client) Digest(ctx context.Context, ref string) (string, error) {
-	r, err := c.ParseReference(ref)
-	if err != nil {
-		return "", err
-	}
+func (c *Client) Digest(ctx context.Context, r name.Reference) (string, error) {
 	d, err := remote.Head(r, c.remote(ctx, nil)...)
 	if err != nil {
 		return "", explain("reading "+r.String(), err)
@@ -133,12 +118,8 @@ type Deleted struct {
 
 // Delete removes the manifest ref names (by tag or digest): registries delete by digest, so every tag on
 // that digest goes with it, and the result lists them.
-func (c *Client) Delete(ctx context.Context, ref string) (*Deleted, error) {
-	r, err := c.ParseReference(ref)
-	if err != nil {
-		return nil, err
-	}
-	digest, err := c.Digest(ctx, ref)
+func (c *Client) Delete(ctx context.Context, r name.Reference) (*Deleted, error) {
+	digest, err := c.Digest(ctx, r)
 	if err != nil {
 		return nil, err
 	}
@@ -197,11 +178,7 @@ type PruneOptions struct {
 
 // Prune deletes the images of a repository beyond the newest opts.Keep, and returns what it deleted (or
 // would, with DryRun).
-func (c *Client) Prune(ctx context.Context, repository string, opts PruneOptions) ([]Deleted, error) {
-	repo, err := c.ParseRepository(repository)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) Prune(ctx context.Context, repo name.Repository, opts PruneOptions) ([]Deleted, error) {
 	if opts.Keep < 0 {
 		return nil, &InputError{Option: "registry.Keep", Err: fmt.Errorf("%d: keep at least 0 images", opts.Keep)}
 	}

@@ -16,9 +16,9 @@ import (
 
 // PushResult is what a push did.
 type PushResult struct {
-	Reference string   `json:"reference"` // repository@digest
-	Digest    string   `json:"digest"`
-	Tags      []string `json:"tags"`
+	Reference name.Digest `json:"reference"` // repository@digest
+	Digest    string      `json:"digest"`
+	Tags      []string    `json:"tags"`
 	Stats
 }
 
@@ -32,11 +32,8 @@ type PushOptions struct {
 
 // Push sends the artifact to ref (a repository, a tag or a digest) and tags it. A reference without a tag
 // and without PushOptions.Tags is tagged latest, as docker and crane do.
-func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOptions) (*PushResult, error) {
-	r, err := c.ParseReference(ref)
-	if err != nil {
-		return nil, err
-	}
+func (c *Client) Push(ctx context.Context, a Artifact, r name.Reference, opts PushOptions) (*PushResult, error) {
+	ref := r.String()
 	digest, err := a.Digest()
 	if err != nil {
 		return nil, fmt.Errorf("computing the digest: %w", err)
@@ -92,7 +89,7 @@ func (c *Client) Push(ctx context.Context, a Artifact, ref string, opts PushOpti
 	}
 	c.opts.Logger.Debug("pushed", "reference", byDigest.String(), "tags", tags)
 	c.remember(cache, repo, a)
-	return &PushResult{Reference: byDigest.String(), Digest: digest.String(), Tags: tags, Stats: c.transport.snapshot().since(before, blobs)}, nil
+	return &PushResult{Reference: byDigest, Digest: digest.String(), Tags: tags, Stats: c.transport.snapshot().since(before, blobs)}, nil
 }
 
 // explicitTag reports whether ref spells out a tag (name.ParseReference adds latest when it does not).
@@ -157,18 +154,14 @@ func (c *Client) remember(cache *blobCache, repo name.Repository, a remote.Tagga
 // PushReferrer pushes an artifact that refers to another manifest (its subject), an SBOM or a
 // signature, by digest into repository. Registries without the referrers API get go-containerregistry's
 // fallback tag (sha256-DIGEST) listing it.
-func (c *Client) PushReferrer(ctx context.Context, repository string, artifact v1.Image) (string, error) {
-	repo, err := c.ParseRepository(repository)
-	if err != nil {
-		return "", err
-	}
+func (c *Client) PushReferrer(ctx context.Context, repo name.Repository, artifact v1.Image) (name.Digest, error) {
 	d, err := artifact.Digest()
 	if err != nil {
-		return "", err
+		return name.Digest{}, err
 	}
 	ref := repo.Digest(d.String())
 	if err := remote.Write(ref, artifact, c.remote(ctx, nil)...); err != nil {
-		return "", explain("pushing "+ref.String(), err)
+		return name.Digest{}, explain("pushing "+ref.String(), err)
 	}
-	return ref.String(), nil
+	return ref, nil
 }

@@ -146,17 +146,13 @@ func Base(ctx context.Context, dir, base string, getenv func(string) string, cli
 }
 
 // Push pushes the built index to ref, with the tags, and its referrers (the SBOMs) beside it.
-func Push(ctx context.Context, c *registry.Client, res *build.Result, ref string, tags []string) (*build.Pushed, error) {
-	r, err := c.ParseReference(ref)
-	if err != nil {
-		return nil, err
-	}
+func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.Reference, tags []string) (*build.Pushed, error) {
 	pushed, err := c.Push(ctx, res.Index, ref, registry.PushOptions{Tags: tags})
 	if err != nil {
 		return nil, err
 	}
 	for _, art := range res.Referrers {
-		if _, err := c.PushReferrer(ctx, r.Context().String(), art); err != nil {
+		if _, err := c.PushReferrer(ctx, ref.Context(), art); err != nil {
 			return nil, err
 		}
 	}
@@ -190,19 +186,22 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	ref := s.Registry + "/" + build.ProjectName(s.Dir) + ":" + s.Version
 	c, cdone, err := s.Client()
 	if err != nil {
 		return nil, err
 	}
 	defer cdone()
+	ref, err := c.ParseReference(s.Registry + "/" + build.ProjectName(s.Dir) + ":" + s.Version)
+	if err != nil {
+		return nil, err
+	}
 	if res.Record.Pushed, err = Push(ctx, c, res, ref, nil); err != nil {
 		return nil, err
 	}
 	if err := build.WriteRecord(s.Dir, &res.Record); err != nil {
 		return nil, err
 	}
-	s.Build = &BuildResult{Record: &res.Record, Ref: ref}
+	s.Build = &BuildResult{Record: &res.Record, Ref: ref.String()}
 	return s.Build, nil
 }
 

@@ -101,11 +101,11 @@ func TagEnvironment(ctx context.Context, c *registry.Client, r *release.Record, 
 	if stop := serveEmbeddedFor(ctx, dir, d.RegistryStr(), log); stop != nil {
 		defer stop()
 	}
-	tag := d.Context().Tag(r.Env).String()
-	if _, err := c.Copy(ctx, d.String(), tag); err != nil {
-		return "", &TagError{Tag: tag, Digest: r.Digest, Err: err}
+	tag := d.Context().Tag(r.Env)
+	if _, err := c.Copy(ctx, d, tag); err != nil {
+		return "", &TagError{Tag: tag.String(), Digest: r.Digest, Err: err}
 	}
-	return tag, nil
+	return tag.String(), nil
 }
 
 // serveEmbeddedFor starts the embedded registry on host when host is a loopback address that nothing

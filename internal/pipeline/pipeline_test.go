@@ -83,7 +83,7 @@ func TestRunInProcess(t *testing.T) {
 	assert.Equal(t, "v0.1.0", version.Tag)
 	rel := report.Stages[4].Result.(*ReleaseResult)
 	assert.Equal(t, "v1", rel.Record.Name)
-	assert.Equal(t, built.Record.Pushed.Reference, rel.Record.Image)
+	assert.Equal(t, built.Record.Pushed.Reference.String(), rel.Record.Image)
 	assert.Equal(t, "ci@test", rel.Record.CreatedBy)
 	assert.Equal(t, NewestMigration(o.Dir, o.Config.Migrate), rel.Record.MigrationVersion)
 	migrated := report.Stages[5].Result.(*MigrateResult)

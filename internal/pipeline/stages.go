@@ -10,7 +10,6 @@ import (
 	"time"
 
 	mm "github.com/Masterminds/semver/v3"
-	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/build"
@@ -213,10 +212,7 @@ func releaseStage(ctx context.Context, s *State) (Result, error) {
 	if rec.Pushed == nil {
 		return nil, &InputError{Option: "pipeline.Stages", Msg: "the release stage needs an image the build stage pushed"}
 	}
-	d, err := name.NewDigest(rec.Pushed.Reference)
-	if err != nil {
-		return nil, fmt.Errorf("the pushed image %q: %w", rec.Pushed.Reference, err)
-	}
+	d := rec.Pushed.Reference
 	r := &release.Record{Env: s.Env, Version: rec.Version, Commit: rec.Commit, CreatedBy: s.By, CreatedAt: s.Now,
 		Image: d.String(), Digest: d.DigestStr(), MigrationVersion: NewestMigration(s.Dir, s.Config.Migrate)}
 	store, done, err := OpenStore(s.Dir, s.Config.Release.Store, r.Image, s.Client)

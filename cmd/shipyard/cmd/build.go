@@ -119,7 +119,11 @@ func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Res
 		return nil, err
 	}
 	defer done()
-	return pipeline.Push(ctx, client, res, o.Push, o.Tags)
+	ref, err := client.ParseReference(o.Push)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.Push(ctx, client, res, ref, o.Tags)
 }
 
 // buildPlatforms reads --platform, else build.platforms, else linux/amd64.

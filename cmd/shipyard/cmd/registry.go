@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -61,11 +62,10 @@ func (f *Factory) dockerConfig() string {
 
 // pushedTags is the tags output of a push: the references it wrote, one per line, as
 // docker/metadata-action gives them (REPO:1.4.2, REPO:1.4, …).
-func pushedTags(reference string, tags []string) string {
-	repo, _, _ := strings.Cut(reference, "@")
+func pushedTags(pushed name.Digest, tags []string) string {
 	refs := make([]string, len(tags))
 	for i, t := range tags {
-		refs[i] = repo + ":" + t
+		refs[i] = pushed.Context().Tag(t).String()
 	}
 	return strings.Join(refs, "\n")
 }
@@ -228,14 +228,19 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			if err != nil {
 				return err
 			}
-			res, err := client.Push(cmd.Context(), a, args[1], po)
+			ref, err := client.ParseReference(args[1])
+			if err != nil {
+				done()
+				return err
+			}
+			res, err := client.Push(cmd.Context(), a, ref, po)
 			done()
 			if err != nil {
 				return err
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
 				bytesize(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
-			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference, "tags", pushedTags(res.Reference, res.Tags)); err != nil {
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", pushedTags(res.Reference, res.Tags)); err != nil {
 				return err
 			}
 			return f.Render(res, func(w io.Writer) error {

@@ -92,7 +92,11 @@ func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
 				return err
 			}
 			defer done()
-			tags, err := c.Tags(cmd.Context(), args[0])
+			repo, err := c.ParseRepository(args[0])
+			if err != nil {
+				return err
+			}
+			tags, err := c.Tags(cmd.Context(), repo)
 			if err != nil {
 				return err
 			}
@@ -125,13 +129,21 @@ registries they stream from one to the other, never through the disk. DST withou
 			if err != nil {
 				return err
 			}
-			res, err := c.Copy(cmd.Context(), args[0], args[1])
-			done()
+			defer done()
+			src, err := c.ParseReference(args[0])
+			if err != nil {
+				return err
+			}
+			dst, err := c.ParseReference(args[1])
+			if err != nil {
+				return err
+			}
+			res, err := c.Copy(cmd.Context(), src, dst)
 			if err != nil {
 				return err
 			}
 			f.IO.Infof("copied %s (%s uploaded, %d blobs mounted, %d already there)", res.Digest, bytesize(float64(res.BytesUploaded)), res.BlobsMounted, res.BlobsSkipped)
-			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination); err != nil {
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination.String()); err != nil {
 				return err
 			}
 			return f.Render(res, func(w io.Writer) error {
@@ -161,7 +173,11 @@ lists what would go.`,
 				return err
 			}
 			defer done()
-			gone, err := c.Prune(cmd.Context(), args[0], po)
+			repo, err := c.ParseRepository(args[0])
+			if err != nil {
+				return err
+			}
+			gone, err := c.Prune(cmd.Context(), repo, po)
 			if err != nil {
 				return err
 			}
@@ -198,7 +214,11 @@ func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
 				return err
 			}
 			defer done()
-			d, err := c.Delete(cmd.Context(), args[0])
+			ref, err := c.ParseReference(args[0])
+			if err != nil {
+				return err
+			}
+			d, err := c.Delete(cmd.Context(), ref)
 			if err != nil {
 				return err
 			}

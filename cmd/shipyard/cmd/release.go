@@ -126,7 +126,7 @@ func (f *Factory) lastBuild(version, commit string) (string, string, string) {
 	if commit == "" {
 		commit = rec.Commit
 	}
-	return rec.Pushed.Reference, version, commit
+	return rec.Pushed.Reference.String(), version, commit
 }
 
 // migrationVersion is the flag's, else the newest migration of the configured directory, else 0.
