@@ -108,10 +108,7 @@ func Base(ctx context.Context, dir, base string, getenv func(string) string, cli
 	case base == "scratch":
 		return func(build.Platform) (v1.Image, error) { return build.Scratch(), nil }, none, nil
 	case strings.HasPrefix(base, "oci:"):
-		path := strings.TrimPrefix(base, "oci:")
-		if !filepath.IsAbs(path) {
-			path = filepath.Join(dir, path)
-		}
+		path := resolve(dir, strings.TrimPrefix(base, "oci:"))
 		idx, err := layout.ImageIndexFromPath(path)
 		if err != nil {
 			return nil, nil, &InputError{Option: "build.Base", Msg: fmt.Sprintf("%s is not an OCI layout: %v", path, err)}

@@ -33,10 +33,7 @@ func OpenStore(dir, store, image string, client func() (*registry.Client, func()
 	}
 	repo, ok := strings.CutPrefix(store, "registry://")
 	if !ok {
-		if !filepath.IsAbs(store) {
-			store = filepath.Join(dir, store)
-		}
-		return release.DirStore{Dir: store}, func() {}, nil
+		return release.DirStore{Dir: resolve(dir, store)}, func() {}, nil
 	}
 	if repo == "" && image != "" {
 		if d, err := name.NewDigest(image); err == nil {

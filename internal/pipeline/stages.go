@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,12 +11,14 @@ import (
 	"time"
 
 	mm "github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/migrate"
+	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
 	"github.com/shipyardci/shipyard/semver"
 )
@@ -203,31 +206,91 @@ func (r *ReleaseResult) Detail() string { return r.Record.Env + " " + r.Record.N
 
 // releaseStage records a release of the image the build pushed (this run's, else the last build's).
 func releaseStage(ctx context.Context, s *State) (Result, error) {
-	rec := &build.Record{}
+	in := ReleaseInput{Dir: s.Dir, Env: s.Env, Store: s.Config.Release.Store, Scheme: release.Scheme(s.Config.Release.Scheme),
+		Migrate: s.Config.Migrate, By: s.By, Now: s.Now, Client: s.Client}
 	if s.Build != nil {
-		rec = s.Build.Record
-	} else if last, err := build.ReadRecord(s.Dir); err == nil {
-		rec = last
+		in.Build = s.Build.Record
 	}
-	if rec.Pushed == nil {
-		return nil, &InputError{Option: "pipeline.Stages", Msg: "the release stage needs an image the build stage pushed"}
+	r, err := CreateRelease(ctx, in)
+	if err != nil {
+		return nil, err
 	}
-	d := rec.Pushed.Reference
-	r := &release.Record{Env: s.Env, Version: rec.Version, Commit: rec.Commit, CreatedBy: s.By, CreatedAt: s.Now,
-		Image: d.String(), Digest: d.DigestStr(), MigrationVersion: NewestMigration(s.Dir, s.Config.Migrate)}
-	store, done, err := OpenStore(s.Dir, s.Config.Release.Store, r.Image, s.Client)
+	return &ReleaseResult{Record: r}, nil
+}
+
+// ReleaseInput is a release to create: of Image (default: what Build, else the project's last build,
+// pushed), with its build's version and commit unless given, the configuration file, and the schema
+// version it needs (default: the newest migration).
+type ReleaseInput struct {
+	Dir, Env        string
+	Image           string
+	Version, Commit string
+	// Build is the build to release when no Image is given (nil: the project's last, .shipyard/build.json).
+	Build *build.Record
+	// ConfigFile is the release configuration (values, and secrets by reference), relative to Dir.
+	ConfigFile string
+	// Migration is the schema version the release needs; nil for the newest migration of Migrate.Dir.
+	Migration *uint64
+	Migrate   config.Migrate
+	// Store and Scheme: where the record goes (DefaultStore when ""), how it is named (counter when "").
+	Store  string
+	Scheme release.Scheme
+	By     string
+	Now    time.Time
+	Client func() (*registry.Client, func(), error)
+}
+
+// CreateRelease records the release the input describes and returns it, named.
+func CreateRelease(ctx context.Context, in ReleaseInput) (*release.Record, error) {
+	if in.Env == "" {
+		return nil, &InputError{Option: "release.Env", Msg: "say which environment"}
+	}
+	r := &release.Record{Env: in.Env, Version: in.Version, Commit: in.Commit, CreatedBy: in.By, CreatedAt: in.Now}
+	image := in.Image
+	if image == "" {
+		b := in.Build
+		if b == nil {
+			b, _ = build.ReadRecord(in.Dir)
+		}
+		if b == nil || b.Pushed == nil {
+			return nil, &InputError{Option: "release.Image", Msg: "no image: give one by digest, or build and push one first (shipyard build, with a push)"}
+		}
+		image = b.Pushed.Reference.String()
+		r.Version, r.Commit = cmp.Or(r.Version, b.Version), cmp.Or(r.Commit, b.Commit)
+	}
+	d, err := name.NewDigest(image)
+	if err != nil {
+		return nil, &InputError{Option: "release.Image", Msg: fmt.Sprintf("%q is not a reference by digest (REPO@sha256:…): %v", image, err)}
+	}
+	r.Image, r.Digest = d.String(), d.DigestStr()
+	if in.ConfigFile != "" {
+		if r.Config, err = release.ReadConfig(resolve(in.Dir, in.ConfigFile)); err != nil {
+			return nil, err
+		}
+	}
+	if in.Migration != nil {
+		r.MigrationVersion = *in.Migration
+	} else {
+		r.MigrationVersion = NewestMigration(in.Dir, in.Migrate)
+	}
+	store, done, err := OpenStore(in.Dir, in.Store, r.Image, in.Client)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
-	scheme := release.Scheme(s.Config.Release.Scheme)
-	if scheme == "" {
-		scheme = release.Counter
-	}
+	scheme := cmp.Or(in.Scheme, release.Counter)
 	if err := store.Create(ctx, r, scheme); err != nil {
 		return nil, err
 	}
-	return &ReleaseResult{Record: r}, nil
+	return r, nil
+}
+
+// resolve is p, relative to dir unless absolute.
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
 }
 
 // NewestMigration is the version of the newest migration of migrate.dir, 0 when there is none.

@@ -9,10 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
-	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
@@ -73,33 +71,15 @@ vault:secret/app#key or env:NAME), the version and commit it was built from, and
 it needs (default: the newest migration of migrate.dir).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if o.Env == "" {
-				return exitcode.Input(errors.New("--env: say which environment"))
+			in := pipeline.ReleaseInput{Dir: f.Dir, Env: o.Env, Image: image, Version: version, Commit: commit, ConfigFile: configFile,
+				Migrate: f.Config.Migrate, Store: o.Store, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now(),
+				Client: func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }}
+			if migration >= 0 {
+				v := uint64(migration)
+				in.Migration = &v
 			}
-			r := &release.Record{Env: o.Env, Version: version, Commit: commit, CreatedBy: migrate.DefaultAppliedBy(), CreatedAt: f.now()}
-			if image == "" {
-				image, r.Version, r.Commit = f.lastBuild(r.Version, r.Commit)
-				if image == "" {
-					return exitcode.Input(errors.New("--image: give REF@DIGEST, or run shipyard build --push first"))
-				}
-			}
-			d, err := name.NewDigest(image)
+			r, err := pipeline.CreateRelease(cmd.Context(), in)
 			if err != nil {
-				return exitcode.Input(fmt.Errorf("--image: %q is not a reference by digest (REPO@sha256:…): %v", image, err))
-			}
-			r.Image, r.Digest = d.String(), d.DigestStr()
-			if configFile != "" {
-				if r.Config, err = release.ReadConfig(f.Path(configFile)); err != nil {
-					return err
-				}
-			}
-			r.MigrationVersion = f.migrationVersion(migration)
-			store, done, err := f.releaseStore(o, r.Image)
-			if err != nil {
-				return err
-			}
-			defer done()
-			if err := store.Create(cmd.Context(), r, o.Scheme); err != nil {
 				return err
 			}
 			return f.renderRelease(r)
@@ -112,29 +92,6 @@ it needs (default: the newest migration of migrate.dir).`,
 	c.Flags().StringVar(&commit, "commit", "", "the commit of the build")
 	c.Flags().Int64Var(&migration, "migration-version", -1, "the schema version the release needs (default: the newest migration)")
 	return c
-}
-
-// lastBuild is the image .shipyard/build.json says was last pushed, with its version and commit.
-func (f *Factory) lastBuild(version, commit string) (string, string, string) {
-	rec, err := build.ReadRecord(f.Dir)
-	if err != nil || rec.Pushed == nil {
-		return "", version, commit
-	}
-	if version == "" {
-		version = rec.Version
-	}
-	if commit == "" {
-		commit = rec.Commit
-	}
-	return rec.Pushed.Reference.String(), version, commit
-}
-
-// migrationVersion is the flag's, else the newest migration of the configured directory, else 0.
-func (f *Factory) migrationVersion(flag int64) uint64 {
-	if flag >= 0 {
-		return uint64(flag)
-	}
-	return pipeline.NewestMigration(f.Dir, f.Config.Migrate)
 }
 
 func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
