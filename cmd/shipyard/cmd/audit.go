@@ -7,9 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/google/renameio/v2"
@@ -20,6 +17,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
 type auditOptions struct {
@@ -97,7 +95,7 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 		}
 	}
 	f.annotateAudit(r, o.FailOn)
-	if err := f.Render(r, func(w io.Writer) error { return writeAuditText(w, r) }); err != nil {
+	if err := f.Render(r, func(w io.Writer) error { return textreport.Audit(w, r) }); err != nil {
 		return err
 	}
 	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
@@ -126,7 +124,7 @@ func (f *Factory) annotateAudit(r *audit.Report, failOn string) {
 			level = ghactions.Error
 		}
 		f.Actions.Annotate(ghactions.Annotation{Level: level, File: v.File, Line: v.Line, Title: v.ID + " in " + v.Name + "@" + v.Version,
-			Message: v.Summary + fixedIn(v.Fixed)})
+			Message: v.Summary + textreport.FixedIn(v.Fixed)})
 	}
 }
 
@@ -142,70 +140,6 @@ func (f *Factory) writeSARIF(file string, r *audit.Report) error {
 	}
 	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		return exitcode.Input(fmt.Errorf("--sarif: %w", err))
-	}
-	return nil
-}
-
-func fixedIn(v string) string {
-	if v == "" {
-		return " (no fixed version yet)"
-	}
-	return " (fixed in " + v + ")"
-}
-
-// writeAuditText prints the outdated table, like npm outdated, then the notes and the vulnerabilities.
-func writeAuditText(w io.Writer, r *audit.Report) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	var outdated []audit.Dependency
-	for _, d := range r.Dependencies {
-		if d.Update != audit.UpdateNone || d.Error != "" {
-			outdated = append(outdated, d)
-		}
-	}
-	if len(outdated) > 0 {
-		fmt.Fprintln(tw, "Package\tCurrent\tWanted\tLatest\tType\tUpdate")
-		for _, d := range outdated {
-			latest, update := d.Latest, string(d.Update)
-			if d.LatestName != "" {
-				latest += " (" + d.LatestName + ")"
-			}
-			if d.Error != "" {
-				latest, update = "?", "error: "+d.Error
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", d.Name, d.Current, d.Wanted, latest, d.Type, update)
-		}
-	} else {
-		fmt.Fprintf(tw, "all %d dependencies are up to date\n", len(r.Dependencies))
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	for _, d := range r.Dependencies {
-		if d.Deprecated != "" {
-			fmt.Fprintf(w, "\n%s is deprecated: %s", d.Name, d.Deprecated)
-		}
-		if d.Retracted != "" {
-			fmt.Fprintf(w, "\n%s@%s is retracted: %s", d.Name, d.Current, d.Retracted)
-		}
-		if d.Backport {
-			fmt.Fprintf(w, "\n%s %s was published before %s, the version in use", d.Name, d.Latest, d.Current)
-		}
-	}
-	vulns := slices.Clone(r.Vulnerabilities)
-	slices.SortStableFunc(vulns, func(a, b audit.Vulnerability) int {
-		return audit.SeverityRank(b.Severity) - audit.SeverityRank(a.Severity)
-	})
-	if len(vulns) == 0 {
-		_, err := fmt.Fprintln(w, "\n\nno known vulnerabilities")
-		return err
-	}
-	fmt.Fprintf(w, "\n\n%s\n", plural(len(vulns), "vulnerability"))
-	for _, v := range vulns {
-		ignored := ""
-		if v.Ignored != "" {
-			ignored = "  [ignored: " + v.Ignored + "]"
-		}
-		fmt.Fprintf(w, "%s  %s@%s  %s  %s%s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), fixedIn(v.Fixed), ignored)
 	}
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
 type auditFixOptions struct {
@@ -21,14 +22,6 @@ type auditFixOptions struct {
 	Branch       string
 	PRDir        string
 	DryRun       bool
-}
-
-// auditFixReport is `shipyard audit fix -o json`.
-type auditFixReport struct {
-	Updates []audit.Update  `json:"updates"`
-	Skipped []audit.Skipped `json:"skipped"`
-	Bodies  []string        `json:"pull_request_bodies"`
-	Branch  string          `json:"branch,omitempty"`
 }
 
 func newAuditFixCmd(f *Factory, ao *auditOptions) *cobra.Command {
@@ -64,7 +57,7 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 			if allow := f.Config.Audit.Allow; len(allow) > 0 {
 				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, string(u.Type)) })
 			}
-			report := auditFixReport{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: o.Branch}
+			report := textreport.FixReport{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: o.Branch}
 			if report.Updates == nil {
 				report.Updates = []audit.Update{}
 			}
@@ -78,7 +71,7 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 					return err
 				}
 			}
-			return f.Render(report, func(w io.Writer) error { return writeFixText(w, report, o.DryRun) })
+			return f.Render(report, func(w io.Writer) error { return textreport.Fix(w, report, o.DryRun) })
 		},
 	}
 	fl := c.Flags()
@@ -120,31 +113,4 @@ func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
 // auditIgnores are the ignore rules of shipyard.yaml that have not expired.
 func (f *Factory) auditIgnores() ([]audit.IgnoreRule, error) {
 	return pipeline.AuditIgnores(f.Config.Audit.Ignore, f.now())
-}
-
-func writeFixText(w io.Writer, r auditFixReport, dryRun bool) error {
-	if len(r.Updates) == 0 {
-		fmt.Fprintln(w, "nothing to update")
-	}
-	verb := "updated"
-	if dryRun {
-		verb = "would update"
-	}
-	for _, u := range r.Updates {
-		fix := ""
-		if len(u.Advisories) > 0 {
-			fix = " (fixes " + strings.Join(u.Advisories, ", ") + ")"
-		}
-		fmt.Fprintf(w, "%s %s %s → %s [%s, %s]%s\n", verb, u.Name, u.From, u.To, u.Type, u.Group, fix)
-	}
-	for _, s := range r.Skipped {
-		fmt.Fprintf(w, "skipped %s: %s\n", s.Name, s.Reason)
-	}
-	for _, b := range r.Bodies {
-		fmt.Fprintf(w, "pull-request body: %s\n", b)
-	}
-	if r.Branch != "" && !dryRun && len(r.Updates) > 0 {
-		fmt.Fprintf(w, "committed on branch %s\n", r.Branch)
-	}
-	return nil
 }

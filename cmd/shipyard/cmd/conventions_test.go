@@ -11,6 +11,7 @@ import (
 
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/registrytest"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -113,7 +114,7 @@ func TestCoverageTotalLine(t *testing.T) {
 		{"with notes", coverage.Report{Total: coverage.Counts{Statements: 4, Covered: 3}, Functions: coverage.FuncCounts{Total: 2, Called: 1}}, "total 75.0% (3/4 statements; functions: 1 of 2 called)"},
 	} {
 		var b strings.Builder
-		require.NoError(t, writeCoverageTable(&b, &tc.r, nil, false))
+		require.NoError(t, textreport.CoverageTable(&b, &tc.r, nil, false))
 		assert.Contains(t, b.String(), "\n"+tc.want+"\n", tc.name)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/migrate"
 )
 
@@ -140,7 +141,7 @@ func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 			_, err := fmt.Fprintln(w, "no problems")
 			return err
 		}
-		_, err := fmt.Fprintf(w, "%s (%s, %s)\n", plural(len(problems), "problem"), plural(errs, "error"), plural(len(problems)-errs, "warning"))
+		_, err := fmt.Fprintf(w, "%s (%s, %s)\n", textreport.Plural(len(problems), "problem"), textreport.Plural(errs, "error"), textreport.Plural(len(problems)-errs, "warning"))
 		return err
 	})
 	if err != nil || errs == 0 {

@@ -19,6 +19,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/gitx"
 	"github.com/shipyardci/shipyard/internal/iostreams"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
 )
@@ -131,12 +132,12 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 	var outputs []string
 	switch res := r.Result.(type) {
 	case *pipeline.TestResult:
-		if err := writeCoverageTable(f.IO.ErrOut, res.Report, res.Failures, false); err == nil {
+		if err := textreport.CoverageTable(f.IO.ErrOut, res.Report, res.Failures, false); err == nil {
 			_ = f.testOutputs(res.Report, res.Gate.Diff, res.Failures)
 		}
 	case *pipeline.AuditResult:
 		f.annotateAudit(res.Report, res.FailOn)
-		_ = writeAuditText(f.IO.ErrOut, res.Report)
+		_ = textreport.Audit(f.IO.ErrOut, res.Report)
 	case *pipeline.BuildResult:
 		p := res.Record.Pushed
 		outputs = []string{"digest", res.Record.Digest, "version", res.Record.Version, "tags", pushedTags(p.Reference, p.Tags)}

@@ -17,6 +17,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 )
 
@@ -170,7 +171,7 @@ func progressBar(w io.Writer, ch <-chan registry.Progress) (done func()) {
 					continue
 				}
 				rate := float64(last.Complete) / time.Since(start).Seconds()
-				fmt.Fprintf(w, "\r\033[K%s / %s  %s/s", bytesize(float64(last.Complete)), bytesize(float64(last.Total)), bytesize(rate))
+				fmt.Fprintf(w, "\r\033[K%s / %s  %s/s", textreport.Bytes(float64(last.Complete)), textreport.Bytes(float64(last.Total)), textreport.Bytes(rate))
 				drawn = true
 			case <-stop:
 				if drawn {
@@ -184,19 +185,6 @@ func progressBar(w io.Writer, ch <-chan registry.Progress) (done func()) {
 		close(stop)
 		<-finished
 	}
-}
-
-func bytesize(n float64) string {
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for n >= 1024 && i < len(units)-1 {
-		n /= 1024
-		i++
-	}
-	if i == 0 {
-		return fmt.Sprintf("%.0f %s", n, units[i])
-	}
-	return fmt.Sprintf("%.1f %s", n, units[i])
 }
 
 func newPushCmd(f *Factory) *cobra.Command {
@@ -239,7 +227,7 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 				return err
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
-				bytesize(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
+				textreport.Bytes(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", pushedTags(res.Reference, res.Tags)); err != nil {
 				return err
 			}

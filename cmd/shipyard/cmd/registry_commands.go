@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 )
 
@@ -142,7 +143,7 @@ registries they stream from one to the other, never through the disk. DST withou
 			if err != nil {
 				return err
 			}
-			f.IO.Infof("copied %s (%s uploaded, %d blobs mounted, %d already there)", res.Digest, bytesize(float64(res.BytesUploaded)), res.BlobsMounted, res.BlobsSkipped)
+			f.IO.Infof("copied %s (%s uploaded, %d blobs mounted, %d already there)", res.Digest, textreport.Bytes(float64(res.BytesUploaded)), res.BlobsMounted, res.BlobsSkipped)
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination.String()); err != nil {
 				return err
 			}

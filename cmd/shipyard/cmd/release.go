@@ -14,6 +14,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
@@ -123,7 +124,7 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 					case r.PromotedFrom != "":
 						note = "promoted from " + r.PromotedFrom
 					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Version, shortDigest(r.Digest), r.CreatedAt.Format("2006-01-02 15:04"), note)
+					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Version, textreport.ShortDigest(r.Digest), r.CreatedAt.Format("2006-01-02 15:04"), note)
 				}
 				return tw.Flush()
 			})
@@ -131,13 +132,6 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
 	return c
-}
-
-func shortDigest(d string) string {
-	if len(d) > 19 {
-		return d[:19]
-	}
-	return d
 }
 
 func newReleaseShowCmd(f *Factory, o *releaseOptions) *cobra.Command {
@@ -249,7 +243,7 @@ func (f *Factory) tagEnvironment(ctx context.Context, o *releaseOptions, r *rele
 	if err != nil || tag == "" {
 		return err
 	}
-	f.IO.Infof("%s → %s", tag, shortDigest(r.Digest))
+	f.IO.Infof("%s → %s", tag, textreport.ShortDigest(r.Digest))
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
 type testOptions struct {
@@ -155,10 +156,10 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		return err
 	}
 	if err := f.Render(out, func(w io.Writer) error {
-		if err := writeCoverageTable(w, report, out.Failures, o.All); err != nil {
+		if err := textreport.CoverageTable(w, report, out.Failures, o.All); err != nil {
 			return err
 		}
-		return writeDiffSummary(w, out.Diff, o.DiffBase)
+		return textreport.DiffSummary(w, out.Diff, o.DiffBase)
 	}); err != nil {
 		return err
 	}
@@ -210,7 +211,7 @@ func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 }
 
 // checkCoverage runs the gates of the flags and shipyard.yaml's overrides.
-func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *coverage.Report, p *coverage.Profile) (testResult, error) {
+func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *coverage.Report, p *coverage.Profile) (textreport.TestResult, error) {
 	t := coverage.Thresholds{Total: o.MinTotal, Package: o.MinPackage, File: o.MinFile}
 	for _, ov := range f.Config.Test.Overrides {
 		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
@@ -218,9 +219,9 @@ func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *cove
 	g, err := report.Gate(ctx, p, coverage.Gate{Thresholds: t, Dir: f.Dir, DiffBase: o.DiffBase, MinDiff: o.MinDiff,
 		Baseline: f.Path(o.Baseline), Tolerance: o.Tolerance})
 	if err != nil {
-		return testResult{}, err
+		return textreport.TestResult{}, err
 	}
-	out := newTestResult(report, g.Failures)
+	out := textreport.NewTestResult(report, g.Failures)
 	out.Diff, out.Baseline = g.Diff, g.Baseline
 	return out, nil
 }
@@ -251,7 +252,7 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 			return err
 		}
 		for _, df := range diff.Files {
-			for _, rg := range lineRanges(df.Uncovered) {
+			for _, rg := range textreport.LineRanges(df.Uncovered) {
 				f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: f.repoPath(r.Root, df.Path), Line: rg[0], EndLine: rg[1],
 					Title: "not covered", Message: "changed lines without a test that runs them"})
 			}
@@ -259,8 +260,8 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "### Coverage: %.1f%%\n\n| Coverage | Statements | File |\n|---:|---:|:---|\n", r.Total.Percent())
-	for _, fc := range worstFiles(r.Files, failures, false) {
-		fmt.Fprintf(&b, "| %.1f%% | %d/%d | `%s` |\n", fc.Percent(), fc.Covered, fc.Statements, displayName(fc))
+	for _, fc := range textreport.WorstFiles(r.Files, failures, false) {
+		fmt.Fprintf(&b, "| %.1f%% | %d/%d | `%s` |\n", fc.Percent(), fc.Covered, fc.Statements, textreport.DisplayName(fc))
 	}
 	for _, fl := range failures {
 		fmt.Fprintf(&b, "\n:x: %s", fl.Message)
@@ -282,19 +283,6 @@ func (f *Factory) repoPath(moduleRoot, p string) string {
 		return filepath.ToSlash(rel)
 	}
 	return p
-}
-
-// lineRanges folds sorted line numbers into [first, last] runs.
-func lineRanges(lines []int) [][2]int {
-	var out [][2]int
-	for _, l := range lines {
-		if n := len(out); n > 0 && out[n-1][1] == l-1 {
-			out[n-1][1] = l
-			continue
-		}
-		out = append(out, [2]int{l, l})
-	}
-	return out
 }
 
 // now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.

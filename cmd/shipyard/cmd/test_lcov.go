@@ -11,6 +11,7 @@ import (
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
 // goOnlyFlags are the flags of shipyard test that measure Go profiles and mean nothing for an lcov file.
@@ -62,7 +63,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if err := f.Actions.AddSummary(fmt.Sprintf("### Coverage: %.1f%% of lines\n\nfunctions %.1f%%, branches %.1f%%", r.Lines.Percent(), r.Functions.Percent(), r.Branches.Percent())); err != nil {
 		return err
 	}
-	out := lcovResult{Total: round2(r.Lines.Percent()), Lines: r.Lines, Functions: r.Functions, Branches: r.Branches,
+	out := lcovResult{Total: textreport.Round2(r.Lines.Percent()), Lines: r.Lines, Functions: r.Functions, Branches: r.Branches,
 		Packages: []any{}, Files: r.Files, Passed: len(failures) == 0, Failures: failures}
 	if err := f.Render(out, func(w io.Writer) error { return writeLcovTable(w, r) }); err != nil {
 		return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/gittest"
 	"github.com/shipyardci/shipyard/internal/golden"
+	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
 // fixtureModule copies the coverage fixture module to a temporary directory, where tests may write.
@@ -77,7 +78,7 @@ func TestTestCommandJSONAndActions(t *testing.T) {
 	env, output, summary := actionsEnv(t)
 	r := cli(t, dir, env, "-o", "json", "test", "--min-file", "10")
 	require.Equal(t, 1, r.code)
-	var got testResult
+	var got textreport.TestResult
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
 	assert.Equal(t, 52.94, got.Total)
 	assert.False(t, got.Passed)

@@ -3,8 +3,8 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"strings"
 
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/semver"
 	"github.com/spf13/cobra"
 )
@@ -58,9 +58,9 @@ func (f *Factory) logNext(r *semver.Result) {
 	case !r.Changed:
 		f.IO.Infof("nothing to release: %s", r.Reason)
 	case r.Previous == nil:
-		f.IO.Infof("%s: the first version (no version tag yet), %s", r.Tag, plural(len(r.Commits), "commit"))
+		f.IO.Infof("%s: the first version (no version tag yet), %s", r.Tag, textreport.Plural(len(r.Commits), "commit"))
 	default:
-		f.IO.Infof("%s: %s bump from %s, %s", r.Tag, r.Bump, r.Previous.Name, plural(len(r.Commits), "commit"))
+		f.IO.Infof("%s: %s bump from %s, %s", r.Tag, r.Bump, r.Previous.Name, textreport.Plural(len(r.Commits), "commit"))
 	}
 }
 
@@ -72,15 +72,5 @@ func nextSummary(r *semver.Result) string {
 	if r.Previous != nil {
 		from = " from `" + r.Previous.Name + "`"
 	}
-	return fmt.Sprintf("**Next version:** `%s` (%s%s, %s)", r.Version, r.Bump, from, plural(len(r.Commits), "commit"))
-}
-
-func plural(n int, noun string) string {
-	if n == 1 {
-		return "1 " + noun
-	}
-	if stem, ok := strings.CutSuffix(noun, "y"); ok {
-		return fmt.Sprintf("%d %sies", n, stem)
-	}
-	return fmt.Sprintf("%d %ss", n, noun)
+	return fmt.Sprintf("**Next version:** `%s` (%s%s, %s)", r.Version, r.Bump, from, textreport.Plural(len(r.Commits), "commit"))
 }
