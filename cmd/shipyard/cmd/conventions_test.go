@@ -160,7 +160,7 @@ func progressBars() int {
 	for range 50 {
 		buf := make([]byte, 1<<20)
 		stacks := string(buf[:runtime.Stack(buf, true)])
-		if n = strings.Count(stacks, "cmd.progressBar.func"); n == 0 {
+		if n = strings.Count(stacks, "progress.Bar.func"); n == 0 {
 			return 0
 		}
 		time.Sleep(10 * time.Millisecond)

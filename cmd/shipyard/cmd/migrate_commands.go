@@ -13,6 +13,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/migrate"
 )
 
@@ -211,22 +212,10 @@ func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*m
 }
 
 func (f *Factory) renderMigration(res *migrate.Result) error {
-	return f.Render(res, func(w io.Writer) error {
-		for _, s := range res.Steps {
-			phase := ""
-			if s.Phase != "" {
-				phase = " " + string(s.Phase)
-			}
-			fmt.Fprintf(w, "%-4s %d_%s%s (%s)\n", s.Direction, s.Version, s.Name, phase, s.Duration.Round(time.Millisecond))
-		}
-		f.renderLive(w, res)
-		if len(res.Steps) == 0 {
-			_, err := fmt.Fprintf(w, "nothing to do: at version %d\n", res.To)
-			return err
-		}
-		_, err := fmt.Fprintf(w, "version %d → %d\n", res.From, res.To)
-		return err
-	})
+	if res.Backfill != nil {
+		_ = f.Actions.AddSummary(fmt.Sprintf("**shipyard migrate**: %s\n", textreport.BackfillDone(res.Backfill)))
+	}
+	return f.Render(res, func(w io.Writer) error { return textreport.Migration(w, res) })
 }
 
 func newMigrateForceCmd(f *Factory, o *migrateOptions) *cobra.Command {
@@ -293,29 +282,7 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 			if st.Live != nil {
 				out.Phase = string(st.Live.Phase)
 			}
-			return f.Render(out, func(w io.Writer) error {
-				state := "clean"
-				switch {
-				case st.Running:
-					state = "a migration is running in another runner"
-				case st.Dirty:
-					state = "DIRTY: a migration failed part way; see `shipyard migrate force --help`"
-				}
-				fmt.Fprintf(w, "database %s\nversion  %d (%s)\n", out.Database, st.Version, state)
-				if st.Live != nil {
-					fmt.Fprintf(w, "live     %d_%s: %s\n", st.Live.Version, st.Live.Name, st.Live.Summary())
-				}
-				for _, m := range st.Applied {
-					fmt.Fprintf(w, "  applied  %d_%s\n", m.Version, m.Name)
-				}
-				for _, m := range st.Pending {
-					fmt.Fprintf(w, "  pending  %d_%s\n", m.Version, m.Name)
-				}
-				for _, fd := range st.Findings {
-					fmt.Fprintf(w, "  %s  %s: %s\n", fd.Kind, fd.File, fd.Message)
-				}
-				return nil
-			})
+			return f.Render(out, func(w io.Writer) error { return textreport.Status(w, out.Database, st) })
 		},
 	}
 }

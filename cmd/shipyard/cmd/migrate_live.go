@@ -1,13 +1,13 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/progress"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/migrate"
 )
 
@@ -48,36 +48,8 @@ func (b backfillFlags) options(progress func(migrate.BackfillProgress)) migrate.
 // backfillProgress shows a running backfill: one line redrawn on a terminal, else a log line every 10
 // seconds (a Kubernetes Job's log, a CI log). done erases the terminal line.
 func (f *Factory) backfillProgress() (report func(migrate.BackfillProgress), done func()) {
-	tty := f.IO.IsStderrTTY() && !f.IO.Quiet
-	var last time.Time
-	drawn := false
-	report = func(p migrate.BackfillProgress) {
-		line := fmt.Sprintf("backfill %s: %d/%d rows (%d%%), %.0f rows/s, ETA %s", p.Table, p.Rows, p.Total, percent(p.Rows, p.Total), p.Rate, p.ETA.Round(time.Second))
-		if p.Paused != "" {
-			line = fmt.Sprintf("backfill %s paused at %d/%d rows: %s", p.Table, p.Rows, p.Total, p.Paused)
-		}
-		if tty {
-			fmt.Fprintf(f.IO.ErrOut, "\r\033[K%s", line)
-			drawn = true
-			return
-		}
-		if p.Paused != "" || time.Since(last) >= 10*time.Second {
-			f.IO.Infof("%s", line)
-			last = time.Now()
-		}
-	}
-	return report, func() {
-		if drawn {
-			fmt.Fprint(f.IO.ErrOut, "\r\033[K")
-		}
-	}
-}
-
-func percent(n, total int64) int64 {
-	if total == 0 {
-		return 100
-	}
-	return min(100, n*100/total)
+	line, done := progress.Lines(f.IO.ErrOut, f.IO.IsStderrTTY() && !f.IO.Quiet, func(s string) { f.IO.Infof("%s", s) }, 10*time.Second)
+	return func(p migrate.BackfillProgress) { line(textreport.Backfill(p), p.Paused != "") }, done
 }
 
 func newMigrateBackfillCmd(f *Factory, o *migrateOptions) *cobra.Command {
@@ -122,26 +94,5 @@ the old shape is gone: rollback refuses, and ` + "`shipyard migrate down`" + ` r
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return f.runMigration(cmd, o, func(r *migrate.Runner) (*migrate.Result, error) { return r.Rollback(cmd.Context()) })
 		},
-	}
-}
-
-// renderLive is the part of a migration's report about a live migration: the backfill, and what is
-// still to come.
-func (f *Factory) renderLive(w io.Writer, res *migrate.Result) {
-	if b := res.Backfill; b != nil {
-		rate := 0.0
-		if s := b.Duration.Seconds(); s > 0 {
-			rate = float64(b.Rows) / s
-		}
-		resumed := ""
-		if b.ResumedAt != "" {
-			resumed = fmt.Sprintf(", resumed after key %s with %d rows done", b.ResumedAt, b.ResumedRows)
-		}
-		line := fmt.Sprintf("backfill %s: %d rows in %d batches (%d updated) in %s, %.0f rows/s%s", b.Table, b.Rows, b.Batches, b.Updated, b.Duration.Round(time.Millisecond), rate, resumed)
-		fmt.Fprintln(w, line)
-		_ = f.Actions.AddSummary(fmt.Sprintf("**shipyard migrate**: %s\n", line))
-	}
-	if res.Live != nil {
-		fmt.Fprintf(w, "live migration %d_%s: %s\n", res.Live.Version, res.Live.Name, res.Live.Summary())
 	}
 }

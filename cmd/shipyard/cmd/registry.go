@@ -17,6 +17,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
+	"github.com/shipyardci/shipyard/internal/progress"
 	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 )
@@ -140,7 +141,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		return c, func() {}, nil
 	}
 	// The bar starts only once the client exists, so that no error path leaves its goroutine running.
-	return c, progressBar(f.IO.ErrOut, ch), nil
+	return c, progress.Bar(f.IO.ErrOut, ch), nil
 }
 
 // blobCache is the file of the registry client's blob-location cache, in shipyard's cache directory.
@@ -149,42 +150,6 @@ func (f *Factory) blobCache() string {
 		return filepath.Join(dir, "blob-locations.json")
 	}
 	return ""
-}
-
-// progressBar draws bytes moved, total and rate on one terminal line until done is called.
-func progressBar(w io.Writer, ch <-chan registry.Progress) (done func()) {
-	stop := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		start := time.Now()
-		var last registry.Progress
-		tick := time.NewTicker(100 * time.Millisecond)
-		defer tick.Stop()
-		drawn := false
-		for {
-			select {
-			case p := <-ch:
-				last = p
-			case <-tick.C:
-				if last.Total == 0 {
-					continue
-				}
-				rate := float64(last.Complete) / time.Since(start).Seconds()
-				fmt.Fprintf(w, "\r\033[K%s / %s  %s/s", textreport.Bytes(float64(last.Complete)), textreport.Bytes(float64(last.Total)), textreport.Bytes(rate))
-				drawn = true
-			case <-stop:
-				if drawn {
-					fmt.Fprint(w, "\r\033[K")
-				}
-				return
-			}
-		}
-	}()
-	return func() {
-		close(stop)
-		<-finished
-	}
 }
 
 func newPushCmd(f *Factory) *cobra.Command {

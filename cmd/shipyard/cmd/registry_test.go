@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -123,18 +122,6 @@ func TestRegistryLogin(t *testing.T) {
 	res = cli(t, dir, env, "push", layoutDir, r.Host+"/api:1", "--ca-cert", r.CACert)
 	assert.Equal(t, 1, res.code)
 	assert.Contains(t, res.stderr, "authentication failed")
-}
-
-// TestProgressBar: bytes moved, total and rate on one line, erased when done.
-func TestProgressBar(t *testing.T) {
-	var out strings.Builder
-	ch := make(chan registry.Progress, 1)
-	done := progressBar(&out, ch) // written by its goroutine only, and read once done returned
-	ch <- registry.Progress{Total: 2 << 20, Complete: 1 << 20}
-	time.Sleep(250 * time.Millisecond)
-	done()
-	assert.Contains(t, out.String(), "\r\033[K1.0 MiB / 2.0 MiB  ")
-	assert.True(t, strings.HasSuffix(out.String(), "/s\r\033[K"), "the line is erased at the end: %q", out.String())
 }
 
 // TestCredentialHelper: a credHelpers entry in Docker's config.json is asked for the credentials, as
