@@ -6,7 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -123,27 +122,7 @@ func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 		f.Actions.Annotate(ghactions.Annotation{Level: level, File: p.File, Line: p.Line,
 			Title: "migrate lint: " + p.Rule, Message: p.Message + "\n" + p.Why + "\nInstead: " + p.Instead})
 	}
-	pal := f.IO.OutPalette()
-	err := f.Render(map[string]any{"problems": problems}, func(w io.Writer) error {
-		explained := map[string]bool{}
-		for _, p := range problems {
-			sev := pal.Yellow(string(p.Severity))
-			if p.Severity == migrate.SeverityError {
-				sev = pal.Red(string(p.Severity))
-			}
-			fmt.Fprintf(w, "%s:%d: %s %s: %s\n", p.File, p.Line, sev, pal.Bold(p.Rule), p.Message)
-			if !explained[p.Rule] { // once per rule: the same text again helps nobody
-				explained[p.Rule] = true
-				fmt.Fprintf(w, "    why: %s\n    instead: %s\n", p.Why, p.Instead)
-			}
-		}
-		if len(problems) == 0 {
-			_, err := fmt.Fprintln(w, "no problems")
-			return err
-		}
-		_, err := fmt.Fprintf(w, "%s (%s, %s)\n", textreport.Plural(len(problems), "problem"), textreport.Plural(errs, "error"), textreport.Plural(len(problems)-errs, "warning"))
-		return err
-	})
+	err := f.Render(map[string]any{"problems": problems}, func(w io.Writer) error { return textreport.Lint(w, f.IO.OutPalette(), problems) })
 	if err != nil || errs == 0 {
 		return err
 	}
@@ -152,18 +131,5 @@ func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 
 func (f *Factory) renderRules() error {
 	rules := migrate.Rules()
-	return f.Render(map[string]any{"rules": rules}, func(w io.Writer) error {
-		for _, r := range rules {
-			only := ""
-			if len(r.Dialects) > 0 {
-				var ds []string
-				for _, d := range r.Dialects {
-					ds = append(ds, string(d))
-				}
-				only = " (" + strings.Join(ds, ", ") + ")"
-			}
-			fmt.Fprintf(w, "%s: %s%s\n    why: %s\n    instead: %s\n", r.ID, r.Severity, only, r.Why, r.Instead)
-		}
-		return nil
-	})
+	return f.Render(map[string]any{"rules": rules}, func(w io.Writer) error { return textreport.Rules(w, rules) })
 }

@@ -7,9 +7,6 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -157,29 +154,13 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 }
 
 func (f *Factory) pipelineSummary(report *pipeline.Report) error {
-	detail := func(r pipeline.StageReport) string {
+	for i, r := range report.Stages {
 		if r.Err != nil {
-			return fmt.Sprintf("exit %d", exitcode.Code(r.Err))
+			report.Stages[i].Detail = fmt.Sprintf("exit %d", exitcode.Code(r.Err))
 		}
-		return r.Detail
 	}
-	var md strings.Builder
-	md.WriteString("### shipyard pipeline " + report.Version + "\n\n| stage | status | duration | detail |\n|---|---|---|---|\n")
-	for _, r := range report.Stages {
-		fmt.Fprintf(&md, "| %s | %s | %s | %s |\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), detail(r))
-	}
-	if err := f.Actions.AddSummary(md.String()); err != nil {
+	if err := f.Actions.AddSummary(textreport.PipelineMarkdown(report)); err != nil {
 		return err
 	}
-	for i := range report.Stages {
-		report.Stages[i].Detail = detail(report.Stages[i])
-	}
-	return f.Render(report, func(w io.Writer) error {
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "STAGE\tSTATUS\tDURATION\tDETAIL")
-		for _, r := range report.Stages {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", r.Stage, r.Status, r.Duration.Round(time.Millisecond), r.Detail)
-		}
-		return tw.Flush()
-	})
+	return f.Render(report, func(w io.Writer) error { return textreport.Pipeline(w, report) })
 }

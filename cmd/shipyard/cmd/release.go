@@ -3,11 +3,8 @@ package cmd
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -113,21 +110,7 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if all == nil {
 				all = []release.Record{}
 			}
-			return f.Render(map[string]any{"releases": all}, func(w io.Writer) error {
-				tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-				fmt.Fprintln(tw, "NAME\tVERSION\tDIGEST\tCREATED\tNOTE")
-				for _, r := range all {
-					note := ""
-					switch {
-					case r.RollbackOf != "":
-						note = "rollback to " + r.RollbackOf
-					case r.PromotedFrom != "":
-						note = "promoted from " + r.PromotedFrom
-					}
-					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Version, textreport.ShortDigest(r.Digest), r.CreatedAt.Format("2006-01-02 15:04"), note)
-				}
-				return tw.Flush()
-			})
+			return f.Render(map[string]any{"releases": all}, func(w io.Writer) error { return textreport.Releases(w, all) })
 		},
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
@@ -251,15 +234,5 @@ func (f *Factory) renderRelease(r *release.Record) error {
 	if err := f.SetOutputs("release", r.Name, "digest", r.Digest); err != nil {
 		return err
 	}
-	return f.Render(r, func(w io.Writer) error {
-		note := ""
-		if r.RollbackOf != "" {
-			note = " (rollback to " + r.RollbackOf + ")"
-		}
-		if r.PromotedFrom != "" {
-			note = " (promoted from " + r.PromotedFrom + ")"
-		}
-		_, err := fmt.Fprintf(w, "%s %s: %s%s\n", r.Env, r.Name, strings.TrimSpace(r.Image), note)
-		return err
-	})
+	return f.Render(r, func(w io.Writer) error { return textreport.Release(w, r) })
 }

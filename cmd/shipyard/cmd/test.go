@@ -258,15 +258,7 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 			}
 		}
 	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "### Coverage: %.1f%%\n\n| Coverage | Statements | File |\n|---:|---:|:---|\n", r.Total.Percent())
-	for _, fc := range textreport.WorstFiles(r.Files, failures, false) {
-		fmt.Fprintf(&b, "| %.1f%% | %d/%d | `%s` |\n", fc.Percent(), fc.Covered, fc.Statements, textreport.DisplayName(fc))
-	}
-	for _, fl := range failures {
-		fmt.Fprintf(&b, "\n:x: %s", fl.Message)
-	}
-	return f.Actions.AddSummary(b.String())
+	return f.Actions.AddSummary(textreport.CoverageMarkdown(r, failures))
 }
 
 // repoPath makes a module-relative path relative to the repository (the GitHub workspace), as annotations
