@@ -224,6 +224,12 @@ type PatternError struct{ Pattern string }
 
 func (e *PatternError) Error() string { return fmt.Sprintf("invalid exclude pattern %q", e.Pattern) }
 
+// InputError says that the pattern given is malformed: the command exits 2.
+func (e *PatternError) InputError() bool { return true }
+
+// InputOption is the option the pattern was given in.
+func (e *PatternError) InputOption() string { return "coverage.Exclude" }
+
 func checkPatterns(globs []string) error {
 	for _, g := range globs {
 		if !doublestar.ValidatePattern(g) {

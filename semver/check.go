@@ -18,6 +18,9 @@ func (e *InvalidError) Error() string {
 }
 func (e *InvalidError) Unwrap() error { return e.Err }
 
+// InputError says that the version or constraint given is malformed: the command exits 2.
+func (e *InvalidError) InputError() bool { return true }
+
 // Check reports whether version satisfies constraint (Masterminds syntax: ">=1.2 <2", "^1.4", "~1.2.3 || 2.x")
 // and, when it does not, why. A leading "v" in the version is accepted.
 func Check(version, constraint string) (ok bool, reasons []string, err error) {

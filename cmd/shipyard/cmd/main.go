@@ -62,6 +62,7 @@ var flagOf = map[string]string{
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
 	"coverage.CoverDirs":   "--coverdir",
+	"coverage.Exclude":     "--exclude",
 	"build.Dest":           "--dest",
 	"build.Tag":            "--tag",
 	"registry.Tags":        "--tag",

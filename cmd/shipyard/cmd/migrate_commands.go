@@ -45,10 +45,6 @@ With --phase, write a part of a live migration instead: --phase expand makes the
 			}
 			paths, err := create()
 			if err != nil {
-				var ferr *migrate.FileError
-				if errors.As(err, &ferr) {
-					return exitcode.Input(err)
-				}
 				return err
 			}
 			return f.Render(map[string][]string{"files": paths}, func(w io.Writer) error {

@@ -138,10 +138,6 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		return err
 	}
 	report, err := coverage.Analyze(ctx, p, coverage.WithDir(f.Dir), coverage.WithExclude(o.Exclude...), coverage.WithGenerated(o.IncludeGenerated))
-	var perr *coverage.PatternError
-	if errors.As(err, &perr) {
-		return exitcode.Input(fmt.Errorf("--exclude: %w", err))
-	}
 	if err != nil {
 		return err
 	}

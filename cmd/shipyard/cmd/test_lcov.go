@@ -48,7 +48,7 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 		return err
 	}
 	if r, err = r.Exclude(o.Exclude...); err != nil {
-		return exitcode.Input(fmt.Errorf("--exclude: %w", err))
+		return err
 	}
 	failures := r.Check(coverage.LcovThresholds{Lines: o.MinLines, Functions: o.MinFunctions, Branches: o.MinBranches, File: o.MinFile})
 

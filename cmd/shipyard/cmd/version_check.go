@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -20,10 +19,6 @@ func newVersionCheckCmd(f *Factory) *cobra.Command {
 		Args: cobra.ExactArgs(2),
 		RunE: func(_ *cobra.Command, args []string) error {
 			ok, reasons, err := semver.Check(args[0], args[1])
-			var invalid *semver.InvalidError
-			if errors.As(err, &invalid) {
-				return exitcode.Input(err)
-			}
 			if err != nil {
 				return err
 			}
