@@ -159,3 +159,70 @@ func RegistryAnswers(ctx context.Context, addr string) bool {
 	resp.Body.Close()
 	return resp.Header.Get("Docker-Distribution-Api-Version") != "" || resp.StatusCode == http.StatusOK
 }
+
+// Redeploy is a release of an environment that points at another release's build and configuration: a
+// promotion from another environment, or a rollback in its own.
+type Redeploy struct {
+	Dir string
+	// Promote, or else Rollback, is the request; its Scheme, By and Now are filled from here.
+	Promote  *release.PromoteRequest
+	Rollback *release.RollbackRequest
+	Store    string
+	Scheme   release.Scheme
+	By       string
+	Now      time.Time
+	// Database is the environment's database, whose schema a rollback checks ("" not to check).
+	Database, Migrations string
+	// NoTag leaves the environment's tag where it is.
+	NoTag  bool
+	Client func() (*registry.Client, func(), error)
+	Log    *slog.Logger
+}
+
+// Redeployed is what a redeploy did: the new release, the tag it moved ("" when none), and what the
+// schema check found ("" when nothing is wrong).
+type Redeployed struct {
+	Record       *release.Record
+	Tag          string
+	SchemaBehind string
+}
+
+// Release creates the redeploy's release, checks the schema it needs, and moves the environment's tag
+// to its digest.
+func (d Redeploy) Release(ctx context.Context) (*Redeployed, error) {
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	store, done, err := OpenStore(d.Dir, d.Store, "", d.Client)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	var r *release.Record
+	if d.Promote != nil {
+		req := *d.Promote
+		req.Scheme, req.By, req.Now = d.Scheme, d.By, d.Now
+		r, err = release.Promote(ctx, store, req)
+	} else {
+		req := *d.Rollback
+		req.Scheme, req.By, req.Now = d.Scheme, d.By, d.Now
+		r, err = release.Rollback(ctx, store, req)
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := &Redeployed{Record: r}
+	if d.Rollback != nil {
+		out.SchemaBehind = SchemaBehind(ctx, r, d.Database, d.Dir, d.Migrations)
+	}
+	if d.NoTag {
+		return out, nil
+	}
+	c, cdone, err := d.Client()
+	if err != nil {
+		return out, err
+	}
+	defer cdone()
+	out.Tag, err = TagEnvironment(ctx, c, r, d.Dir, d.Log)
+	return out, err
+}

@@ -9,12 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/testenv"
 	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/release"
 )
 
 // hello is a fresh git repository of examples/hello, and the options of a run on it: an in-process
@@ -135,4 +137,50 @@ func TestRunSkipsWhatHasNoInput(t *testing.T) {
 	require.ErrorAs(t, err, &in)
 	assert.Equal(t, "pipeline.Stages", in.InputOption())
 	assert.Equal(t, `"deploy" is not one of test, audit, build, version, release, migrate`, err.Error())
+}
+
+// TestRedeploy: after two runs, a rollback releases the first build again as v3 and moves the
+// environment's tag to its digest; a promotion copies the current release to another environment.
+func TestRedeploy(t *testing.T) {
+	ctx := context.Background()
+	o := hello(t, true)
+	o.Stages = []string{"build", "version", "release"}
+	first, err := Run(ctx, o, Hooks{})
+	require.NoError(t, err)
+	v1 := first.Stages[2].Result.(*ReleaseResult).Record
+	cmd := exec.Command("git", "commit", "-q", "--allow-empty", "-m", "feat: more")
+	cmd.Dir, cmd.Env = o.Dir, o.Environ
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	_, err = Run(ctx, o, Hooks{})
+	require.NoError(t, err)
+
+	d := Redeploy{Dir: o.Dir, Store: o.Config.Release.Store, By: "ci@test", Now: o.Now, Client: o.Client, Log: o.Log,
+		Rollback: &release.RollbackRequest{Env: "staging"}}
+	res, err := d.Release(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "v3", res.Record.Name)
+	assert.Equal(t, "v1", res.Record.RollbackOf)
+	assert.Equal(t, v1.Digest, res.Record.Digest)
+	assert.Equal(t, o.Registry+"/hello:staging", res.Tag)
+	c, _, err := o.Client()
+	require.NoError(t, err)
+	tagged, err := c.Digest(ctx, mustRef(t, res.Tag))
+	require.NoError(t, err)
+	assert.Equal(t, v1.Digest, tagged)
+
+	d = Redeploy{Dir: o.Dir, Store: o.Config.Release.Store, By: "ci@test", Now: o.Now, Client: o.Client, Log: o.Log, NoTag: true,
+		Promote: &release.PromoteRequest{From: "staging", To: "prod"}}
+	res, err = d.Release(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, "v1", res.Record.Name)
+	assert.Equal(t, "staging/v3", res.Record.PromotedFrom)
+	assert.Empty(t, res.Tag, "NoTag")
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	require.NoError(t, err)
+	return r
 }

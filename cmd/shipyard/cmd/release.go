@@ -152,19 +152,7 @@ func newReleasePromoteCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if len(args) == 1 {
 				which = args[0]
 			}
-			store, done, err := f.releaseStore(o, "")
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := release.Promote(cmd.Context(), store, release.PromoteRequest{From: from, To: to, Name: which, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now()})
-			if err != nil {
-				return err
-			}
-			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
-				return err
-			}
-			return f.renderRelease(r)
+			return f.redeploy(cmd.Context(), o, pipeline.Redeploy{Promote: &release.PromoteRequest{From: from, To: to, Name: which}})
 		},
 	}
 	c.Flags().StringVar(&from, "from", "", "the `ENV` to promote from")
@@ -182,20 +170,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			if o.Env == "" {
 				return exitcode.Input(errors.New("--env: say which environment"))
 			}
-			store, done, err := f.releaseStore(o, "")
-			if err != nil {
-				return err
-			}
-			defer done()
-			r, err := release.Rollback(cmd.Context(), store, release.RollbackRequest{Env: o.Env, To: to, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now()})
-			if err != nil {
-				return err
-			}
-			f.checkSchema(cmd.Context(), r, database)
-			if err := f.tagEnvironment(cmd.Context(), o, r); err != nil {
-				return err
-			}
-			return f.renderRelease(r)
+			return f.redeploy(cmd.Context(), o, pipeline.Redeploy{Rollback: &release.RollbackRequest{Env: o.Env, To: to}, Database: database})
 		},
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
@@ -205,29 +180,23 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	return c
 }
 
-// checkSchema warns when the release needs a schema version the database no longer has.
-func (f *Factory) checkSchema(ctx context.Context, r *release.Record, database string) {
-	if msg := pipeline.SchemaBehind(ctx, r, database, f.Dir, pipeline.MigrationsDir(f.Config.Migrate)); msg != "" {
-		f.IO.Warnf("%s", msg)
+// redeploy releases again, in d's environment, another release's build and configuration, moves the
+// environment's tag unless --no-tag, and warns when a rollback's schema is behind.
+func (f *Factory) redeploy(ctx context.Context, o *releaseOptions, d pipeline.Redeploy) error {
+	d.Dir, d.Store, d.Scheme, d.By, d.Now, d.NoTag = f.Dir, o.Store, o.Scheme, migrate.DefaultAppliedBy(), f.now(), o.NoTag
+	d.Migrations, d.Log = pipeline.MigrationsDir(f.Config.Migrate), slog.New(f.IO.LogHandler())
+	d.Client = func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }
+	res, err := d.Release(ctx)
+	if res != nil && res.SchemaBehind != "" {
+		f.IO.Warnf("%s", res.SchemaBehind)
 	}
-}
-
-// tagEnvironment moves REPO:ENV to the release's digest, unless --no-tag.
-func (f *Factory) tagEnvironment(ctx context.Context, o *releaseOptions, r *release.Record) error {
-	if o.NoTag {
-		return nil
-	}
-	client, done, err := f.registryClient(&o.reg)
 	if err != nil {
 		return err
 	}
-	defer done()
-	tag, err := pipeline.TagEnvironment(ctx, client, r, f.Dir, slog.New(f.IO.LogHandler()))
-	if err != nil || tag == "" {
-		return err
+	if res.Tag != "" {
+		f.IO.Infof("%s → %s", res.Tag, textreport.ShortDigest(res.Record.Digest))
 	}
-	f.IO.Infof("%s → %s", tag, textreport.ShortDigest(r.Digest))
-	return nil
+	return f.renderRelease(res.Record)
 }
 
 func (f *Factory) renderRelease(r *release.Record) error {
