@@ -68,7 +68,7 @@ func TestPushThroughFaults(t *testing.T) {
 	require.NoError(t, err)
 	c := client(t, &registrytest.Registry{Host: host})
 	for i := range 20 {
-		res, err := c.Push(ctx, load(t, dir), ref(t, fmt.Sprintf("%s/faults-%d:1.0.%d", host, i, i)), registry.PushOptions{})
+		res, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, fmt.Sprintf("%s/faults-%d:1.0.%d", host, i, i)), registry.PushOptions{})
 		require.NoError(t, err, "push %d", i)
 		assert.Equal(t, want.String(), res.Digest)
 	}

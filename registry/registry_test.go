@@ -114,7 +114,7 @@ func TestRegistry(t *testing.T) {
 			require.NoError(t, err)
 
 			t.Run("push, and skopeo reads the same digest", func(t *testing.T) {
-				res, err := c.Push(ctx, load(t, dir), ref(t, r.Host+"/app:1.4.2"), registry.PushOptions{})
+				res, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/app:1.4.2"), registry.PushOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), res.Digest)
 				assert.Equal(t, []string{"1.4.2", "1.4", "1", "latest"}, res.Tags, "the first stable version moves every tag")
@@ -123,24 +123,24 @@ func TestRegistry(t *testing.T) {
 				assert.Equal(t, want.String(), skopeoInspect(t, r, r.Host+"/app:latest"))
 			})
 			t.Run("re-push uploads nothing", func(t *testing.T) {
-				res, err := c.Push(ctx, load(t, dir), ref(t, r.Host+"/app:1.4.2"), registry.PushOptions{})
+				res, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/app:1.4.2"), registry.PushOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, int64(0), res.BytesUploaded)
 				assert.Equal(t, int64(4), res.BlobsSkipped, "3 layers and the config")
 			})
 			t.Run("tag expansion against the tags already there", func(t *testing.T) {
 				older, _ := registrytest.Image(t, 1024, 1)
-				res, err := c.Push(ctx, load(t, older), ref(t, r.Host+"/app"), registry.PushOptions{Tags: []string{"1.3.9"}})
+				res, err := c.Push(ctx, load(t, older), registrytest.Ref(t, r.Host+"/app"), registry.PushOptions{Tags: []string{"1.3.9"}})
 				require.NoError(t, err)
 				assert.Equal(t, []string{"1.3.9", "1.3"}, res.Tags, "1 and latest stay on 1.4.2")
 				pre, _ := registrytest.Image(t, 1024, 1)
-				res, err = c.Push(ctx, load(t, pre), ref(t, r.Host+"/app:2.0.0-rc.1"), registry.PushOptions{})
+				res, err = c.Push(ctx, load(t, pre), registrytest.Ref(t, r.Host+"/app:2.0.0-rc.1"), registry.PushOptions{})
 				require.NoError(t, err)
 				assert.Equal(t, []string{"2.0.0-rc.1"}, res.Tags)
-				tags, err := c.Tags(ctx, repo(t, r.Host+"/app"))
+				tags, err := c.Tags(ctx, registrytest.Repo(t, r.Host+"/app"))
 				require.NoError(t, err)
 				assert.Equal(t, []string{"2.0.0-rc.1", "1.4.2", "1.4", "1.3.9", "1.3", "1", "latest"}, tags)
-				d, err := c.Digest(ctx, ref(t, r.Host+"/app:1"))
+				d, err := c.Digest(ctx, registrytest.Ref(t, r.Host+"/app:1"))
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), d)
 			})
@@ -148,14 +148,14 @@ func TestRegistry(t *testing.T) {
 				idxDir, idx := registrytest.Index(t, 3)
 				wantIdx, err := idx.Digest()
 				require.NoError(t, err)
-				res, err := c.Push(ctx, load(t, idxDir), ref(t, r.Host+"/multi:1.0.0"), registry.PushOptions{NoExpand: true})
+				res, err := c.Push(ctx, load(t, idxDir), registrytest.Ref(t, r.Host+"/multi:1.0.0"), registry.PushOptions{NoExpand: true})
 				require.NoError(t, err)
 				assert.Equal(t, wantIdx.String(), res.Digest)
 				assert.Equal(t, []string{"1.0.0"}, res.Tags)
 				assert.Equal(t, wantIdx.String(), skopeoInspectRaw(t, r, r.Host+"/multi:1.0.0"))
 			})
 			t.Run("copy mounts within a registry and streams across two", func(t *testing.T) {
-				res, err := c.Copy(ctx, ref(t, r.Host+"/app:1.4.2"), ref(t, r.Host+"/promoted"))
+				res, err := c.Copy(ctx, registrytest.Ref(t, r.Host+"/app:1.4.2"), registrytest.Ref(t, r.Host+"/promoted"))
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), res.Digest)
 				assert.Equal(t, r.Host+"/promoted@"+want.String(), res.Destination.String())
@@ -163,11 +163,11 @@ func TestRegistry(t *testing.T) {
 				assert.Positive(t, res.BlobsMounted)
 
 				other := kind.start(t, registrytest.Config{})
-				res, err = c.Copy(ctx, ref(t, r.Host+"/app@"+want.String()), ref(t, other.Host+"/app:prod"))
+				res, err = c.Copy(ctx, registrytest.Ref(t, r.Host+"/app@"+want.String()), registrytest.Ref(t, other.Host+"/app:prod"))
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), res.Digest)
 				assert.Greater(t, res.BytesUploaded, int64(3*64<<10))
-				d, err := c.Digest(ctx, ref(t, other.Host+"/app:prod"))
+				d, err := c.Digest(ctx, registrytest.Ref(t, other.Host+"/app:prod"))
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), d)
 			})
@@ -182,38 +182,38 @@ func TestRegistry(t *testing.T) {
 					if i == 0 {
 						tags = append(tags, "0.1.0")
 					}
-					res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), ref(t, r.Host+"/pruned"), registry.PushOptions{Tags: tags, NoExpand: true})
+					res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), registrytest.Ref(t, r.Host+"/pruned"), registry.PushOptions{Tags: tags, NoExpand: true})
 					require.NoError(t, err)
 					digests = append(digests, res.Digest)
 				}
-				gone, err := c.Prune(ctx, repo(t, r.Host+"/pruned"), registry.PruneOptions{Keep: 1, DryRun: true})
+				gone, err := c.Prune(ctx, registrytest.Repo(t, r.Host+"/pruned"), registry.PruneOptions{Keep: 1, DryRun: true})
 				require.NoError(t, err)
 				assert.Len(t, gone, 3)
-				tags, err := c.Tags(ctx, repo(t, r.Host+"/pruned"))
+				tags, err := c.Tags(ctx, registrytest.Repo(t, r.Host+"/pruned"))
 				require.NoError(t, err)
 				assert.Len(t, tags, 5, "a dry run deletes nothing")
 
-				gone, err = c.Prune(ctx, repo(t, r.Host+"/pruned"), registry.PruneOptions{Keep: 1, KeepSemver: true, Protect: []string{digests[1]}})
+				gone, err = c.Prune(ctx, registrytest.Repo(t, r.Host+"/pruned"), registry.PruneOptions{Keep: 1, KeepSemver: true, Protect: []string{digests[1]}})
 				require.NoError(t, err)
 				require.Len(t, gone, 1)
 				assert.Equal(t, registry.Deleted{Digest: digests[2], Tags: []string{"sha-c"}}, gone[0], "kept: the newest, the semver one, the protected one")
 
-				del, err := c.Delete(ctx, ref(t, r.Host+"/pruned:sha-a"))
+				del, err := c.Delete(ctx, registrytest.Ref(t, r.Host+"/pruned:sha-a"))
 				require.NoError(t, err)
 				assert.Equal(t, registry.Deleted{Digest: digests[0], Tags: []string{"0.1.0", "sha-a"}}, *del)
-				_, err = c.Digest(ctx, ref(t, r.Host+"/pruned:0.1.0"))
+				_, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/pruned:0.1.0"))
 				assert.Error(t, err, "the other tag of the digest went too")
 			})
 			t.Run("wrong password", func(t *testing.T) {
 				bad := client(t, r, func(o *registry.Options) { o.Password = "not-the-Pa55word" })
-				_, err := bad.Push(ctx, load(t, dir), ref(t, r.Host+"/app:9.9.9"), registry.PushOptions{})
+				_, err := bad.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/app:9.9.9"), registry.PushOptions{})
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "authentication failed")
 				assert.NotContains(t, err.Error(), "not-the-Pa55word")
 			})
 			t.Run("unknown CA", func(t *testing.T) {
 				noCA := client(t, r, func(o *registry.Options) { o.CACerts = nil })
-				_, err := noCA.Tags(ctx, repo(t, r.Host+"/app"))
+				_, err := noCA.Tags(ctx, registrytest.Repo(t, r.Host+"/app"))
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), "TLS: the registry's certificate is signed by an unknown authority")
 			})
@@ -230,7 +230,7 @@ func TestSkopeoCopyIntoEmbedded(t *testing.T) {
 	args := append([]string{"copy", "--quiet", "--preserve-digests"}, skopeoFlags(t, r, "dest-")...)
 	out, err := exec.Command("skopeo", append(args, "oci:"+dir, "docker://"+r.Host+"/from-skopeo:1")...).CombinedOutput()
 	require.NoError(t, err, string(out))
-	d, err := client(t, r).Digest(context.Background(), ref(t, r.Host+"/from-skopeo:1"))
+	d, err := client(t, r).Digest(context.Background(), registrytest.Ref(t, r.Host+"/from-skopeo:1"))
 	require.NoError(t, err)
 	assert.Equal(t, want.String(), d)
 }
@@ -243,7 +243,7 @@ func TestEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
 	require.NoError(t, err)
 	r := &registrytest.Registry{Host: s.Host()}
 	dir, _ := registrytest.Image(t, 1024, 1)
-	res, err := client(t, r).Push(ctx, load(t, dir), ref(t, r.Host+"/kept:1"), registry.PushOptions{})
+	res, err := client(t, r).Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/kept:1"), registry.PushOptions{})
 	require.NoError(t, err)
 	shutdown, cancel := context.WithTimeout(ctx, 30*time.Second) // a loaded CI machine is slow
 	defer cancel()
@@ -252,7 +252,7 @@ func TestEmbeddedKeepsDataAcrossRestarts(t *testing.T) {
 	s, err = registry.Start(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: root})
 	require.NoError(t, err)
 	defer s.Close()
-	d, err := client(t, &registrytest.Registry{Host: s.Host()}).Digest(ctx, ref(t, s.Host()+"/kept:1"))
+	d, err := client(t, &registrytest.Registry{Host: s.Host()}).Digest(ctx, registrytest.Ref(t, s.Host()+"/kept:1"))
 	require.NoError(t, err)
 	assert.Equal(t, res.Digest, d)
 }
@@ -284,7 +284,7 @@ func TestPushTarball(t *testing.T) {
 	want, err := fromTar.Digest()
 	require.NoError(t, err)
 
-	res, err := client(t, r).Push(ctx, load(t, path), ref(t, r.Host+"/from-tar:1"), registry.PushOptions{NoExpand: true})
+	res, err := client(t, r).Push(ctx, load(t, path), registrytest.Ref(t, r.Host+"/from-tar:1"), registry.PushOptions{NoExpand: true})
 	require.NoError(t, err)
 	assert.Equal(t, want.String(), res.Digest)
 	_, err = registry.Load(filepath.Join(t.TempDir(), "nothing.tar"))
@@ -307,39 +307,23 @@ func TestBlobLocationCache(t *testing.T) {
 	dir, _ := registrytest.Image(t, 64<<10, 3)
 	cache := filepath.Join(t.TempDir(), "blobs.json")
 	c := client(t, r, func(o *registry.Options) { o.BlobCache = cache })
-	first, err := c.Push(ctx, load(t, dir), ref(t, r.Host+"/one:1"), registry.PushOptions{})
+	first, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/one:1"), registry.PushOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(4), first.BlobsUploaded)
 
-	second, err := c.Push(ctx, load(t, dir), ref(t, r.Host+"/two:1"), registry.PushOptions{})
+	second, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/two:1"), registry.PushOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, first.Digest, second.Digest)
 	assert.Equal(t, int64(3), second.BlobsMounted, "the layers")
 	assert.Equal(t, int64(1), second.BlobsUploaded, "the config, which registries do not mount")
 	assert.Less(t, second.BytesUploaded, int64(4<<10))
 
-	noCache, err := client(t, r).Push(ctx, load(t, dir), ref(t, r.Host+"/three:1"), registry.PushOptions{})
+	noCache, err := client(t, r).Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/three:1"), registry.PushOptions{})
 	require.NoError(t, err)
 	assert.Equal(t, int64(0), noCache.BlobsMounted)
 	assert.Equal(t, int64(4), noCache.BlobsUploaded)
 
 	require.NoError(t, os.WriteFile(cache, []byte("{not json"), 0o644))
-	_, err = c.Push(ctx, load(t, dir), ref(t, r.Host+"/four:1"), registry.PushOptions{})
+	_, err = c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/four:1"), registry.PushOptions{})
 	assert.NoError(t, err, "a broken cache is an empty one")
-}
-
-// ref parses an image reference of a test registry.
-func ref(t *testing.T, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(s)
-	require.NoError(t, err)
-	return r
-}
-
-// repo parses a repository of a test registry.
-func repo(t *testing.T, s string) name.Repository {
-	t.Helper()
-	r, err := name.NewRepository(s)
-	require.NoError(t, err)
-	return r
 }

@@ -7,7 +7,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -27,7 +26,7 @@ func TestConcurrentReleaseCreateInTheRegistry(t *testing.T) {
 	layout, _ := registrytest.Image(t, 1024, 1)
 	a, err := registry.Load(layout)
 	require.NoError(t, err)
-	pushed, err := client.Push(ctx, a, ref(t, s.Host()+"/api:1.0.0"), registry.PushOptions{NoExpand: true})
+	pushed, err := client.Push(ctx, a, registrytest.Ref(t, s.Host()+"/api:1.0.0"), registry.PushOptions{NoExpand: true})
 	require.NoError(t, err)
 
 	var wg sync.WaitGroup
@@ -49,12 +48,4 @@ func TestConcurrentReleaseCreateInTheRegistry(t *testing.T) {
 	wg.Wait()
 	slices.Sort(names)
 	assert.Equal(t, []string{"v1", "v2", "v3", "v4", "v5"}, names)
-}
-
-// ref parses an image reference of a test registry.
-func ref(t *testing.T, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(s)
-	require.NoError(t, err)
-	return r
 }

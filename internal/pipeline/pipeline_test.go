@@ -9,11 +9,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/registrytest"
 	"github.com/shipyardci/shipyard/internal/testenv"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
@@ -165,7 +165,7 @@ func TestRedeploy(t *testing.T) {
 	assert.Equal(t, o.Registry+"/hello:staging", res.Tag)
 	c, _, err := o.Client()
 	require.NoError(t, err)
-	tagged, err := c.Digest(ctx, mustRef(t, res.Tag))
+	tagged, err := c.Digest(ctx, registrytest.Ref(t, res.Tag))
 	require.NoError(t, err)
 	assert.Equal(t, v1.Digest, tagged)
 
@@ -176,11 +176,4 @@ func TestRedeploy(t *testing.T) {
 	assert.Equal(t, "v1", res.Record.Name)
 	assert.Equal(t, "staging/v3", res.Record.PromotedFrom)
 	assert.Empty(t, res.Tag, "NoTag")
-}
-
-func mustRef(t *testing.T, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(s)
-	require.NoError(t, err)
-	return r
 }

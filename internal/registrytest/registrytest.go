@@ -23,6 +23,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/testenv"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -243,4 +244,24 @@ func (r *Registry) Transport(t testing.TB) http.RoundTripper {
 		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
 	return tr
+}
+
+// Ref parses an image reference of a test registry (plain HTTP on loopback, as go-containerregistry does).
+func Ref(t testing.TB, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// Repo parses a repository of a test registry.
+func Repo(t testing.TB, s string) name.Repository {
+	t.Helper()
+	r, err := name.NewRepository(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -6,10 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
-	"github.com/stretchr/testify/require"
 )
 
 // result is what one command line printed and returned.
@@ -68,20 +66,4 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-// ref parses an image reference of a test registry.
-func ref(t *testing.T, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(s)
-	require.NoError(t, err)
-	return r
-}
-
-// repo parses a repository of a test registry.
-func repo(t *testing.T, s string) name.Repository {
-	t.Helper()
-	r, err := name.NewRepository(s)
-	require.NoError(t, err)
-	return r
 }

@@ -101,11 +101,11 @@ func TestPipelineEndToEnd(t *testing.T) {
 	defer s.Close()
 	client, err := registry.New(registry.Options{})
 	require.NoError(t, err)
-	tags, err := client.Tags(context.Background(), repo(t, s.Host()+"/hello"))
+	tags, err := client.Tags(context.Background(), registrytest.Repo(t, s.Host()+"/hello"))
 	require.NoError(t, err)
 	assert.Contains(t, tags, "0.1.0")
 	assert.Contains(t, tags, "0.2.0")
-	staging, err := client.Digest(context.Background(), ref(t, s.Host()+"/hello:staging"))
+	staging, err := client.Digest(context.Background(), registrytest.Ref(t, s.Host()+"/hello:staging"))
 	require.NoError(t, err)
 	assert.Equal(t, v1.Digest, staging, "the environment's tag moved to v1's build")
 

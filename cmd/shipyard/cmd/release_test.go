@@ -30,7 +30,7 @@ func embeddedWithImages(t *testing.T, tags ...string) (*registry.Server, *regist
 		dir, _ := registrytest.Image(t, 1024, 1)
 		a, err := registry.Load(dir)
 		require.NoError(t, err)
-		res, err := client.Push(ctx, a, ref(t, s.Host()+"/api:"+tag), registry.PushOptions{NoExpand: true})
+		res, err := client.Push(ctx, a, registrytest.Ref(t, s.Host()+"/api:"+tag), registry.PushOptions{NoExpand: true})
 		require.NoError(t, err)
 		refs = append(refs, res.Reference.String())
 	}
@@ -66,7 +66,7 @@ func TestRelease(t *testing.T) {
 	assert.Equal(t, one, v3.Image, "v3 points at v1's digest")
 	assert.Equal(t, "v1", v3.RollbackOf)
 	assert.Len(t, v3.ConfigSHA256, 64)
-	tagged, err := client.Digest(ctx, ref(t, s.Host()+"/api:staging"))
+	tagged, err := client.Digest(ctx, registrytest.Ref(t, s.Host()+"/api:staging"))
 	require.NoError(t, err)
 	assert.Equal(t, v3.Digest, tagged, "the environment's tag moved")
 
@@ -142,7 +142,7 @@ func TestReleaseInTheRegistry(t *testing.T) {
 	require.Len(t, list.Releases, 3)
 	assert.Equal(t, "v3", list.Releases[0].Name)
 	assert.Equal(t, refs[0], list.Releases[0].Image)
-	tags, err := client.Tags(ctx, repo(t, s.Host()+"/api"))
+	tags, err := client.Tags(ctx, registrytest.Repo(t, s.Host()+"/api"))
 	require.NoError(t, err)
 	assert.Subset(t, tags, []string{"release-1-staging", "release-2-staging", "release-3-staging", "staging"})
 
