@@ -3,7 +3,9 @@ package registry_test
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -326,4 +328,29 @@ func TestBlobLocationCache(t *testing.T) {
 	require.NoError(t, os.WriteFile(cache, []byte("{not json"), 0o644))
 	_, err = c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/four:1"), registry.PushOptions{})
 	assert.NoError(t, err, "a broken cache is an empty one")
+}
+
+// TestServe: Serve answers until its context ends, then shuts down and returns nil; a ready that fails
+// stops it at once with that error.
+func TestServe(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	hosts := make(chan string, 1)
+	go func() {
+		done <- registry.Serve(ctx, registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()}, 5*time.Second, func(s *registry.Server) error {
+			hosts <- s.Host()
+			return nil
+		})
+	}()
+	host := <-hosts
+	resp, err := http.Get("http://" + host + "/v2/")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+	cancel()
+	assert.NoError(t, <-done)
+
+	refused := errors.New("not ready")
+	err = registry.Serve(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()}, time.Second, func(*registry.Server) error { return refused })
+	assert.ErrorIs(t, err, refused)
 }

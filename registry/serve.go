@@ -172,3 +172,24 @@ func (w *statusWriter) Flush() {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Serve runs the embedded registry until ctx is cancelled, then shuts it down gracefully, giving
+// connections up to grace to finish. ready is told where it listens once it does.
+func Serve(ctx context.Context, o ServeOptions, grace time.Duration, ready func(*Server) error) error {
+	s, err := Start(ctx, o)
+	if err != nil {
+		return err
+	}
+	if err := ready(s); err != nil {
+		s.Close()
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-s.Done():
+		return fmt.Errorf("the registry stopped: %w", s.Err())
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+	defer cancel()
+	return s.Shutdown(sctx)
+}

@@ -36,7 +36,7 @@ func ParseBump(s string) (Bump, error) {
 	for i, b := range Bumps {
 		names[i] = string(b)
 	}
-	return "", fmt.Errorf("invalid bump %q: want one of %s", s, strings.Join(names, ", "))
+	return "", &InputError{Option: "semver.Bump", Err: fmt.Errorf("invalid bump %q: want one of %s", s, strings.Join(names, ", "))}
 }
 
 // IsPre reports whether the increment produces a pre-release.

@@ -61,14 +61,29 @@ func newOptions(opts []Option) (*Options, error) {
 		}
 	}
 	if o.Pre != "" {
-		if _, err := mm.New(0, 0, 0, o.Pre+".1", "").SetPrerelease(o.Pre + ".1"); err != nil {
-			return nil, fmt.Errorf("invalid pre-release identifier %q: %w", o.Pre, err)
+		if _, err := mm.New(0, 0, 0, "", "").SetPrerelease(o.Pre); err != nil {
+			return nil, &InputError{Option: "semver.Pre", Err: fmt.Errorf("%q is not a pre-release identifier (letters, digits and hyphens)", o.Pre)}
 		}
 	}
 	if o.Build != "" {
 		if _, err := mm.New(0, 0, 0, "", "").SetMetadata(o.Build); err != nil {
-			return nil, fmt.Errorf("invalid build metadata %q: %w", o.Build, err)
+			return nil, &InputError{Option: "semver.Build", Err: fmt.Errorf("%q is not build metadata (letters, digits, hyphens and dots)", o.Build)}
 		}
 	}
 	return o, nil
 }
+
+// InputError is an option the user has to fix: which (Option, "semver.Pre"), and why.
+type InputError struct {
+	Option string
+	Err    error
+}
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// InputError says that the user's input is wrong: the command exits 2.
+func (e *InputError) InputError() bool { return true }
+
+// InputOption is the option that is wrong.
+func (e *InputError) InputOption() string { return e.Option }

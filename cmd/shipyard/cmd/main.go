@@ -84,6 +84,9 @@ var flagOf = map[string]string{
 	"release.Image":        "--image",
 	"pipeline.Stages":      "--stages",
 	"release.Store":        "--store",
+	"semver.Bump":          "--bump",
+	"semver.Pre":           "--pre",
+	"semver.Build":         "--build",
 }
 
 // withFlag is err's message, after the flag its input error blames when there is one, and with what to

@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -246,30 +245,18 @@ HTTPS. SIGINT or SIGTERM stops it gracefully.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			so.Root, so.Htpasswd, so.TLSCert, so.TLSKey = f.Path(so.Root), f.Path(so.Htpasswd), f.Path(so.TLSCert), f.Path(so.TLSKey)
 			so.Logger = slog.New(f.IO.LogHandler())
-			s, err := registry.Start(cmd.Context(), so)
-			if err != nil {
-				return err
+			err := registry.Serve(cmd.Context(), so, 10*time.Second, func(s *registry.Server) error {
+				scheme := "http"
+				if so.TLSCert != "" {
+					scheme = "https"
+				}
+				f.IO.Infof("serving a registry on %s://%s with its data in %s", scheme, s.Addr(), so.Root)
+				return f.SetOutputs("registry", s.Host())
+			})
+			if err == nil {
+				f.IO.Infof("registry stopped")
 			}
-			scheme := "http"
-			if so.TLSCert != "" {
-				scheme = "https"
-			}
-			f.IO.Infof("serving a registry on %s://%s with its data in %s", scheme, s.Addr(), so.Root)
-			if err := f.SetOutputs("registry", s.Host()); err != nil {
-				return err
-			}
-			select {
-			case <-cmd.Context().Done():
-			case <-s.Done():
-				return fmt.Errorf("the registry stopped: %w", s.Err())
-			}
-			ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), 10*time.Second)
-			defer cancel()
-			if err := s.Shutdown(ctx); err != nil {
-				return err
-			}
-			f.IO.Infof("registry stopped")
-			return nil
+			return err
 		},
 	}
 	c.Flags().StringVar(&so.Addr, "addr", "127.0.0.1:5000", "`HOST:PORT` to listen on")

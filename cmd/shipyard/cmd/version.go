@@ -80,37 +80,9 @@ func (o *bumpOptions) addFlags(c *cobra.Command) {
 	fl.StringVar(&o.Build, "build", "", "add build metadata (1.3.0+`META`)")
 }
 
-func (o *bumpOptions) semverOptions() ([]semver.Option, error) {
-	var opts []semver.Option
-	if o.Bump != "" {
-		b, err := semver.ParseBump(o.Bump)
-		if err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--bump: %w", err))
-		}
-		opts = append(opts, semver.WithBump(b))
-	}
-	if o.Pre != "" {
-		if err := checkPre(o.Pre); err != nil {
-			return nil, err
-		}
-		opts = append(opts, semver.WithPre(o.Pre))
-	}
-	if o.Build != "" {
-		if _, err := mm.New(0, 0, 0, "", "").SetMetadata(o.Build); err != nil {
-			return nil, exitcode.Input(fmt.Errorf("--build: %q is not build metadata (letters, digits, hyphens and dots)", o.Build))
-		}
-		opts = append(opts, semver.WithBuild(o.Build))
-	}
-	return opts, nil
-}
-
-// checkPre validates the --pre identifier.
-
-func checkPre(id string) error {
-	if _, err := mm.New(0, 0, 0, "", "").SetPrerelease(id); err != nil || id == "" {
-		return exitcode.Input(fmt.Errorf("--pre: %q is not a pre-release identifier (letters, digits and hyphens)", id))
-	}
-	return nil
+// semverOptions are the flags as semver options, which semver checks.
+func (o *bumpOptions) semverOptions() []semver.Option {
+	return []semver.Option{semver.WithBump(semver.Bump(o.Bump)), semver.WithPre(o.Pre), semver.WithBuild(o.Build)}
 }
 
 // versionResult is the JSON of version current, next, describe and tag.

@@ -1,9 +1,11 @@
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/semver"
 	"github.com/spf13/cobra"
 )
@@ -56,8 +58,8 @@ metadata and .dirty when tracked files have uncommitted changes: 1.3.0-dev.5+g1a
 			if err != nil {
 				return err
 			}
-			if err := checkPre(pre); err != nil {
-				return err
+			if pre == "" {
+				return exitcode.Input(errors.New("--pre: \"\" is not a pre-release identifier (letters, digits and hyphens)"))
 			}
 			r, err := semver.Describe(cmd.Context(), append(opts, semver.WithPre(pre))...)
 			if err != nil {

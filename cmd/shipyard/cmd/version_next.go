@@ -41,11 +41,7 @@ func (f *Factory) nextVersion(ctx context.Context, hist *historyOptions, bump *b
 	if err != nil {
 		return nil, err
 	}
-	more, err := bump.semverOptions()
-	if err != nil {
-		return nil, err
-	}
-	r, err := semver.Next(ctx, append(opts, more...)...)
+	r, err := semver.Next(ctx, append(opts, bump.semverOptions()...)...)
 	if err != nil {
 		return nil, err
 	}
