@@ -142,3 +142,39 @@ func WriteFile(path string, write func(io.Writer) error) error {
 	}
 	return nil
 }
+
+// RunOptions are a whole run: where its profile comes from, what counts (Analyze's options), and its gate.
+type RunOptions struct {
+	Measure MeasureOptions
+	Analyze []Option
+	Gate    Gate
+}
+
+// RunResult is a measured, analysed and gated run.
+type RunResult struct {
+	Profile *Profile
+	Report  *Report
+	Gate    *GateResult
+	// TestsErr says the tests failed (ErrTestsFailed); what ran was measured all the same.
+	TestsErr error
+}
+
+// Err is why the run failed, the tests and the missed gates; nil when it passed.
+func (r *RunResult) Err() error { return errors.Join(r.TestsErr, FailuresError(r.Gate.Failures)) }
+
+// Run measures, analyses and gates: shipyard test without its report files.
+func Run(ctx context.Context, o RunOptions) (*RunResult, error) {
+	p, testsErr, err := Measure(ctx, o.Measure)
+	if err != nil {
+		return nil, err // nothing was measured: the tests did not build
+	}
+	report, err := Analyze(ctx, p, o.Analyze...)
+	if err != nil {
+		return nil, err
+	}
+	gate, err := report.Gate(ctx, p, o.Gate)
+	if err != nil {
+		return nil, err
+	}
+	return &RunResult{Profile: p, Report: report, Gate: gate, TestsErr: testsErr}, nil
+}

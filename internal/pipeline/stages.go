@@ -3,7 +3,6 @@ package pipeline
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -39,20 +38,19 @@ func (r *TestResult) Detail() string { return fmt.Sprintf("%.1f%% coverage", r.C
 // testStage runs go test with coverage and the gates of test: in shipyard.yaml.
 func testStage(ctx context.Context, s *State) (Result, error) {
 	cfg := s.Config.Test
-	p, testsErr, err := coverage.Measure(ctx, coverage.MeasureOptions{Test: coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Stdout: s.Output, Stderr: s.Output}})
-	if err != nil {
-		return nil, err // nothing was measured: the tests did not build
-	}
-	report, err := coverage.Analyze(ctx, p, coverage.WithDir(s.Dir), coverage.WithExclude(cfg.Exclude...), coverage.WithGenerated(cfg.IncludeGenerated))
+	run, err := coverage.Run(ctx, coverage.RunOptions{
+		Measure: coverage.MeasureOptions{Test: coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Stdout: s.Output, Stderr: s.Output}},
+		Analyze: TestAnalysis(s.Dir, cfg), Gate: TestGate(s.Dir, cfg)})
 	if err != nil {
 		return nil, err
 	}
-	gate, err := report.Gate(ctx, p, TestGate(s.Dir, cfg))
-	if err != nil {
-		return nil, err
-	}
-	res := &TestResult{Coverage: report.Total.Percent(), TestsPassed: testsErr == nil, Failures: gate.Failures, Report: report, Gate: gate}
-	return res, errors.Join(testsErr, coverage.FailuresError(gate.Failures))
+	res := &TestResult{Coverage: run.Report.Total.Percent(), TestsPassed: run.TestsErr == nil, Failures: run.Gate.Failures, Report: run.Report, Gate: run.Gate}
+	return res, run.Err()
+}
+
+// TestAnalysis is what counts, as test: in shipyard.yaml says: the exclusions and generated files.
+func TestAnalysis(dir string, c config.Test) []coverage.Option {
+	return []coverage.Option{coverage.WithDir(dir), coverage.WithExclude(c.Exclude...), coverage.WithGenerated(c.IncludeGenerated)}
 }
 
 // TestGate is the gate of test: in shipyard.yaml, for the project in dir.

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -126,28 +125,22 @@ func (o *testOptions) addFlags(fl *pflag.FlagSet) {
 }
 
 func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) error {
-	ctx := cmd.Context()
 	if o.UpdateBaseline && o.Baseline == "" {
 		return exitcode.Input(errors.New("--update-baseline needs --baseline FILE"))
 	}
 	if o.MinDiff != 0 && o.DiffBase == "" {
 		return exitcode.Input(errors.New("--min-diff needs --diff-base REF"))
 	}
-	p, testsErr, err := measure(cmd, f, o, pkgs, extra)
+	run, err := f.measure(cmd, o, pkgs, extra)
 	if err != nil {
 		return err
 	}
-	report, err := coverage.Analyze(ctx, p, coverage.WithDir(f.Dir), coverage.WithExclude(o.Exclude...), coverage.WithGenerated(o.IncludeGenerated))
-	if err != nil {
-		return err
-	}
+	report, p := run.Report, run.Profile
 	for _, name := range report.NoSource {
 		f.IO.Warnf("no source for %s: all its statements count, outside functions too", name)
 	}
-	out, err := checkCoverage(ctx, f, o, report, p)
-	if err != nil {
-		return err
-	}
+	out := textreport.NewTestResult(report, run.Gate.Failures)
+	out.Diff, out.Baseline = run.Gate.Diff, run.Gate.Baseline
 	if err := f.testOutputs(report, out.Diff, out.Failures); err != nil {
 		return err
 	}
@@ -162,25 +155,25 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	if err := f.writeTestReports(o, report, p); err != nil {
 		return err
 	}
-	if o.UpdateBaseline && len(out.Failures) == 0 && testsErr == nil {
+	if o.UpdateBaseline && run.Err() == nil {
 		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {
 			return err
 		}
 		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
 	}
-	return errors.Join(testsErr, coverage.FailuresError(out.Failures))
+	return run.Err()
 }
 
-// measure runs the tests and returns their profile, or reads the profiles and coverage directories given.
-// testsErr says the tests failed; what ran is measured all the same. The tests' output goes to stderr,
-// folded in a group under GitHub Actions; with --quiet it is kept back and shown only when they fail.
-func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) (p *coverage.Profile, testsErr, err error) {
+// measure runs the tests, or reads the profiles and coverage directories given, and gates what was
+// measured. The tests' output goes to stderr, folded in a group under GitHub Actions; with --quiet it is
+// kept back and shown only when they fail.
+func (f *Factory) measure(cmd *cobra.Command, o *testOptions, pkgs, extra []string) (*coverage.RunResult, error) {
 	if len(o.Profiles)+len(o.CoverDirs) > 0 {
 		switch {
 		case o.JUnit != "":
-			return nil, nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
+			return nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
 		case len(pkgs)+len(extra) > 0:
-			return nil, nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
+			return nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
 		}
 	}
 	var held bytes.Buffer
@@ -197,29 +190,15 @@ func measure(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 	for _, d := range o.CoverDirs {
 		mo.CoverDirs = append(mo.CoverDirs, f.Path(d))
 	}
+	cfg := config.Test{MinTotal: o.MinTotal, MinPackage: o.MinPackage, MinFile: o.MinFile, Exclude: o.Exclude, IncludeGenerated: o.IncludeGenerated,
+		Overrides: f.Config.Test.Overrides, DiffBase: o.DiffBase, MinDiff: o.MinDiff, Baseline: o.Baseline, BaselineTolerance: o.Tolerance}
 	end := f.Actions.Group("go test")
-	p, testsErr, err = coverage.Measure(cmd.Context(), mo)
+	run, err := coverage.Run(cmd.Context(), coverage.RunOptions{Measure: mo, Analyze: pipeline.TestAnalysis(f.Dir, cfg), Gate: pipeline.TestGate(f.Dir, cfg)})
 	end()
-	if (testsErr != nil || err != nil) && held.Len() > 0 {
+	if (err != nil || run.TestsErr != nil) && held.Len() > 0 {
 		f.IO.ErrOut.Write(held.Bytes())
 	}
-	return p, testsErr, err
-}
-
-// checkCoverage runs the gates of the flags and shipyard.yaml's overrides.
-func checkCoverage(ctx context.Context, f *Factory, o *testOptions, report *coverage.Report, p *coverage.Profile) (textreport.TestResult, error) {
-	t := coverage.Thresholds{Total: o.MinTotal, Package: o.MinPackage, File: o.MinFile}
-	for _, ov := range f.Config.Test.Overrides {
-		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
-	}
-	g, err := report.Gate(ctx, p, coverage.Gate{Thresholds: t, Dir: f.Dir, DiffBase: o.DiffBase, MinDiff: o.MinDiff,
-		Baseline: f.Path(o.Baseline), Tolerance: o.Tolerance})
-	if err != nil {
-		return textreport.TestResult{}, err
-	}
-	out := textreport.NewTestResult(report, g.Failures)
-	out.Diff, out.Baseline = g.Diff, g.Baseline
-	return out, nil
+	return run, err
 }
 
 // writeTestReports writes the report files that were asked for.
