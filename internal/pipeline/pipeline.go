@@ -130,8 +130,7 @@ func Run(ctx context.Context, o Options, hooks Hooks) (*Report, error) {
 		o.Output = io.Discard
 	}
 	st := &State{Options: o}
-	_, gitErr := gitx.Open(ctx, o.Dir)
-	st.InGit = gitErr == nil
+	st.InGit = hasCommit(ctx, o.Dir)
 	if st.InGit {
 		next, err := NextVersion(ctx, o.Dir, o.Config.Version)
 		if err != nil {
@@ -172,6 +171,16 @@ func Run(ctx context.Context, o Options, hooks Hooks) (*Report, error) {
 		report.Stages = append(report.Stages, r)
 	}
 	return report, failed
+}
+
+// hasCommit says whether dir is in a git repository with a commit to version.
+func hasCommit(ctx context.Context, dir string) bool {
+	repo, err := gitx.Open(ctx, dir)
+	if err != nil {
+		return false
+	}
+	_, err = repo.Output(ctx, "rev-parse", "--verify", "--quiet", "HEAD^{commit}")
+	return err == nil
 }
 
 // CheckStages makes sure that every name is a stage's.

@@ -131,6 +131,14 @@ func TestRunSkipsWhatHasNoInput(t *testing.T) {
 	assert.Equal(t, "not a git repository (git init and commit for a version)", report.Stages[0].Detail)
 	assert.Equal(t, "no db/migrations/ directory", report.Stages[3].Detail)
 
+	cmd := exec.Command("git", "init", "-q", "-b", "main")
+	cmd.Dir, cmd.Env = o.Dir, o.Environ
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	report, err = Run(context.Background(), o, Hooks{})
+	require.NoError(t, err, "a repository with no commit yet has no version: its stages are skipped")
+	assert.Equal(t, Skipped, report.Stages[0].Status)
+
 	o.Stages = []string{"test", "deploy"}
 	_, err = Run(context.Background(), o, Hooks{})
 	var in *InputError
