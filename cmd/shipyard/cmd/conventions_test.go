@@ -9,9 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/registrytest"
-	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -99,23 +97,6 @@ func TestBrokenGoModIsAnInputError(t *testing.T) {
 		assert.Contains(t, r.stderr, "go.mod:5: usage: require module/path v1.2.3", args)
 		assert.NotContains(t, r.stderr, "exit status", args)
 		assert.NotContains(t, r.stderr, "tests failed", args)
-	}
-}
-
-// TestCoverageTotalLine: the total line carries only the notes that have something to say.
-func TestCoverageTotalLine(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		r    coverage.Report
-		want string
-	}{
-		{"no statements", coverage.Report{}, "total 100.0% (no statements: nothing was measured)"},
-		{"statements alone", coverage.Report{Total: coverage.Counts{Statements: 4, Covered: 3}}, "total 75.0% (3/4 statements)"},
-		{"with notes", coverage.Report{Total: coverage.Counts{Statements: 4, Covered: 3}, Functions: coverage.FuncCounts{Total: 2, Called: 1}}, "total 75.0% (3/4 statements; functions: 1 of 2 called)"},
-	} {
-		var b strings.Builder
-		require.NoError(t, textreport.CoverageTable(&b, &tc.r, nil, false))
-		assert.Contains(t, b.String(), "\n"+tc.want+"\n", tc.name)
 	}
 }
 

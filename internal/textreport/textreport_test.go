@@ -1,0 +1,40 @@
+package textreport
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/release"
+)
+
+// TestCoverageTotalLine: the total line carries only the notes that have something to say.
+func TestCoverageTotalLine(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		r    coverage.Report
+		want string
+	}{
+		{"no statements", coverage.Report{}, "total 100.0% (no statements: nothing was measured)"},
+		{"statements alone", coverage.Report{Total: coverage.Counts{Statements: 4, Covered: 3}}, "total 75.0% (3/4 statements)"},
+		{"with notes", coverage.Report{Total: coverage.Counts{Statements: 4, Covered: 3}, Functions: coverage.FuncCounts{Total: 2, Called: 1}}, "total 75.0% (3/4 statements; functions: 1 of 2 called)"},
+	} {
+		var b strings.Builder
+		require.NoError(t, CoverageTable(&b, &tc.r, nil, false))
+		assert.Contains(t, b.String(), "\n"+tc.want+"\n", tc.name)
+	}
+}
+
+// TestReleaseNote: a release says what it came from, in the table and alone.
+func TestReleaseNote(t *testing.T) {
+	var b strings.Builder
+	require.NoError(t, Release(&b, &release.Record{Env: "staging", Name: "v3", Image: "r/app@sha256:1", RollbackOf: "v1"}))
+	assert.Equal(t, "staging v3: r/app@sha256:1 (rollback to v1)\n", b.String())
+	b.Reset()
+	require.NoError(t, Releases(&b, []release.Record{{Name: "v2", Version: "1.0.0", Digest: "sha256:0123456789abcdef0123", PromotedFrom: "dev/v7"}}))
+	assert.Contains(t, b.String(), "v2    1.0.0    sha256:0123456789ab")
+	assert.Contains(t, b.String(), "promoted from dev/v7")
+}
