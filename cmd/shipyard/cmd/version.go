@@ -11,6 +11,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/semver"
 )
 
@@ -85,30 +86,6 @@ func (o *bumpOptions) semverOptions() []semver.Option {
 	return []semver.Option{semver.WithBump(semver.Bump(o.Bump)), semver.WithPre(o.Pre), semver.WithBuild(o.Build)}
 }
 
-// versionResult is the JSON of version current, next, describe and tag.
-
-type versionResult struct {
-	Version  string `json:"version"`
-	Tag      string `json:"tag,omitempty"`
-	Previous string `json:"previous,omitempty"`
-	Bump     string `json:"bump,omitempty"`
-	Changed  bool   `json:"changed"`
-	Reason   string `json:"reason,omitempty"`
-	Commits  int    `json:"commits"`
-	Commit   string `json:"commit"`
-}
-
-func newVersionResult(r *semver.Result) versionResult {
-	out := versionResult{
-		Version: r.Version.String(), Tag: r.Tag, Bump: r.Bump, Changed: r.Changed, Reason: r.Reason,
-		Commits: len(r.Commits), Commit: r.Head,
-	}
-	if r.Previous != nil {
-		out.Previous = r.Previous.Name
-	}
-	return out
-}
-
 func (f *Factory) warnShallow(r *semver.Result) {
 	if !r.Shallow {
 		return
@@ -122,7 +99,7 @@ func (f *Factory) emitVersion(r *semver.Result) error {
 	if err := f.SetOutputs("version", r.Version.String(), "tag", r.Tag, "bump", r.Bump, "changed", strconv.FormatBool(r.Changed)); err != nil {
 		return err
 	}
-	return f.Render(newVersionResult(r), func(w io.Writer) error {
+	return f.Render(textreport.NewVersionResult(r), func(w io.Writer) error {
 		_, err := fmt.Fprintln(w, r.Version)
 		return err
 	})

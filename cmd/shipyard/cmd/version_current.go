@@ -6,6 +6,7 @@ import (
 	"io"
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/semver"
 	"github.com/spf13/cobra"
 )
@@ -25,11 +26,11 @@ func newVersionCurrentCmd(f *Factory) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			out := versionResult{Version: "0.0.0"}
+			out := textreport.VersionResult{Version: "0.0.0"}
 			if tag == nil {
 				f.IO.Infof("no version tag reachable from %s", hist.Ref)
 			} else {
-				out = versionResult{Version: tag.Version.String(), Tag: tag.Name, Commit: tag.Commit}
+				out = textreport.VersionResult{Version: tag.Version.String(), Tag: tag.Name, Commit: tag.Commit}
 			}
 			if err := f.SetOutputs("version", out.Version, "tag", out.Tag); err != nil {
 				return err

@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/semver"
@@ -25,7 +24,7 @@ func newVersionNextCmd(f *Factory) *cobra.Command {
 				return err
 			}
 			f.logNext(r)
-			if err := f.Actions.AddSummary(nextSummary(r)); err != nil {
+			if err := f.Actions.AddSummary(textreport.NextMarkdown(r)); err != nil {
 				return err
 			}
 			return f.emitVersion(r)
@@ -49,24 +48,4 @@ func (f *Factory) nextVersion(ctx context.Context, hist *historyOptions, bump *b
 	return r, nil
 }
 
-func (f *Factory) logNext(r *semver.Result) {
-	switch {
-	case !r.Changed:
-		f.IO.Infof("nothing to release: %s", r.Reason)
-	case r.Previous == nil:
-		f.IO.Infof("%s: the first version (no version tag yet), %s", r.Tag, textreport.Plural(len(r.Commits), "commit"))
-	default:
-		f.IO.Infof("%s: %s bump from %s, %s", r.Tag, r.Bump, r.Previous.Name, textreport.Plural(len(r.Commits), "commit"))
-	}
-}
-
-func nextSummary(r *semver.Result) string {
-	if !r.Changed {
-		return fmt.Sprintf("**Version:** `%s` (nothing to release: %s)", r.Version, r.Reason)
-	}
-	from := ""
-	if r.Previous != nil {
-		from = " from `" + r.Previous.Name + "`"
-	}
-	return fmt.Sprintf("**Next version:** `%s` (%s%s, %s)", r.Version, r.Bump, from, textreport.Plural(len(r.Commits), "commit"))
-}
+func (f *Factory) logNext(r *semver.Result) { f.IO.Infof("%s", textreport.NextLine(r)) }

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/semver"
 	"github.com/spf13/cobra"
 )
@@ -28,11 +29,11 @@ does nothing, successfully, when there is nothing to release.`,
 				return err
 			}
 			type tagResult struct {
-				versionResult
+				textreport.VersionResult
 				Tagged bool `json:"tagged"`
 				Pushed bool `json:"pushed"`
 			}
-			out := tagResult{versionResult: newVersionResult(r)}
+			out := tagResult{VersionResult: textreport.NewVersionResult(r)}
 			if r.Changed {
 				to := semver.TagOptions{Ref: hist.Ref, Sign: sign, Message: "Release " + r.Tag + "\n\n" + semver.NewChangelog(r, false).Markdown()}
 				if push {

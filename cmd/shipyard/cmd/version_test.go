@@ -10,6 +10,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/gittest"
+	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -59,7 +60,7 @@ func TestVersionNextNothingToRelease(t *testing.T) {
 	repo.Script("c feat: a", "t v1.0.0", "c docs: readme")
 	r := cli(t, repo.Dir, nil, "version", "next", "-o", "json")
 	require.Equal(t, 0, r.code, "nothing to release is not a failure")
-	var got versionResult
+	var got textreport.VersionResult
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got))
 	assert.Equal(t, "1.0.0", got.Version)
 	assert.False(t, got.Changed)
