@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/shipyardci/shipyard/internal/usererr"
 )
 
 // DefaultBaselineTolerance is how many points the total may fall below its baseline unless told otherwise.
@@ -44,20 +46,9 @@ type GateResult struct {
 	Baseline *Baseline
 }
 
-// InputError is a gate's input the user has to fix: the option (Option, "coverage.DiffBase"), and why.
-type InputError struct {
-	Option string
-	Err    error
-}
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-// InputError says that the user's input is wrong: the command exits 2.
-func (e *InputError) InputError() bool { return true }
-
-// InputOption is the option that is wrong.
-func (e *InputError) InputOption() string { return e.Option }
+// InputError is a gate's or a measure's input the user has to fix: the option (Option,
+// "coverage.DiffBase"), and why.
+type InputError = usererr.Error
 
 // Gate runs every check of g on the report of the profile p.
 func (r *Report) Gate(ctx context.Context, p *Profile, g Gate) (*GateResult, error) {
@@ -75,7 +66,7 @@ func (r *Report) Gate(ctx context.Context, p *Profile, g Gate) (*GateResult, err
 	if g.Baseline != "" {
 		b, err := ReadBaseline(g.Baseline)
 		if err != nil {
-			return nil, &InputError{Option: "coverage.Baseline", Err: err}
+			return nil, &InputError{Err: err} // the error names the file
 		}
 		out.Baseline = b
 		if fl, ok := r.CheckBaseline(b, g.Tolerance); !ok {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	mm "github.com/Masterminds/semver/v3"
+	"github.com/shipyardci/shipyard/internal/usererr"
 )
 
 // Options says which history to version and how. Set them with the With… functions; the defaults are
@@ -74,16 +75,4 @@ func newOptions(opts []Option) (*Options, error) {
 }
 
 // InputError is an option the user has to fix: which (Option, "semver.Pre"), and why.
-type InputError struct {
-	Option string
-	Err    error
-}
-
-func (e *InputError) Error() string { return e.Err.Error() }
-func (e *InputError) Unwrap() error { return e.Err }
-
-// InputError says that the user's input is wrong: the command exits 2.
-func (e *InputError) InputError() bool { return true }
-
-// InputOption is the option that is wrong.
-func (e *InputError) InputOption() string { return e.Option }
+type InputError = usererr.Error

@@ -111,13 +111,13 @@ func Base(ctx context.Context, dir, base string, getenv func(string) string, cli
 		path := resolve(dir, strings.TrimPrefix(base, "oci:"))
 		idx, err := layout.ImageIndexFromPath(path)
 		if err != nil {
-			return nil, nil, &InputError{Option: "build.Base", Msg: fmt.Sprintf("%s is not an OCI layout: %v", path, err)}
+			return nil, nil, &InputError{Option: "build.Base", Err: fmt.Errorf("%s is not an OCI layout: %v", path, err)}
 		}
 		return func(p build.Platform) (v1.Image, error) { return build.PlatformImage(idx, p) }, none, nil
 	}
 	ref, err := name.ParseReference(base)
 	if err != nil {
-		return nil, nil, &InputError{Option: "build.Base", Msg: fmt.Sprintf("%q is not scratch, oci:DIR or an image reference: %v", base, err)}
+		return nil, nil, &InputError{Option: "build.Base", Err: fmt.Errorf("%q is not scratch, oci:DIR or an image reference: %v", base, err)}
 	}
 	c, done, err := client()
 	if err != nil {
@@ -236,7 +236,7 @@ func Epoch(getenv func(string) string) (t time.Time, ok bool, err error) {
 	}
 	sec, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return time.Time{}, true, &InputError{Msg: fmt.Sprintf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s)}
+		return time.Time{}, true, &InputError{Err: fmt.Errorf("SOURCE_DATE_EPOCH: %q is not a number of seconds", s)}
 	}
 	return time.Unix(sec, 0).UTC(), true, nil
 }

@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -41,7 +42,7 @@ func OpenStore(dir, store, image string, client func() (*registry.Client, func()
 		}
 	}
 	if repo == "" {
-		return nil, nil, &InputError{Option: "release.Store", Msg: "registry:// needs the repository of the releases, registry://HOST/REPO"}
+		return nil, nil, &InputError{Option: "release.Store", Err: errors.New("registry:// needs the repository of the releases, registry://HOST/REPO")}
 	}
 	c, done, err := client()
 	if err != nil {
@@ -50,7 +51,7 @@ func OpenStore(dir, store, image string, client func() (*registry.Client, func()
 	r, err := c.ParseRepository(repo)
 	if err != nil {
 		done()
-		return nil, nil, &InputError{Option: "release.Store", Msg: err.Error()}
+		return nil, nil, &InputError{Option: "release.Store", Err: err}
 	}
 	return release.RegistryStore{Repository: r, Options: c.RemoteOptions}, done, nil
 }

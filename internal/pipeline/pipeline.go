@@ -17,6 +17,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/gitx"
+	"github.com/shipyardci/shipyard/internal/usererr"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/semver"
 )
@@ -187,7 +188,7 @@ func hasCommit(ctx context.Context, dir string) bool {
 func CheckStages(names []string) error {
 	for _, s := range names {
 		if !slices.Contains(Names, s) {
-			return &InputError{Option: "pipeline.Stages", Msg: fmt.Sprintf("%q is not one of %s", s, strings.Join(Names, ", "))}
+			return &InputError{Option: "pipeline.Stages", Err: fmt.Errorf("%q is not one of %s", s, strings.Join(Names, ", "))}
 		}
 	}
 	return nil
@@ -242,15 +243,4 @@ func MigrationsDir(c config.Migrate) string {
 }
 
 // InputError is a pipeline setting the user has to fix: the option (Option, "pipeline.Stages"), and why.
-type InputError struct {
-	Option string
-	Msg    string
-}
-
-func (e *InputError) Error() string { return e.Msg }
-
-// InputError says that the user's input is wrong: the command exits 2.
-func (e *InputError) InputError() bool { return true }
-
-// InputOption is the option that is wrong.
-func (e *InputError) InputOption() string { return e.Option }
+type InputError = usererr.Error

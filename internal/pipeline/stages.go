@@ -3,6 +3,7 @@ package pipeline
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -92,7 +93,7 @@ func auditStage(ctx context.Context, s *State) (Result, error) {
 		failOn = "low"
 	}
 	if failOn != "none" && audit.SeverityRank(failOn) == 0 {
-		return nil, &InputError{Option: "audit.FailOn", Msg: fmt.Sprintf("audit.fail_on: %q is not low, moderate, high, critical or none", failOn)}
+		return nil, &InputError{Err: fmt.Errorf("audit.fail_on: %q is not low, moderate, high, critical or none", failOn)}
 	}
 	ignore, err := AuditIgnores(s.Config.Audit.Ignore, s.Now)
 	if err != nil {
@@ -135,7 +136,7 @@ func AuditIgnores(rules []config.AuditIgnore, now time.Time) ([]audit.IgnoreRule
 	for _, r := range rules {
 		if r.Until != "" {
 			if _, err := time.Parse(time.DateOnly, r.Until); err != nil {
-				return nil, &InputError{Option: "audit.Ignore", Msg: fmt.Sprintf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name)}
+				return nil, &InputError{Err: fmt.Errorf("audit.ignore: until %q of %s is not a date (YYYY-MM-DD)", r.Until, r.Name)}
 			}
 			if r.Until < today {
 				continue // expired
@@ -187,7 +188,7 @@ func NextVersion(ctx context.Context, dir string, c config.Version) (*semver.Res
 	if c.Initial != "" {
 		v, err := mm.StrictNewVersion(c.Initial)
 		if err != nil {
-			return nil, &InputError{Option: "version.Initial", Msg: fmt.Sprintf("version.initial: %q is not a semantic version (like 0.1.0)", c.Initial)}
+			return nil, &InputError{Err: fmt.Errorf("version.initial: %q is not a semantic version (like 0.1.0)", c.Initial)}
 		}
 		opts = append(opts, semver.WithInitial(v))
 	}
@@ -241,7 +242,7 @@ type ReleaseInput struct {
 // CreateRelease records the release the input describes and returns it, named.
 func CreateRelease(ctx context.Context, in ReleaseInput) (*release.Record, error) {
 	if in.Env == "" {
-		return nil, &InputError{Option: "release.Env", Msg: "say which environment"}
+		return nil, &InputError{Option: "release.Env", Err: errors.New("say which environment")}
 	}
 	r := &release.Record{Env: in.Env, Version: in.Version, Commit: in.Commit, CreatedBy: in.By, CreatedAt: in.Now}
 	image := in.Image
@@ -251,14 +252,14 @@ func CreateRelease(ctx context.Context, in ReleaseInput) (*release.Record, error
 			b, _ = build.ReadRecord(in.Dir)
 		}
 		if b == nil || b.Pushed == nil {
-			return nil, &InputError{Option: "release.Image", Msg: "no image: give one by digest, or build and push one first (shipyard build, with a push)"}
+			return nil, &InputError{Option: "release.Image", Err: errors.New("no image: give one by digest, or build and push one first (shipyard build, with a push)")}
 		}
 		image = b.Pushed.Reference.String()
 		r.Version, r.Commit = cmp.Or(r.Version, b.Version), cmp.Or(r.Commit, b.Commit)
 	}
 	d, err := name.NewDigest(image)
 	if err != nil {
-		return nil, &InputError{Option: "release.Image", Msg: fmt.Sprintf("%q is not a reference by digest (REPO@sha256:…): %v", image, err)}
+		return nil, &InputError{Option: "release.Image", Err: fmt.Errorf("%q is not a reference by digest (REPO@sha256:…): %v", image, err)}
 	}
 	r.Image, r.Digest = d.String(), d.DigestStr()
 	if in.ConfigFile != "" {
