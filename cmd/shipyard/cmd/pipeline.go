@@ -129,6 +129,7 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 	var outputs []string
 	switch res := r.Result.(type) {
 	case *pipeline.TestResult:
+		f.warnNoSource(res.Report)
 		if err := textreport.CoverageTable(f.IO.ErrOut, res.Report, res.Failures, false); err == nil {
 			_ = f.testOutputs(res.Report, res.Gate.Diff, res.Failures)
 		}

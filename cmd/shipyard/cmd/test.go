@@ -136,9 +136,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		return err
 	}
 	report, p := run.Report, run.Profile
-	for _, name := range report.NoSource {
-		f.IO.Warnf("no source for %s: all its statements count, outside functions too", name)
-	}
+	f.warnNoSource(report)
 	out := textreport.NewTestResult(report, run.Gate.Failures)
 	out.Diff, out.Baseline = run.Gate.Diff, run.Gate.Baseline
 	if err := f.testOutputs(report, out.Diff, out.Failures); err != nil {
@@ -258,4 +256,11 @@ func (f *Factory) now() time.Time {
 		return t
 	}
 	return time.Now()
+}
+
+// warnNoSource names the files of a report whose source was not found.
+func (f *Factory) warnNoSource(r *coverage.Report) {
+	for _, name := range r.NoSource {
+		f.IO.Warnf("no source for %s: all its statements count, outside functions too", name)
+	}
 }
