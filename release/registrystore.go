@@ -35,10 +35,10 @@ const MediaType types.MediaType = "application/vnd.shipyard.release.v1+json"
 // index that concurrent writers would overwrite.)
 //
 // Registries have no create-if-absent for tags, so Create checks after it writes: it tags number N
-// only when the tag is absent, waits Settle, and reads the tag back; a concurrent Create that took N
-// too has overwritten it or will find it taken, and the one whose artifact the tag holds keeps N while
+// only when the tag is absent, waits Settle, and reads the tag back, twice; a concurrent Create that took
+// N too has overwritten it or will find it taken, and the one whose artifact the tag holds keeps N while
 // the other tries N+1. What is left open is a writer that finds N absent and then stalls for longer
-// than Settle before it writes.
+// than twice Settle before it writes.
 type RegistryStore struct {
 	Repository name.Repository
 	// Options give each request its context, authentication and transport.
@@ -76,9 +76,13 @@ func (s RegistryStore) Create(ctx context.Context, r *Record, scheme Scheme) err
 	}
 	failures := 0
 	for attempt := 1; attempt <= 50; attempt++ {
-		prior, err := s.List(ctx, r.Env)
+		prior, highest, err := s.list(ctx, r.Env)
 		if err != nil {
 			return err
+		}
+		if len(prior) == 0 || prior[0].Number < highest {
+			// A tag that could not be read (a concurrent create rewriting it) still holds its number.
+			prior = append([]Record{{Env: r.Env, Number: highest}}, prior...)
 		}
 		if err := next(r, scheme, prior); err != nil {
 			return err
@@ -105,10 +109,19 @@ func (s RegistryStore) Create(ctx context.Context, r *Record, scheme Scheme) err
 // still holds it after settle.
 func (s RegistryStore) claim(ctx context.Context, r *Record, settle time.Duration) (bool, error) {
 	tag := s.Repository.Tag(tagOf(r.Number, r.Env))
-	if _, err := remote.Head(tag, s.options(ctx)...); err == nil {
-		return false, nil
-	} else if !notFound(err) {
-		return false, fmt.Errorf("reading %s: %w", tag, err)
+	// A tag that a concurrent create is rewriting reads as absent for a moment: absent three times, a
+	// little apart, is absent.
+	for try := range 3 {
+		if _, err := remote.Head(tag, s.options(ctx)...); err == nil {
+			return false, nil
+		} else if !notFound(err) {
+			return false, fmt.Errorf("reading %s: %w", tag, err)
+		}
+		if try < 2 {
+			if err := pause(ctx, 25*time.Millisecond); err != nil {
+				return false, err
+			}
+		}
 	}
 	art, err := artifact(r)
 	if err != nil {
@@ -121,16 +134,23 @@ func (s RegistryStore) claim(ctx context.Context, r *Record, settle time.Duratio
 	if err := remote.Write(tag, art, s.options(ctx)...); err != nil {
 		return false, &writeError{fmt.Errorf("writing the release record %s: %w", tag, err)}
 	}
-	if err := pause(ctx, settle); err != nil {
-		return false, err
+	// Read back twice, settle apart: a writer that found the tag absent just before this write and
+	// stalled until after the first read is caught by the second. (Lost, the claim is left untagged for
+	// the registry's garbage collection: deleting it by digest would also drop the tag on registries that
+	// delete every tag that ever pointed to a manifest.)
+	for range 2 {
+		if err := pause(ctx, settle); err != nil {
+			return false, err
+		}
+		got, err := remote.Head(tag, s.options(ctx)...)
+		if err != nil {
+			return false, fmt.Errorf("reading back %s: %w", tag, err)
+		}
+		if got.Digest != want {
+			return false, nil
+		}
 	}
-	got, err := remote.Head(tag, s.options(ctx)...)
-	if err != nil {
-		return false, fmt.Errorf("reading back %s: %w", tag, err)
-	}
-	// Lost, the claim is left untagged for the registry's garbage collection: deleting it by digest
-	// would also drop the tag on registries that delete every tag that ever pointed to a manifest.
-	return got.Digest == want, nil
+	return true, nil
 }
 
 // writeError is a failed write of a record, which Create tries again a few times.
@@ -182,13 +202,20 @@ func artifact(r *Record) (v1.Image, error) {
 
 // List implements Store.
 func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
+	records, _, err := s.list(ctx, env)
+	return records, err
+}
+
+// list reads the environment's records, newest first, and the highest number its tags hold, read or not.
+func (s RegistryStore) list(ctx context.Context, env string) ([]Record, int, error) {
 	if !envName.MatchString(env) {
-		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
+		return nil, 0, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
 	}
 	tags, err := remote.List(s.Repository, s.options(ctx)...)
 	if err != nil && !notFound(err) {
-		return nil, fmt.Errorf("listing the releases in %s: %w", s.Repository, err)
+		return nil, 0, fmt.Errorf("listing the releases in %s: %w", s.Repository, err)
 	}
+	highest := 0
 	var mu sync.Mutex
 	var out []Record
 	g, gctx := errgroup.WithContext(ctx)
@@ -197,6 +224,9 @@ func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
 		m := releaseTag.FindStringSubmatch(t)
 		if m == nil || m[2] != env {
 			continue
+		}
+		if n, err := strconv.Atoi(m[1]); err == nil {
+			highest = max(highest, n)
 		}
 		g.Go(func() error {
 			r, err := s.readListed(gctx, s.Repository.Tag(t))
@@ -210,10 +240,10 @@ func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	slices.SortFunc(out, func(a, b Record) int { return b.Number - a.Number })
-	return out, nil
+	return out, highest, nil
 }
 
 // readListed reads a tag that the listing named. A registry may answer "unknown" for it for a moment

@@ -25,7 +25,7 @@ func registryStore(t *testing.T) (RegistryStore, string) {
 	require.NoError(t, remote.Write(repo.Tag("1.4.2"), img))
 	d, err := img.Digest()
 	require.NoError(t, err)
-	return RegistryStore{Repository: repo, Settle: 100 * time.Millisecond}, repo.Digest(d.String()).String()
+	return RegistryStore{Repository: repo, Settle: 300 * time.Millisecond}, repo.Digest(d.String()).String()
 }
 
 // TestRegistryStoreConcurrentCreate: five creates at once for one environment, each writing an artifact
