@@ -235,13 +235,6 @@ func newMigrateForceCmd(f *Factory, o *migrateOptions) *cobra.Command {
 	}
 }
 
-// migrationState is one migration in status output.
-type migrationState struct {
-	Version uint64 `json:"version"`
-	Name    string `json:"name"`
-	File    string `json:"file"`
-}
-
 func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 	return &cobra.Command{
 		Use:   "status",
@@ -257,27 +250,7 @@ func newMigrateStatusCmd(f *Factory, o *migrateOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			states := func(ms []migrate.Migration) []migrationState {
-				out := []migrationState{}
-				for _, m := range ms {
-					out = append(out, migrationState{Version: m.Version, Name: m.Name, File: m.File()})
-				}
-				return out
-			}
-			out := struct {
-				Database string             `json:"database"`
-				Version  uint64             `json:"version"`
-				Dirty    bool               `json:"dirty"`
-				Running  bool               `json:"running"`
-				Phase    string             `json:"phase"`
-				Live     *migrate.LiveState `json:"live,omitempty"`
-				Applied  []migrationState   `json:"applied"`
-				Pending  []migrationState   `json:"pending"`
-				Findings []migrate.Finding  `json:"findings"`
-			}{database, st.Version, st.Dirty, st.Running, "", st.Live, states(st.Applied), states(st.Pending), st.Findings}
-			if st.Live != nil {
-				out.Phase = string(st.Live.Phase)
-			}
+			out := textreport.NewStatusResult(database, st)
 			return f.Render(out, func(w io.Writer) error { return textreport.Status(w, out.Database, st) })
 		},
 	}

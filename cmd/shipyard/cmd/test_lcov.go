@@ -17,18 +17,6 @@ import (
 // goOnlyFlags are the flags of shipyard test that measure Go profiles and mean nothing for an lcov file.
 var goOnlyFlags = []string{"profile", "coverdir", "cobertura", "junit", "html", "min-total", "min-package", "coverpkg", "include-generated", "diff-base", "min-diff", "baseline", "update-baseline"}
 
-// lcovResult is the JSON of shipyard test --lcov.
-type lcovResult struct {
-	Total     float64             `json:"total"` // lines
-	Lines     coverage.Tally      `json:"lines"`
-	Functions coverage.Tally      `json:"functions"`
-	Branches  coverage.Tally      `json:"branches"`
-	Packages  []any               `json:"packages"`
-	Files     []coverage.LcovFile `json:"files"`
-	Passed    bool                `json:"passed"`
-	Failures  []coverage.Failure  `json:"failures"`
-}
-
 // runLcov checks an lcov tracefile from nyc, c8 or jest against --min-lines, --min-functions,
 // --min-branches and --min-file (lines of each file).
 func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) error {
@@ -63,32 +51,13 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if err := f.Actions.AddSummary(fmt.Sprintf("### Coverage: %.1f%% of lines\n\nfunctions %.1f%%, branches %.1f%%", r.Lines.Percent(), r.Functions.Percent(), r.Branches.Percent())); err != nil {
 		return err
 	}
-	out := lcovResult{Total: textreport.Round2(r.Lines.Percent()), Lines: r.Lines, Functions: r.Functions, Branches: r.Branches,
-		Packages: []any{}, Files: r.Files, Passed: len(failures) == 0, Failures: failures}
-	if err := f.Render(out, func(w io.Writer) error { return writeLcovTable(w, r) }); err != nil {
+	if err := f.Render(textreport.NewLcovResult(r, failures), func(w io.Writer) error { return textreport.Lcov(w, r) }); err != nil {
 		return err
 	}
 	if err := writeBadge(f.Path(o.Badge), r.Lines.Percent()); err != nil {
 		return err
 	}
 	return coverage.FailuresError(failures)
-}
-
-func writeLcovTable(w io.Writer, r *coverage.LcovReport) error {
-	cell := func(t coverage.Tally) string {
-		if t.Found == 0 {
-			return "-"
-		}
-		return fmt.Sprintf("%.1f%%", t.Percent())
-	}
-	fmt.Fprintf(w, "%8s  %9s  %8s  %s\n", "LINES", "FUNCTIONS", "BRANCHES", "FILE")
-	for _, fl := range r.Files {
-		fmt.Fprintf(w, "%8s  %9s  %8s  %s\n", cell(fl.Lines), cell(fl.Functions), cell(fl.Branches), fl.Path)
-	}
-	_, err := fmt.Fprintf(w, "\ntotal lines %s (%d/%d), functions %s (%d/%d), branches %s (%d/%d)\n",
-		cell(r.Lines), r.Lines.Hit, r.Lines.Found, cell(r.Functions), r.Functions.Hit, r.Functions.Found,
-		cell(r.Branches), r.Branches.Hit, r.Branches.Found)
-	return err
 }
 
 // writeBadge writes the badge when one was asked for.

@@ -204,7 +204,7 @@ func TestTestCommandLcov(t *testing.T) {
 
 	r = cli(t, dir, nil, "-o", "json", "test", "--lcov", "lcov.info", "--min-branches", "60", "--min-file", "60")
 	assert.Equal(t, 1, r.code)
-	var got lcovResult
+	var got textreport.LcovResult
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
 	assert.Equal(t, 63.64, got.Total)
 	assert.False(t, got.Passed)
