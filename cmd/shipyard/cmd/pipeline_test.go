@@ -24,21 +24,9 @@ import (
 // commit the next run gives the next minor version and v2; a rollback gives v3 with v1's digest.
 func TestPipelineEndToEnd(t *testing.T) {
 	dir := helloProject(t)
-	env := goEnv(map[string]string{"GOPROXY": "off", "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t),
-		"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
-	git := func(args ...string) string {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", "main")
-	git("add", "-A")
-	git("commit", "-q", "-m", "feat: hello")
+	env := commitAll(t, dir, "main", "feat: hello")
+	env["GOPROXY"], env["SHIPYARD_AUDIT_VULN_DB"] = "off", testenv.VulnDB(t)
+	git := func(args ...string) string { return gitRun(t, dir, env, args...) }
 
 	// summary is the version of a run and its stages' statuses, in order.
 	summary := func(r result) (string, string) {
@@ -190,13 +178,20 @@ func commitAll(t *testing.T, dir, branch, message string) map[string]string {
 	t.Helper()
 	env := goEnv(map[string]string{"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"})
 	for _, args := range [][]string{{"init", "-q", "-b", branch}, {"add", "-A"}, {"commit", "-q", "-m", message}} {
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		for k, v := range env {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "git %v: %s", args, out)
+		gitRun(t, dir, env, args...)
 	}
 	return env
+}
+
+// gitRun runs git in dir with exactly env and returns its output, trimmed.
+func gitRun(t *testing.T, dir string, env map[string]string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %v: %s", args, out)
+	return strings.TrimSpace(string(out))
 }
