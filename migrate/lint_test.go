@@ -2,6 +2,7 @@ package migrate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -122,4 +123,49 @@ func FuzzLint(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestLintDir: the dialect comes from the option, else the configured database's URL, else every rule
+// applies; files are named under the directory as given; bad input blames its option.
+func TestLintDir(t *testing.T) {
+	root := filepath.Join("testdata", "lint")
+	for _, tc := range []struct {
+		name       string
+		o          LintOptions
+		want       int    // problems
+		wantFile   string // of the first problem
+		wantErr    string
+		wantOption string
+	}{
+		{name: "every rule", o: LintOptions{Dir: "create-index-non-concurrent"}, want: 2, wantFile: "create-index-non-concurrent/2_index_created.up.sql"},
+		{name: "dialect", o: LintOptions{Dir: "create-index-non-concurrent", Dialect: MySQL}, want: 0},
+		{name: "from the database", o: LintOptions{Dir: "create-index-non-concurrent", Database: "mysql://root@127.0.0.1:3306/app"}, want: 0},
+		{name: "postgres database", o: LintOptions{Dir: "create-index-non-concurrent", Database: "postgres://u:pw@db/app"}, want: 2},
+		{name: "one file", o: LintOptions{Dir: "create-index-non-concurrent", Files: []string{"x/4_unique.up.sql"}}, want: 1, wantFile: "create-index-non-concurrent/4_unique.up.sql"},
+		{name: "bad dialect", o: LintOptions{Dir: "create-index-non-concurrent", Dialect: "oracle"}, wantErr: `"oracle" is not postgres, mysql or sqlite`, wantOption: "migrate.Dialect"},
+		{name: "bad database", o: LintOptions{Dir: "create-index-non-concurrent", Database: "oracle://db"}, wantErr: "oracle"},
+		{name: "no directory", o: LintOptions{Dir: "nowhere"}, wantErr: "nowhere is not a directory of migrations", wantOption: "migrate.Dir"},
+		{name: "not a migration", o: LintOptions{Dir: "create-index-non-concurrent", Files: []string{"README.md"}}, wantErr: "README.md is not a migration file of create-index-non-concurrent"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.o.Root = root
+			problems, err := LintDir(tc.o)
+			if tc.wantErr != "" {
+				require.ErrorContains(t, err, tc.wantErr)
+				var in interface{ InputError() bool }
+				require.ErrorAs(t, err, &in, "an input error: the command exits 2")
+				var opt interface{ InputOption() string }
+				if errors.As(err, &opt) || tc.wantOption != "" {
+					require.NotNil(t, opt)
+					assert.Equal(t, tc.wantOption, opt.InputOption())
+				}
+				return
+			}
+			require.NoError(t, err)
+			require.Len(t, problems, tc.want)
+			if tc.wantFile != "" {
+				assert.Equal(t, tc.wantFile, problems[0].File)
+			}
+		})
+	}
 }

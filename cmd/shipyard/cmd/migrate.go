@@ -2,16 +2,13 @@ package cmd
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/internal/config"
-	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/migrate"
 )
 
@@ -62,13 +59,7 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 	pf.DurationVar(&o.PGStatementTimeout, "pg-statement-timeout", 0, "PostgreSQL statement_timeout of each migration (0: none)")
 	pf.IntVar(&o.LockRetries, "lock-retries", 5, "how often a migration that hit lock_timeout runs again")
 	pf.DurationVar(&o.LiveLockTimeout, "live-lock-timeout", migrate.DefaultLiveOptions.LockTimeout, "PostgreSQL lock_timeout of each statement of a live migration's parts and of each backfill batch")
-	config.Bind(pf, "database", "migrate.database")
-	config.Bind(pf, "dir", "migrate.dir")
-	config.Bind(pf, "lock-timeout", "migrate.lock_timeout")
-	config.Bind(pf, "pg-lock-timeout", "migrate.pg_lock_timeout")
-	config.Bind(pf, "pg-statement-timeout", "migrate.pg_statement_timeout")
-	config.Bind(pf, "lock-retries", "migrate.lock_retries")
-	config.Bind(pf, "live-lock-timeout", "migrate.live_lock_timeout")
+	config.BindUnder(pf, "migrate", "database", "dir", "lock-timeout", "pg-lock-timeout", "pg-statement-timeout", "lock-retries", "live-lock-timeout")
 	c.AddCommand(
 		newMigrateCreateCmd(f, &o),
 		newMigrateUpCmd(f, &o),
@@ -103,18 +94,14 @@ func (f *Factory) databaseURL(o *migrateOptions) string {
 
 // openRunner opens the database and the migrations for a subcommand.
 func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.Runner, error) {
-	dir := f.Path(o.Dir)
-	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-		return nil, exitcode.Input(fmt.Errorf("--dir: %s is not a directory of migrations (create one with `shipyard migrate create NAME`)", o.Dir))
-	}
-	r, err := migrate.Open(ctx, f.databaseURL(o), os.DirFS(dir),
-		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
-		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
-		migrate.WithLockRetries(o.LockRetries, time.Second), migrate.WithLive(o.liveOptions()))
+	dir, err := migrate.OpenDir(f.Dir, o.Dir)
 	if err != nil {
 		return nil, err
 	}
-	return r, nil
+	return migrate.Open(ctx, f.databaseURL(o), dir,
+		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
+		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
+		migrate.WithLockRetries(o.LockRetries, time.Second), migrate.WithLive(o.liveOptions()))
 }
 
 // liveOptions are the command's backfill tuning with the live lock timeout.

@@ -1,11 +1,7 @@
 package cmd
 
 import (
-	"fmt"
 	"io"
-	"os"
-	"path/filepath"
-	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -37,29 +33,14 @@ the database.`,
 		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if list {
-				return f.renderRules()
+				rules := migrate.Rules()
+				return f.Render(map[string]any{"rules": rules}, func(w io.Writer) error { return textreport.Rules(w, rules) })
 			}
-			d, err := f.lintDialect(o, dialect)
+			problems, err := migrate.LintDir(migrate.LintOptions{Dir: o.Dir, Root: f.Dir, Files: args, Dialect: migrate.Dialect(dialect), Database: o.Database})
 			if err != nil {
 				return err
 			}
-			dir := f.Path(o.Dir)
-			if info, err := os.Stat(dir); err != nil || !info.IsDir() {
-				return exitcode.Input(fmt.Errorf("--dir: %s is not a directory of migrations", o.Dir))
-			}
-			src, err := migrate.ReadSource(os.DirFS(dir))
-			if err != nil {
-				return err
-			}
-			files, err := lintFiles(src, o.Dir, args)
-			if err != nil {
-				return err
-			}
-			problems, err := migrate.Lint(src, d, files...)
-			if err != nil {
-				return err
-			}
-			return f.reportLint(o.Dir, problems)
+			return f.reportLint(problems)
 		},
 	}
 	c.Flags().StringVar(&dialect, "dialect", "", "the database kind the rules are for: postgres, mysql or sqlite (default: the configured database's)")
@@ -67,53 +48,9 @@ the database.`,
 	return c
 }
 
-// lintDialect is --dialect, else the kind of the configured database, else "" (every rule).
-func (f *Factory) lintDialect(o *migrateOptions, flag string) (migrate.Dialect, error) {
-	switch d := migrate.Dialect(flag); d {
-	case migrate.Postgres, migrate.MySQL, migrate.SQLite:
-		return d, nil
-	case "":
-	default:
-		return "", exitcode.Input(fmt.Errorf("--dialect: %q is not postgres, mysql or sqlite", flag))
-	}
-	raw := o.Database
-	if raw == "" {
-		return "", nil
-	}
-	t, err := migrate.ParseURL(raw, f.Dir)
-	if err != nil {
-		return "", err
-	}
-	return t.Dialect, nil
-}
-
-// lintFiles maps the FILE arguments to file names of the migrations directory.
-func lintFiles(src *migrate.Source, dir string, args []string) ([]string, error) {
-	var known []string
-	for _, m := range src.Migrations {
-		known = append(known, m.Up)
-		if m.Down != "" {
-			known = append(known, m.Down)
-		}
-	}
-	var files []string
-	for _, a := range args {
-		name := filepath.Base(a)
-		if !slices.Contains(known, name) {
-			return nil, exitcode.Input(fmt.Errorf("%s is not a migration file of %s", a, dir))
-		}
-		files = append(files, name)
-	}
-	return files, nil
-}
-
-// reportLint prints the problems with their files named as the repository names them (migrations/…),
-// the same in the text, the JSON and the annotations.
-func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
+// reportLint prints the problems and annotates them; errors exit 1.
+func (f *Factory) reportLint(problems []migrate.Problem) error {
 	errs := 0
-	for i, p := range problems {
-		problems[i].File = filepath.ToSlash(filepath.Join(dir, p.File))
-	}
 	for _, p := range problems {
 		level := ghactions.Warning
 		if p.Severity == migrate.SeverityError {
@@ -127,9 +64,4 @@ func (f *Factory) reportLint(dir string, problems []migrate.Problem) error {
 		return err
 	}
 	return exitcode.Silent(exitcode.Failed)
-}
-
-func (f *Factory) renderRules() error {
-	rules := migrate.Rules()
-	return f.Render(map[string]any{"rules": rules}, func(w io.Writer) error { return textreport.Rules(w, rules) })
 }
