@@ -18,6 +18,17 @@ type FixOptions struct {
 	// on the package name, "*" for all) match takes the update; the others go in a group of their own.
 	Groups []FixGroup
 	Ignore []IgnoreRule
+	// Allow lists the update types that may be made; none allows every type up to Level.
+	Allow []UpdateKind
+}
+
+// ParseGroup reads a group as NAME=PATTERN[,PATTERN…].
+func ParseGroup(s string) (FixGroup, error) {
+	name, patterns, ok := strings.Cut(s, "=")
+	if !ok || name == "" || patterns == "" {
+		return FixGroup{}, &InputError{Option: "audit.Groups", Msg: fmt.Sprintf("%q is not NAME=PATTERN[,PATTERN]", s)}
+	}
+	return FixGroup{Name: name, Patterns: strings.Split(patterns, ",")}, nil
 }
 
 // FixGroup is a named set of packages updated together.
@@ -101,6 +112,9 @@ func PlanFix(deps []Dependency, vulns []Vulnerability, o FixOptions) ([]Update, 
 			if v.Fixed != "" && compare(d.Ecosystem, to, v.Fixed) >= 0 {
 				u.Advisories = append(u.Advisories, v.ID)
 			}
+		}
+		if len(o.Allow) > 0 && !slices.Contains(o.Allow, u.Type) {
+			continue
 		}
 		u.Group = groupOf(o.Groups, u)
 		updates = append(updates, u)

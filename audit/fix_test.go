@@ -50,8 +50,57 @@ func TestPlanFix(t *testing.T) {
 		plan(FixOptions{Level: "patch", Groups: []FixGroup{{Name: "npm-and-go", Patterns: []string{"*"}}},
 			Ignore: []IgnoreRule{{Name: "@types/*"}, {Name: "example.com/a", Versions: ">=1.0.2"}}}), "groups and ignore rules")
 
+	assert.Equal(t, map[string]string{"@types/node": "20.1.5 patch npm:@types/node "},
+		plan(FixOptions{Level: "minor", Allow: []UpdateKind{UpdatePatch}}), "only the allowed types: a minor update is not made smaller")
+
 	_, skipped := PlanFix(deps, vulns, FixOptions{Level: "minor", SecurityOnly: true})
 	assert.Equal(t, []Skipped{{Name: "left-pad", Reason: "no minor update of 1.1.0 fixes every advisory"}}, skipped)
+}
+
+func TestParseGroup(t *testing.T) {
+	for _, tc := range []struct {
+		in      string
+		want    FixGroup
+		wantErr bool
+	}{
+		{in: "x=golang.org/x/*", want: FixGroup{Name: "x", Patterns: []string{"golang.org/x/*"}}},
+		{in: "types=@types/*,typescript", want: FixGroup{Name: "types", Patterns: []string{"@types/*", "typescript"}}},
+		{in: "nopatterns", wantErr: true},
+		{in: "=a", wantErr: true},
+		{in: "a=", wantErr: true},
+	} {
+		g, err := ParseGroup(tc.in)
+		if tc.wantErr {
+			var in *InputError
+			require.ErrorAs(t, err, &in, tc.in)
+			assert.Equal(t, "audit.Groups", in.InputOption())
+			continue
+		}
+		require.NoError(t, err, tc.in)
+		assert.Equal(t, tc.want, g)
+	}
+}
+
+// TestFixDryRun: a dry run plans and changes nothing; the result's lists are empty, not null.
+func TestFixDryRun(t *testing.T) {
+	dir := t.TempDir()
+	scan := &Report{Dependencies: []Dependency{{Ecosystem: "go", Name: "example.com/a", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.0.1"}, File: "go.mod"}}}
+	res, err := Fix(context.Background(), scan, FixRequest{Plan: FixOptions{Level: UpdatePatch}, Apply: ApplyOptions{Dir: dir, BodiesDir: "prs"}, DryRun: true})
+	require.NoError(t, err)
+	require.Len(t, res.Updates, 1)
+	assert.Equal(t, "v1.0.1", res.Updates[0].To)
+	assert.Equal(t, []Skipped{}, res.Skipped)
+	assert.Equal(t, []string{}, res.Bodies)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries, "nothing written")
+
+	res, err = Fix(context.Background(), &Report{}, FixRequest{Plan: FixOptions{Level: UpdatePatch}, Apply: ApplyOptions{Dir: dir, BodiesDir: "prs"}})
+	require.NoError(t, err)
+	assert.Equal(t, []Update{}, res.Updates, "nothing to update: nothing applied")
+	entries, err = os.ReadDir(dir)
+	require.NoError(t, err)
+	assert.Empty(t, entries)
 }
 
 // TestFixGoBuilds: audit fix on a module whose dependency has a newer minor and an advisory: the new

@@ -27,6 +27,44 @@ type ApplyOptions struct {
 	Env []string
 }
 
+// FixRequest is an audit fix: the plan's options, where and how it is applied (its Updates and
+// Vulnerabilities are the plan's), or with DryRun only planned.
+type FixRequest struct {
+	Plan   FixOptions
+	Apply  ApplyOptions
+	DryRun bool
+}
+
+// FixResult is what Fix did, or would do.
+type FixResult struct {
+	Updates []Update  `json:"updates"`
+	Skipped []Skipped `json:"skipped"`
+	Bodies  []string  `json:"pull_request_bodies"` // relative to the project
+	Branch  string    `json:"branch,omitempty"`
+}
+
+// Fix plans the updates of a scan's dependencies (PlanFix) and, unless it is a dry run, makes them
+// group by group (ApplyGroups).
+func Fix(ctx context.Context, scan *Report, r FixRequest) (*FixResult, error) {
+	updates, skipped := PlanFix(scan.Dependencies, scan.Vulnerabilities, r.Plan)
+	res := &FixResult{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: r.Apply.Branch}
+	if res.Updates == nil {
+		res.Updates = []Update{}
+	}
+	if res.Skipped == nil {
+		res.Skipped = []Skipped{}
+	}
+	if r.DryRun || len(updates) == 0 {
+		return res, nil
+	}
+	r.Apply.Updates, r.Apply.Vulnerabilities = updates, scan.Vulnerabilities
+	bodies, err := ApplyGroups(ctx, r.Apply)
+	if bodies != nil {
+		res.Bodies = bodies
+	}
+	return res, err
+}
+
 // ApplyGroups makes the updates group by group, as Dependabot opens a pull request per group: it edits
 // the manifests, brings their sums and locks along, writes the group's pull-request body and, on a
 // branch, commits the group. It returns the bodies written, relative to Dir.

@@ -242,16 +242,8 @@ func Audit(w io.Writer, r *audit.Report) error {
 	return nil
 }
 
-// FixReport is `shipyard audit fix -o json`.
-type FixReport struct {
-	Updates []audit.Update  `json:"updates"`
-	Skipped []audit.Skipped `json:"skipped"`
-	Bodies  []string        `json:"pull_request_bodies"`
-	Branch  string          `json:"branch,omitempty"`
-}
-
 // Fix prints what audit fix did, or would do with dryRun.
-func Fix(w io.Writer, r FixReport, dryRun bool) error {
+func Fix(w io.Writer, r *audit.FixResult, dryRun bool) error {
 	if len(r.Updates) == 0 {
 		fmt.Fprintln(w, "nothing to update")
 	}

@@ -3,8 +3,6 @@ package cmd
 import (
 	"fmt"
 	"io"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -52,26 +50,12 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 			if err != nil {
 				return err
 			}
-			vulns := scan.Vulnerabilities
-			updates, skipped := audit.PlanFix(scan.Dependencies, vulns, opts)
-			if allow := f.Config.Audit.Allow; len(allow) > 0 {
-				updates = slices.DeleteFunc(updates, func(u audit.Update) bool { return !slices.Contains(allow, string(u.Type)) })
+			res, err := audit.Fix(ctx, scan, audit.FixRequest{Plan: opts, DryRun: o.DryRun,
+				Apply: audit.ApplyOptions{Dir: f.Dir, Branch: o.Branch, BodiesDir: o.PRDir, Env: f.Environ()}})
+			if err != nil {
+				return err
 			}
-			report := textreport.FixReport{Updates: updates, Skipped: skipped, Bodies: []string{}, Branch: o.Branch}
-			if report.Updates == nil {
-				report.Updates = []audit.Update{}
-			}
-			if report.Skipped == nil {
-				report.Skipped = []audit.Skipped{}
-			}
-			if !o.DryRun && len(updates) > 0 {
-				report.Bodies, err = audit.ApplyGroups(ctx, audit.ApplyOptions{Dir: f.Dir, Updates: updates, Vulnerabilities: vulns,
-					Branch: o.Branch, BodiesDir: o.PRDir, Env: f.Environ()})
-				if err != nil {
-					return err
-				}
-			}
-			return f.Render(report, func(w io.Writer) error { return textreport.Fix(w, report, o.DryRun) })
+			return f.Render(res, func(w io.Writer) error { return textreport.Fix(w, res, o.DryRun) })
 		},
 	}
 	fl := c.Flags()
@@ -93,14 +77,22 @@ func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
 	}
 	opts := audit.FixOptions{Level: level, SecurityOnly: o.SecurityOnly}
 	for _, g := range o.Groups {
-		name, patterns, ok := strings.Cut(g, "=")
-		if !ok || name == "" || patterns == "" {
-			return opts, exitcode.Input(fmt.Errorf("--group: %q is not NAME=PATTERN[,PATTERN]", g))
+		group, err := audit.ParseGroup(g)
+		if err != nil {
+			return opts, err
 		}
-		opts.Groups = append(opts.Groups, audit.FixGroup{Name: name, Patterns: strings.Split(patterns, ",")})
+		opts.Groups = append(opts.Groups, group)
 	}
 	for _, g := range f.Config.Audit.Groups {
 		opts.Groups = append(opts.Groups, audit.FixGroup{Name: g.Name, Patterns: g.Patterns})
+	}
+	for _, a := range f.Config.Audit.Allow {
+		kind, ok := audit.ParseUpdateKind(a)
+		if !ok {
+			_, where, _ := f.Config.Lookup("audit.allow")
+			return opts, exitcode.Input(&config.Error{Where: where, Msg: fmt.Sprintf("audit.allow: %q is not patch, minor or major", a)})
+		}
+		opts.Allow = append(opts.Allow, kind)
 	}
 	ignore, err := f.auditIgnores()
 	if err != nil {

@@ -234,6 +234,7 @@ func TestAuditFixInputErrors(t *testing.T) {
 		{[]string{"audit", "fix", "--group", "nopatterns"}, "", `--group: "nopatterns" is not NAME=PATTERN[,PATTERN]`},
 		{[]string{"audit", "fix"}, "audit:\n  ignore:\n    - name: example.com/*\n      until: next year\n", `audit.ignore: until "next year" of example.com/* is not a date (YYYY-MM-DD)`},
 		{[]string{"audit", "fix"}, "audit:\n  groups:\n    - name: all\n      pattern: '*'\n", `shipyard.yaml:4: unknown key "audit.groups[0].pattern" (did you mean "patterns"?)`},
+		{[]string{"audit", "fix"}, "audit:\n  allow: [patch, huge]\n", `shipyard.yaml:2: audit.allow: "huge" is not patch, minor or major`},
 	} {
 		os.Remove(filepath.Join(dir, "shipyard.yaml"))
 		if tc.yaml != "" {
