@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/spf13/pflag"
 )
@@ -19,6 +20,14 @@ func Bind(flags *pflag.FlagSet, name, key string) {
 	}
 	if err := flags.SetAnnotation(name, keyAnnotation, []string{key}); err != nil {
 		panic(fmt.Sprintf("config.Bind: %v", err))
+	}
+}
+
+// BindUnder binds each flag to the key of its name under section: BindUnder(fl, "test", "min-total")
+// binds --min-total to test.min_total.
+func BindUnder(flags *pflag.FlagSet, section string, names ...string) {
+	for _, name := range names {
+		Bind(flags, name, section+"."+strings.ReplaceAll(name, "-", "_"))
 	}
 }
 

@@ -144,6 +144,20 @@ func TestBindUnknownKey(t *testing.T) {
 	assert.NotPanics(t, func() { Bind(fs, "min-total", "test.min_total") })
 }
 
+// TestBindUnder: each flag is bound to the key of its name, dashes made underscores, under the section.
+func TestBindUnder(t *testing.T) {
+	fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
+	fs.Float64("min-total", 0, "")
+	fs.String("diff-base", "", "")
+	fs.String("batch-size", "", "")
+	BindUnder(fs, "test", "min-total", "diff-base")
+	BindUnder(fs, "migrate.backfill", "batch-size")
+	for flag, key := range map[string]string{"min-total": "test.min_total", "diff-base": "test.diff_base", "batch-size": "migrate.backfill.batch_size"} {
+		assert.Equal(t, []string{key}, fs.Lookup(flag).Annotations[keyAnnotation], flag)
+	}
+	assert.Panics(t, func() { BindUnder(fs, "build", "min-total") }, "build.min_total is not a key")
+}
+
 func TestApplyToFlags(t *testing.T) {
 	newFlags := func() (*pflag.FlagSet, *string, *[]string, *string) {
 		fs := pflag.NewFlagSet("t", pflag.ContinueOnError)
