@@ -16,14 +16,15 @@ import (
 	"golang.org/x/sync/errgroup"
 )
 
-// Tags lists the tags of a repository, sorted: semantic versions from the highest, then the others by name.
+// Tags lists the tags of a repository, sorted: semantic versions from the highest, then the others by
+// name. A repository without tags has an empty list.
 func (c *Client) Tags(ctx context.Context, repo name.Repository) ([]string, error) {
 	tags, err := c.listTags(ctx, repo)
 	if err != nil {
 		return nil, err
 	}
 	slices.SortFunc(tags, compareTags)
-	return tags, nil
+	return append([]string{}, tags...), nil
 }
 
 // compareTags orders semantic versions first, highest first (1.4.0 before 1.4 before 1), then other
@@ -177,7 +178,7 @@ type PruneOptions struct {
 }
 
 // Prune deletes the images of a repository beyond the newest opts.Keep, and returns what it deleted (or
-// would, with DryRun).
+// would, with DryRun): an empty list when nothing goes.
 func (c *Client) Prune(ctx context.Context, repo name.Repository, opts PruneOptions) ([]Deleted, error) {
 	if opts.Keep < 0 {
 		return nil, &InputError{Option: "registry.Keep", Err: fmt.Errorf("%d: keep at least 0 images", opts.Keep)}
@@ -216,7 +217,7 @@ func (c *Client) Prune(ctx context.Context, repo name.Repository, opts PruneOpti
 		}
 		return compareTags(a.tags[0], b.tags[0])
 	})
-	var deleted []Deleted
+	deleted := []Deleted{}
 	for i, img := range images {
 		keep := i < opts.Keep || slices.Contains(opts.Protect, img.digest) ||
 			opts.KeepSemver && slices.ContainsFunc(img.tags, func(t string) bool { _, err := semver.NewVersion(t); return err == nil })

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
 )
 
@@ -37,4 +38,22 @@ func TestReleaseNote(t *testing.T) {
 	require.NoError(t, Releases(&b, []release.Record{{Name: "v2", Version: "1.0.0", Digest: "sha256:0123456789abcdef0123", PromotedFrom: "dev/v7"}}))
 	assert.Contains(t, b.String(), "v2    1.0.0    sha256:0123456789ab")
 	assert.Contains(t, b.String(), "promoted from dev/v7")
+}
+
+// TestDeleted: a prune lists each image with its tags, then how many; a dry run says it would.
+func TestDeleted(t *testing.T) {
+	gone := []registry.Deleted{{Digest: "sha256:1", Tags: []string{"1.4.2", "1.4"}}, {Digest: "sha256:2", Tags: []string{"sha-abc"}}}
+	for _, tc := range []struct {
+		gone   []registry.Deleted
+		dryRun bool
+		want   string
+	}{
+		{gone, false, "deleted sha256:1 (1.4.2, 1.4)\ndeleted sha256:2 (sha-abc)\ndeleted 2 images\n"},
+		{gone[:1], true, "would delete sha256:1 (1.4.2, 1.4)\nwould delete 1 image\n"},
+		{[]registry.Deleted{}, false, "deleted 0 images\n"},
+	} {
+		var b strings.Builder
+		require.NoError(t, Deleted(&b, tc.gone, tc.dryRun))
+		assert.Equal(t, tc.want, b.String())
+	}
 }
