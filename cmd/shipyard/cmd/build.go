@@ -3,7 +3,6 @@ package cmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -57,10 +56,7 @@ the same commit gives the same digest. The image goes to --dest (oci:DIR or tar:
 	fl.BoolVar(&o.CGO, "cgo", false, "build with cgo (cross-compiling then needs a C cross-compiler)")
 	fl.StringVar(&o.AppVersion, "app-version", "", "the version to inject (default: shipyard version describe)")
 	addRegistryFlags(fl, &o.reg)
-	config.Bind(fl, "main", "build.main")
-	config.Bind(fl, "base", "build.base")
-	config.Bind(fl, "dest", "build.dest")
-	config.Bind(fl, "cgo", "build.cgo")
+	config.BindUnder(fl, "build", "main", "base", "dest", "cgo")
 	return c
 }
 
@@ -92,10 +88,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 			return err
 		}
 	}
-	return f.Render(rec, func(w io.Writer) error {
-		_, err := fmt.Fprintln(w, rec.Digest)
-		return err
-	})
+	return f.RenderLines(rec, rec.Digest)
 }
 
 // buildSpec is the build the flags and shipyard.yaml describe. Call done once the build no longer

@@ -42,6 +42,18 @@ func (f *Factory) Render(v any, text func(w io.Writer) error) error {
 	return text(f.IO.Out)
 }
 
+// RenderLines prints v as JSON with -o json, or the lines otherwise.
+func (f *Factory) RenderLines(v any, lines ...string) error {
+	return f.Render(v, func(w io.Writer) error {
+		for _, l := range lines {
+			if _, err := fmt.Fprintln(w, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 // SetOutputs writes step outputs under GitHub Actions; it does nothing elsewhere.
 func (f *Factory) SetOutputs(kv ...string) error {
 	for i := 0; i+1 < len(kv); i += 2 {

@@ -58,6 +58,7 @@ func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 var flagOf = map[string]string{
 	"audit.VulnDB":         "--vuln-db",
 	"audit.Branch":         "--branch",
+	"audit.Groups":         "--group",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
@@ -84,6 +85,8 @@ var flagOf = map[string]string{
 	"release.Image":        "--image",
 	"pipeline.Stages":      "--stages",
 	"release.Store":        "--store",
+	"migrate.Dir":          "--dir",
+	"migrate.Dialect":      "--dialect",
 	"semver.Bump":          "--bump",
 	"semver.Pre":           "--pre",
 	"semver.Build":         "--build",
@@ -114,7 +117,10 @@ func remedy(err error) (hint string, cause error) {
 	var wait *migrate.LockWaitError
 	var plain *registry.PlainHTTPError
 	var tag *pipeline.TagError
+	var dir *migrate.DirError
 	switch {
+	case errors.As(err, &dir):
+		return "create one with `shipyard migrate create NAME`", dir
 	case errors.As(err, &tag):
 		return "--no-tag to leave it", tag
 	case errors.As(err, &lock):

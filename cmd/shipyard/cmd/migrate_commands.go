@@ -47,14 +47,7 @@ With --phase, write a part of a live migration instead: --phase expand makes the
 			if err != nil {
 				return err
 			}
-			return f.Render(map[string][]string{"files": paths}, func(w io.Writer) error {
-				for _, p := range paths {
-					if _, err := fmt.Fprintln(w, p); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return f.RenderLines(map[string][]string{"files": paths}, paths...)
 		},
 	}
 	c.Flags().BoolVar(&seq, "seq", false, "number sequentially (000001, 000002) instead of with a timestamp")

@@ -25,11 +25,7 @@ func addBackfillFlags(c *cobra.Command, b *backfillFlags) {
 	fs.Float64Var(&b.MaxRate, "max-rate", 0, "backfill at most this many rows per second (0: no limit)")
 	fs.DurationVar(&b.MaxLag, "max-lag", migrate.DefaultLiveOptions.MaxLag, "pause the backfill while a replica replays more than this behind (PostgreSQL; 0: never)")
 	fs.DurationVar(&b.MaxLockWait, "max-lock-wait", migrate.DefaultLiveOptions.MaxLockWait, "pause the backfill while another session waits longer than this for a lock (PostgreSQL; 0: never)")
-	config.Bind(fs, "batch-size", "migrate.backfill.batch_size")
-	config.Bind(fs, "batch-time", "migrate.backfill.batch_time")
-	config.Bind(fs, "max-rate", "migrate.backfill.max_rate")
-	config.Bind(fs, "max-lag", "migrate.backfill.max_lag")
-	config.Bind(fs, "max-lock-wait", "migrate.backfill.max_lock_wait")
+	config.BindUnder(fs, "migrate.backfill", "batch-size", "batch-time", "max-rate", "max-lag", "max-lock-wait")
 }
 
 // options are the library's LiveOptions: 0 on the command line turns a bound off, which the library

@@ -52,10 +52,7 @@ closes the run: a table on a terminal, the step summary under GitHub Actions.`,
 	c.Flags().StringVar(&o.Env, "env", "staging", "the environment the release is for")
 	c.Flags().StringVar(&o.Registry, "registry", "", "the registry `HOST` to push to (default: the embedded registry)")
 	c.Flags().StringVar(&o.RegistryAddr, "registry-addr", embeddedAddr, "the `HOST:PORT` of the embedded registry (registry serve's default, so that it serves the releases' images again; a free port when it is taken)")
-	config.Bind(c.Flags(), "stages", "pipeline.stages")
-	config.Bind(c.Flags(), "env", "pipeline.env")
-	config.Bind(c.Flags(), "registry", "pipeline.registry")
-	config.Bind(c.Flags(), "registry-addr", "pipeline.registry_addr")
+	config.BindUnder(c.Flags(), "pipeline", "stages", "env", "registry", "registry-addr")
 	return c
 }
 

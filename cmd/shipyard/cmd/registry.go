@@ -45,10 +45,7 @@ func addRegistryFlags(fs *pflag.FlagSet, o *registryOptions) {
 	fs.IntVar(&o.Jobs, "jobs", 4, "blobs moved at a time")
 	fs.DurationVar(&o.Timeout, "timeout", time.Minute, "how long to wait to connect and for each response")
 	fs.IntVar(&o.Retries, "retries", 6, "tries of a request on 408, 429, 5xx or a reset connection")
-	config.Bind(fs, "username", "registry.username")
-	config.Bind(fs, "ca-cert", "registry.ca_cert")
-	config.Bind(fs, "insecure", "registry.insecure")
-	config.Bind(fs, "jobs", "registry.jobs")
+	config.BindUnder(fs, "registry", "username", "ca-cert", "insecure", "jobs")
 }
 
 // dockerConfig is the directory of Docker's config.json.
@@ -196,10 +193,7 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", pushedTags(res.Reference, res.Tags)); err != nil {
 				return err
 			}
-			return f.Render(res, func(w io.Writer) error {
-				_, err := fmt.Fprintln(w, res.Reference)
-				return err
-			})
+			return f.RenderLines(res, res.Reference.String())
 		},
 	}
 	addRegistryFlags(c.Flags(), &o)

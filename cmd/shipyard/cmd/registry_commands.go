@@ -2,10 +2,8 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -100,17 +98,7 @@ func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			if tags == nil {
-				tags = []string{}
-			}
-			return f.Render(map[string][]string{"tags": tags}, func(w io.Writer) error {
-				for _, t := range tags {
-					if _, err := fmt.Fprintln(w, t); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
+			return f.RenderLines(map[string][]string{"tags": tags}, tags...)
 		},
 	}
 }
@@ -146,10 +134,7 @@ registries they stream from one to the other, never through the disk. DST withou
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Destination.String()); err != nil {
 				return err
 			}
-			return f.Render(res, func(w io.Writer) error {
-				_, err := fmt.Fprintln(w, res.Destination)
-				return err
-			})
+			return f.RenderLines(res, res.Destination.String())
 		},
 	}
 }
@@ -181,20 +166,7 @@ lists what would go.`,
 			if err != nil {
 				return err
 			}
-			if gone == nil {
-				gone = []registry.Deleted{}
-			}
-			verb := "deleted"
-			if po.DryRun {
-				verb = "would delete"
-			}
-			return f.Render(map[string]any{"deleted": gone, "dry_run": po.DryRun}, func(w io.Writer) error {
-				for _, d := range gone {
-					fmt.Fprintf(w, "%s %s (%s)\n", verb, d.Digest, strings.Join(d.Tags, ", "))
-				}
-				_, err := fmt.Fprintf(w, "%s %d images\n", verb, len(gone))
-				return err
-			})
+			return f.Render(map[string]any{"deleted": gone, "dry_run": po.DryRun}, func(w io.Writer) error { return textreport.Deleted(w, gone, po.DryRun) })
 		},
 	}
 	c.Flags().IntVar(&po.Keep, "keep", 0, "how many of the newest images to keep")
@@ -222,10 +194,7 @@ func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return f.Render(d, func(w io.Writer) error {
-				_, err := fmt.Fprintf(w, "deleted %s (%s)\n", d.Digest, strings.Join(d.Tags, ", "))
-				return err
-			})
+			return f.RenderLines(d, textreport.DeletedLine("deleted", *d))
 		},
 	}
 }

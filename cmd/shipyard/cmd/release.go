@@ -45,8 +45,7 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	pf.StringVar((*string)(&o.Scheme), "scheme", string(release.Counter), "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
-	config.Bind(pf, "store", "release.store")
-	config.Bind(pf, "scheme", "release.scheme")
+	config.BindUnder(pf, "release", "store", "scheme")
 	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o))
 	return c
 }

@@ -109,19 +109,8 @@ func (o *testOptions) addFlags(fl *pflag.FlagSet) {
 	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
 	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
 	fl.Float64Var(&o.MinBranches, "min-branches", 0, "with --lcov: minimum share of branches taken in `PERCENT`")
-	config.Bind(fl, "min-lines", "test.min_lines")
-	config.Bind(fl, "min-functions", "test.min_functions")
-	config.Bind(fl, "min-branches", "test.min_branches")
-	config.Bind(fl, "min-total", "test.min_total")
-	config.Bind(fl, "min-package", "test.min_package")
-	config.Bind(fl, "min-file", "test.min_file")
-	config.Bind(fl, "exclude", "test.exclude")
-	config.Bind(fl, "include-generated", "test.include_generated")
-	config.Bind(fl, "coverpkg", "test.coverpkg")
-	config.Bind(fl, "diff-base", "test.diff_base")
-	config.Bind(fl, "min-diff", "test.min_diff")
-	config.Bind(fl, "baseline", "test.baseline")
-	config.Bind(fl, "baseline-tolerance", "test.baseline_tolerance")
+	config.BindUnder(fl, "test", "min-total", "min-package", "min-file", "exclude", "include-generated", "coverpkg",
+		"diff-base", "min-diff", "baseline", "baseline-tolerance", "min-lines", "min-functions", "min-branches")
 }
 
 func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []string) error {

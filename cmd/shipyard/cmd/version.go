@@ -2,7 +2,6 @@ package cmd
 
 import (
 	"fmt"
-	"io"
 	"strconv"
 
 	mm "github.com/Masterminds/semver/v3"
@@ -99,10 +98,7 @@ func (f *Factory) emitVersion(r *semver.Result) error {
 	if err := f.SetOutputs("version", r.Version.String(), "tag", r.Tag, "bump", r.Bump, "changed", strconv.FormatBool(r.Changed)); err != nil {
 		return err
 	}
-	return f.Render(textreport.NewVersionResult(r), func(w io.Writer) error {
-		_, err := fmt.Fprintln(w, r.Version)
-		return err
-	})
+	return f.RenderLines(textreport.NewVersionResult(r), r.Version.String())
 }
 
 // nextVersion computes the next version as the flags say, warning about a shallow clone.

@@ -2,8 +2,6 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
-	"io"
 
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/textreport"
@@ -35,10 +33,7 @@ func newVersionCurrentCmd(f *Factory) *cobra.Command {
 			if err := f.SetOutputs("version", out.Version, "tag", out.Tag); err != nil {
 				return err
 			}
-			return f.Render(out, func(w io.Writer) error {
-				_, err := fmt.Fprintln(w, out.Version)
-				return err
-			})
+			return f.RenderLines(out, out.Version)
 		},
 	}
 	hist.addFlags(c)
