@@ -7,6 +7,9 @@
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
 //	migrate   a live migration beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
+//
+// go run ./bench version-replay DIR… replays the release history of git repositories instead: how often
+// shipyard version next gives the version the project actually released.
 package main
 
 import (
@@ -58,13 +61,20 @@ func main() {
 	flag.Parse()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
+	run := run
+	if flag.Arg(0) == "version-replay" {
+		run = func(ctx context.Context, _ int, keep bool, dirs []string) error {
+			return withScratch(keep, func(scratch string) error { return versionReplay(ctx, scratch, dirs[1:]) })
+		}
+	}
 	if err := run(ctx, *runs, *keep, flag.Args()); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, runs int, keep bool, names []string) error {
+// withScratch runs f with a scratch directory, removed afterwards unless keep.
+func withScratch(keep bool, f func(scratch string) error) error {
 	scratch, err := os.MkdirTemp("", "shipyard-bench-")
 	if err != nil {
 		return err
@@ -74,6 +84,14 @@ func run(ctx context.Context, runs int, keep bool, names []string) error {
 	} else {
 		defer os.RemoveAll(scratch)
 	}
+	return f(scratch)
+}
+
+func run(ctx context.Context, runs int, keep bool, names []string) error {
+	return withScratch(keep, func(scratch string) error { return runIn(ctx, scratch, runs, names) })
+}
+
+func runIn(ctx context.Context, scratch string, runs int, names []string) error {
 	b := &bench{shipyard: filepath.Join(scratch, "shipyard"), scratch: scratch, runs: runs}
 	if out, err := exec.CommandContext(ctx, "go", "build", "-o", b.shipyard, "./cmd/shipyard").CombinedOutput(); err != nil {
 		return fmt.Errorf("building shipyard: %v\n%s", err, out)

@@ -53,30 +53,52 @@ type Footer struct {
 }
 
 var (
-	headerRe = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(?:\(([^()\r\n]*)\))?(!)?: +(\S.*)$`)
-	footerRe = regexp.MustCompile(`^(BREAKING CHANGE|BREAKING-CHANGE|[A-Za-z][A-Za-z0-9-]*)(?:: | #)(.*)$`)
+	// headerRe is type, an optional "!" before or after the scope, the scope in parentheses (anything but
+	// a line break, parentheses included: "deps(go.mod)"), a colon, spaces and the description.
+	headerRe = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9_-]*)(!)?(?:\(([^\r\n]*?)\))?(!)?: +(\S.*)$`)
+	// gitRevertRe is the subject git revert writes, Revert "the reverted subject", with the " (#123)" of
+	// a squash merge or not.
+	gitRevertRe = regexp.MustCompile(`^Revert "(.+)"(?: \(#[0-9]+\))?$`)
+	footerRe    = regexp.MustCompile(`^(BREAKING CHANGE|BREAKING-CHANGE|[A-Za-z][A-Za-z0-9-]*)(?:: | #)(.*)$`)
+	// breakingRe is a breaking-change note on any line of the body: squash merges gather the messages of
+	// a branch's commits, each with its own footers, into the body.
+	breakingRe = regexp.MustCompile(`^(?:[*-] +)?(BREAKING CHANGE|BREAKING-CHANGE): *(\S.*)$`)
 )
 
-// ParseCommitMessage parses msg as a Conventional Commit. ok is false when its first line is not
-// "type(scope)!: description" with a non-empty type, scope (when present) and description.
+// ParseCommitMessage parses msg as a Conventional Commit (conventionalcommits.org 1.0.0), as real
+// histories write them: "type(scope)!: description" with any description (a squash merge's "(#123)"
+// included), any scope but an empty one ("api/v2", "ui-kit", "go.mod"), and "!" after the type or after
+// the scope. A breaking change is marked by "!" or by a BREAKING CHANGE (or BREAKING-CHANGE) footer, or
+// such a line anywhere in the body. git revert's `Revert "…"` is a commit of type revert whose
+// description is the reverted subject. ok is false for anything else (merge subjects, fixup!).
 func ParseCommitMessage(msg string) (c Conventional, ok bool) {
 	msg = strings.ReplaceAll(msg, "\r\n", "\n")
 	header, rest, _ := strings.Cut(strings.TrimLeft(msg, "\n"), "\n")
-	m := headerRe.FindStringSubmatch(strings.TrimSpace(header))
-	if m == nil || (strings.Contains(header, "(") && strings.TrimSpace(m[2]) == "") {
-		return Conventional{}, false
-	}
-	c = Conventional{
-		Type:        strings.ToLower(m[1]),
-		Scope:       strings.TrimSpace(m[2]),
-		Description: strings.TrimSpace(m[4]),
-		Breaking:    m[3] == "!",
+	header = strings.TrimSpace(header)
+	if m := gitRevertRe.FindStringSubmatch(header); m != nil {
+		c = Conventional{Type: "revert", Description: m[1]}
+	} else {
+		m := headerRe.FindStringSubmatchIndex(header)
+		if m == nil || m[6] >= 0 && strings.TrimSpace(header[m[6]:m[7]]) == "" || m[4] >= 0 && m[8] >= 0 {
+			return Conventional{}, false // no header, an empty scope, or "!" on both sides of the scope
+		}
+		c = Conventional{Type: strings.ToLower(header[m[2]:m[3]]), Description: strings.TrimSpace(header[m[10]:m[11]]),
+			Breaking: m[4] >= 0 || m[8] >= 0}
+		if m[6] >= 0 {
+			c.Scope = strings.TrimSpace(header[m[6]:m[7]])
+		}
 	}
 	c.Body, c.Footers = splitFooters(rest)
 	for _, f := range c.Footers {
 		if f.Token == "BREAKING CHANGE" || f.Token == "BREAKING-CHANGE" {
 			c.Breaking = true
 			c.BreakingNotes = append(c.BreakingNotes, f.Value)
+		}
+	}
+	for _, line := range strings.Split(c.Body, "\n") {
+		if m := breakingRe.FindStringSubmatch(strings.TrimSpace(line)); m != nil {
+			c.Breaking = true
+			c.BreakingNotes = append(c.BreakingNotes, strings.TrimSpace(m[2]))
 		}
 	}
 	if c.Breaking && len(c.BreakingNotes) == 0 {
@@ -125,24 +147,26 @@ func (l Level) String() string {
 	return [...]string{"none", "patch", "minor", "major"}[l]
 }
 
-// Level is the bump this commit asks for: major for a breaking change, minor for feat, patch for fix and perf.
+// Level is the bump this commit asks for, as semantic-release's default release rules have it: major for
+// a breaking change, minor for feat, patch for fix, perf and a revert.
 func (c Conventional) Level() Level {
 	switch {
 	case c.Breaking:
 		return Major
 	case c.Type == "feat":
 		return Minor
-	case c.Type == "fix" || c.Type == "perf":
+	case c.Type == "fix" || c.Type == "perf" || c.Type == "revert":
 		return Patch
 	}
 	return None
 }
 
-// analyse returns the highest level the commits ask for.
+// analyse returns the highest level the commits ask for. A merge commit asks for nothing: the commits it
+// brings in are read on their own, and its subject ("Merge pull request #12 from …") is no release reason.
 func analyse(commits []Commit) Level {
 	level := None
 	for _, c := range commits {
-		if c.Conventional != nil {
+		if c.Conventional != nil && !c.IsMerge() {
 			level = max(level, c.Conventional.Level())
 		}
 	}

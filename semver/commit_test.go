@@ -1,6 +1,7 @@
 package semver
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -40,7 +41,28 @@ func TestParseCommitMessage(t *testing.T) {
 		{"empty description", "feat: ", false, Conventional{}},
 		{"empty scope", "feat(): x", false, Conventional{}},
 		{"merge commit", "Merge pull request #3 from a/b", false, Conventional{}},
-		{"git revert", "Revert \"feat: x\"", false, Conventional{}},
+		{"merge branch", "Merge branch 'main' into next", false, Conventional{}},
+		{"git revert", "Revert \"feat: x\"\n\nThis reverts commit 0123abc.", true, Conventional{Type: "revert", Description: "feat: x", Body: "This reverts commit 0123abc."}},
+		{"squash-merged git revert", "Revert \"fix(deps): update dependency yargs to v17\" (#2534)\n\nThis reverts commit f419080.", true, Conventional{Type: "revert", Description: "fix(deps): update dependency yargs to v17", Body: "This reverts commit f419080."}},
+		{"revert type", "revert: feat: drop the cache (#12)", true, Conventional{Type: "revert", Description: "feat: drop the cache (#12)"}},
+		{"squash merge", "fix: handle the thing (#2416)", true, Conventional{Type: "fix", Description: "handle the thing (#2416)"}},
+		{"squash merge breaking", "feat!: require node 18+ (#2069)", true, Conventional{Type: "feat", Description: "require node 18+ (#2069)", Breaking: true, BreakingNotes: []string{"require node 18+ (#2069)"}}},
+		{"renovate", "fix(deps): update dependency @semantic-release/npm to v12 (#3411)", true, Conventional{Type: "fix", Scope: "deps", Description: "update dependency @semantic-release/npm to v12 (#3411)"}},
+		{"dependabot", "build(deps-dev): bump eslint from 8.0.0 to 8.1.0 (#77)", true, Conventional{Type: "build", Scope: "deps-dev", Description: "bump eslint from 8.0.0 to 8.1.0 (#77)"}},
+		{"parentheses in the description", "docs(readme): fix typo (closes #4)", true, Conventional{Type: "docs", Scope: "readme", Description: "fix typo (closes #4)"}},
+		{"slash in the scope", "feat(api/v2): paging", true, Conventional{Type: "feat", Scope: "api/v2", Description: "paging"}},
+		{"dot in the scope", "chore(go.mod): tidy", true, Conventional{Type: "chore", Scope: "go.mod", Description: "tidy"}},
+		{"parentheses in the scope", "fix(deps(go)): bump x", true, Conventional{Type: "fix", Scope: "deps(go)", Description: "bump x"}},
+		{"bang before the scope", "feat!(api): v2 only", true, Conventional{Type: "feat", Scope: "api", Description: "v2 only", Breaking: true, BreakingNotes: []string{"v2 only"}}},
+		{"bang on both sides", "feat!(api)!: v2 only", false, Conventional{}},
+		{"breaking note in a squash body", "feat: new store (#40)\n\n* feat: store records\n\nBREAKING CHANGE: the old store is gone\n\n* fix: typo", true, Conventional{
+			Type: "feat", Description: "new store (#40)", Body: "* feat: store records",
+			Footers:  []Footer{{"BREAKING CHANGE", "the old store is gone\n* fix: typo"}},
+			Breaking: true, BreakingNotes: []string{"the old store is gone\n* fix: typo"},
+		}},
+		{"breaking line inside the body", "fix: x\n\n* fix: a\nBREAKING-CHANGE: b is gone\n\nmore", true, Conventional{
+			Type: "fix", Description: "x", Body: "* fix: a\nBREAKING-CHANGE: b is gone\n\nmore", Breaking: true, BreakingNotes: []string{"b is gone"},
+		}},
 		{"fixup", "fixup! feat: x", false, Conventional{}},
 		{"empty", "", false, Conventional{}},
 	}
@@ -64,6 +86,9 @@ func TestLevel(t *testing.T) {
 		{"docs: a", None},
 		{"chore!: drop support", Major},
 		{"fix: a\n\nBREAKING CHANGE: b", Major},
+		{"revert: fix: a", Patch},
+		{"Revert \"docs: a\"", Patch},
+		{"fix: a (#12)", Patch},
 	}
 	for _, tt := range tests {
 		c, ok := ParseCommitMessage(tt.msg)
@@ -74,6 +99,9 @@ func TestLevel(t *testing.T) {
 
 func FuzzParseCommitMessage(f *testing.F) {
 	for _, s := range []string{"feat: a", "fix(x)!: y\n\nbody\n\nBREAKING CHANGE: z", "Merge branch 'a'", "a(b): c\r\n\r\nRefs #1", "x(: y", "feat(a)(b): c"} {
+		f.Add(s)
+	}
+	for _, s := range []string{"fix: x (#12)", "feat!(api): y", "revert: fix: z", "Revert \"feat: w\"", "fix: a\n\n* b\nBREAKING CHANGE: c"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, msg string) {
@@ -90,16 +118,23 @@ func FuzzParseCommitMessage(f *testing.F) {
 		}
 		// The header is rebuilt from its parts, up to the case of the type and white space.
 		first, _, _ := strings.Cut(strings.TrimLeft(strings.ReplaceAll(msg, "\r\n", "\n"), "\n"), "\n")
-		header := c.Type
-		if c.Scope != "" {
-			header += "(" + c.Scope + ")"
+		var rebuilt []string
+		if c.Type == "revert" {
+			rebuilt = append(rebuilt, `Revert "`+c.Description+`"`)
 		}
-		if strings.Contains(first, "!:") && c.Breaking {
-			header += "!"
+		for _, bang := range []string{"", "!"} {
+			scoped := c.Type + bang
+			if c.Scope != "" {
+				rebuilt = append(rebuilt, scoped+"("+c.Scope+"): "+c.Description, c.Type+"("+c.Scope+")"+bang+": "+c.Description)
+			} else {
+				rebuilt = append(rebuilt, scoped+": "+c.Description)
+			}
 		}
-		header += ": " + c.Description
-		if !strings.EqualFold(noSpace(header), noSpace(first)) {
-			t.Fatalf("header %q does not rebuild %q", header, first)
+		if !slices.ContainsFunc(rebuilt, func(h string) bool { return strings.EqualFold(noSpace(h), noSpace(first)) }) {
+			t.Fatalf("no header of %q rebuilds %q", rebuilt, first)
+		}
+		if strings.HasPrefix(noSpace(first), noSpace(c.Type+"!")) && c.Type != "revert" && !c.Breaking {
+			t.Fatalf("%q has a bang and is not breaking", first)
 		}
 		if c.Breaking != (len(c.BreakingNotes) > 0) {
 			t.Fatalf("breaking %v with notes %q", c.Breaking, c.BreakingNotes)

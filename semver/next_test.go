@@ -48,6 +48,12 @@ func TestNext(t *testing.T) {
 		{name: "highest tag wins, not the newest", history: []string{"t v2.0.0", "c fix: a", "t v1.9.9", "c fix: b"}, want: "2.0.1", wantBump: "patch", changed: true, previous: "v2.0.0"},
 		{name: "unreachable tag is ignored", history: []string{"t v1.0.0", "b other", "c feat!: x", "t v2.0.0", "o main", "c fix: a"}, want: "1.0.1", wantBump: "patch", changed: true, previous: "v1.0.0"},
 
+		// Squash merges, reverts and merges as real histories have them.
+		{name: "squash-merged fix", history: []string{"t v1.0.0", "c fix: handle the thing (#2416)"}, want: "1.0.1", wantBump: "patch", changed: true, previous: "v1.0.0"},
+		{name: "squash-merged breaking change", history: []string{"t v1.0.0", "c feat!: require node 18+ (#2069)"}, want: "2.0.0", wantBump: "major", changed: true, previous: "v1.0.0"},
+		{name: "git revert is a patch", history: []string{"t v1.0.0", `c Revert "feat: a"\n\nThis reverts commit 0123abc.`}, want: "1.0.1", wantBump: "patch", changed: true, previous: "v1.0.0"},
+		{name: "a merge subject is no release reason", history: []string{"t v1.0.0", "b docs", "c docs: a", "o main", "c chore: b", "m docs feat: docs"}, want: "1.0.0", wantBump: "none", changed: false, previous: "v1.0.0"},
+
 		// Merges.
 		{name: "feature merged with a merge commit", history: []string{"t v1.0.0", "b feature", "c feat: login", "o main", "c chore: deps", "m feature"}, want: "1.1.0", wantBump: "minor", changed: true, previous: "v1.0.0"},
 		{name: "branch tagged, then merged", history: []string{"c feat: a", "t v1.0.0", "b hotfix", "c fix: a", "t v1.0.1", "o main", "c docs: x", "m hotfix", "c fix: b"}, want: "1.0.2", wantBump: "patch", changed: true, previous: "v1.0.1"},

@@ -101,7 +101,7 @@ func (r *Repo) CommitFile(path, content, msg string) string {
 //	a NAME           annotated tag
 //	b NAME           create and switch to branch NAME
 //	o NAME           switch to branch NAME
-//	m NAME           merge NAME with a merge commit
+//	m NAME [MESSAGE] merge NAME with a merge commit (default message: Merge branch 'NAME')
 func (r *Repo) Script(lines ...string) {
 	r.t.Helper()
 	for _, line := range lines {
@@ -122,7 +122,11 @@ func (r *Repo) Script(lines ...string) {
 			r.Git("checkout", "-q", arg)
 		case "m":
 			r.tick++
-			r.Git("merge", "-q", "--no-ff", "-m", "Merge branch '"+arg+"'", arg)
+			branch, msg, ok := strings.Cut(arg, " ")
+			if !ok {
+				msg = "Merge branch '" + branch + "'"
+			}
+			r.Git("merge", "-q", "--no-ff", "-m", msg, branch)
 		default:
 			r.t.Fatalf("gittest: unknown step %q", line)
 		}
