@@ -26,7 +26,9 @@ type Result struct {
 	// Commits are the commits since Previous (newest first) that the version was computed from.
 	Commits []Commit
 	Head    string
-	// Shallow warns that the clone may lack the tags and commits the computation needs.
+	// Shallow says the clone is shallow and lacks history the version comes from (a version tag, or
+	// commits since it), so that the version may be wrong: only with WithAllowShallow, as Next refuses it
+	// otherwise.
 	Shallow bool
 }
 
@@ -40,7 +42,7 @@ func Next(ctx context.Context, opts ...Option) (*Result, error) {
 }
 
 func next(ctx context.Context, h *history, o *Options) (*Result, error) {
-	r := &Result{Head: h.head, Shallow: h.shallow, Changed: true}
+	r := &Result{Head: h.head, Changed: true}
 	var target *mm.Version
 	var err error
 	if o.Bump != "" {
@@ -68,6 +70,9 @@ func next(ctx context.Context, h *history, o *Options) (*Result, error) {
 		if target, err = h.fromCommits(r, o); err != nil {
 			return nil, err
 		}
+	}
+	if err := h.checkShallow(ctx, r, o); err != nil {
+		return nil, err
 	}
 	r.Tag = TagName(h.prefix, h.withV(), target)
 	if o.Build != "" {

@@ -19,6 +19,8 @@ type Options struct {
 	Build     string
 	Initial   *mm.Version
 	PreBase   uint64
+	// AllowShallow computes a version in a shallow clone that lacks the history it comes from.
+	AllowShallow bool
 }
 
 // Option changes one of the Options.
@@ -50,6 +52,10 @@ func WithInitial(v *mm.Version) Option { return func(o *Options) { o.Initial = v
 
 // WithPreBase is the first pre-release number (default 1: rc.1; npm uses 0).
 func WithPreBase(n uint64) Option { return func(o *Options) { o.PreBase = n } }
+
+// WithAllowShallow computes the version of a shallow clone even when the clone lacks the version tag or
+// the commits since it, which makes the version wrong; by default Next refuses with a ShallowError.
+func WithAllowShallow(allow bool) Option { return func(o *Options) { o.AllowShallow = allow } }
 
 func newOptions(opts []Option) (*Options, error) {
 	o := &Options{Dir: ".", Ref: "HEAD", Initial: mm.New(0, 1, 0, "", ""), PreBase: 1}

@@ -122,6 +122,8 @@ type Version struct {
 	Paths []string `yaml:"paths"`
 	// Remote is where `version tag --push` pushes.
 	Remote string `yaml:"remote"`
+	// AllowShallow versions a shallow clone even when it lacks the history the version comes from.
+	AllowShallow bool `yaml:"allow_shallow"`
 }
 
 // Test configures `shipyard test`: coverage thresholds in percent of statements, or, when negative, the

@@ -53,6 +53,11 @@ func At(t testing.TB, dir string) *Repo {
 	return r
 }
 
+// Open is the existing repository in dir (a clone), to run git in.
+func Open(t testing.TB, dir string) *Repo {
+	return &Repo{t: t, Dir: dir, git: &gitx.Repo{Dir: dir, Env: Env()}}
+}
+
 // Git runs git in the repository and returns its trimmed output; a failure fails the test.
 func (r *Repo) Git(args ...string) string {
 	r.t.Helper()

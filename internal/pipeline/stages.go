@@ -184,7 +184,7 @@ func versionStage(ctx context.Context, s *State) (Result, error) {
 
 // NextVersion is the next version of the repository in dir, as version: in shipyard.yaml counts it.
 func NextVersion(ctx context.Context, dir string, c config.Version) (*semver.Result, error) {
-	opts := []semver.Option{semver.WithDir(dir), semver.WithTagPrefix(c.TagPrefix), semver.WithPaths(c.Paths...)}
+	opts := []semver.Option{semver.WithDir(dir), semver.WithTagPrefix(c.TagPrefix), semver.WithPaths(c.Paths...), semver.WithAllowShallow(c.AllowShallow)}
 	if c.Initial != "" {
 		v, err := mm.StrictNewVersion(c.Initial)
 		if err != nil {

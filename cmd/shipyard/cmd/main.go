@@ -14,6 +14,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/semver"
 )
 
 // Main runs shipyard with the process's arguments, streams and environment, and returns the exit code.
@@ -118,7 +119,10 @@ func remedy(err error) (hint string, cause error) {
 	var plain *registry.PlainHTTPError
 	var tag *pipeline.TagError
 	var dir *migrate.DirError
+	var shallow *semver.ShallowError
 	switch {
+	case errors.As(err, &shallow):
+		return "fetch the whole history: fetch-depth: 0 in actions/checkout, or git fetch --unshallow --tags; --allow-shallow to version it anyway", shallow
 	case errors.As(err, &dir):
 		return "create one with `shipyard migrate create NAME`", dir
 	case errors.As(err, &tag):

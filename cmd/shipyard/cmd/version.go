@@ -68,9 +68,10 @@ func (o *historyOptions) semverOptions(dir string) ([]semver.Option, error) {
 // bumpOptions are the flags that override or refine the computed increment.
 
 type bumpOptions struct {
-	Bump  string
-	Pre   string
-	Build string
+	Bump         string
+	Pre          string
+	Build        string
+	AllowShallow bool
 }
 
 func (o *bumpOptions) addFlags(c *cobra.Command) {
@@ -78,11 +79,13 @@ func (o *bumpOptions) addFlags(c *cobra.Command) {
 	fl.StringVar(&o.Bump, "bump", "", "increment the current version by `LEVEL` as npm version does: major, minor, patch, premajor, preminor, prepatch or prerelease")
 	fl.StringVar(&o.Pre, "pre", "", "make a pre-release with `ID`, counted from existing tags (rc: 1.3.0-rc.1, then rc.2)")
 	fl.StringVar(&o.Build, "build", "", "add build metadata (1.3.0+`META`)")
+	fl.BoolVar(&o.AllowShallow, "allow-shallow", false, "version a shallow clone that lacks the last version tag or commits since it (the version may be wrong)")
+	config.Bind(fl, "allow-shallow", "version.allow_shallow")
 }
 
 // semverOptions are the flags as semver options, which semver checks.
 func (o *bumpOptions) semverOptions() []semver.Option {
-	return []semver.Option{semver.WithBump(semver.Bump(o.Bump)), semver.WithPre(o.Pre), semver.WithBuild(o.Build)}
+	return []semver.Option{semver.WithBump(semver.Bump(o.Bump)), semver.WithPre(o.Pre), semver.WithBuild(o.Build), semver.WithAllowShallow(o.AllowShallow)}
 }
 
 func (f *Factory) warnShallow(r *semver.Result) {

@@ -233,15 +233,34 @@ func TestErrorAnnotationUnderActions(t *testing.T) {
 	assert.Contains(t, r.stderr, "is not inside a git working tree")
 }
 
-func TestShallowCloneWarning(t *testing.T) {
+// TestShallowClone: version next and version tag refuse a shallow clone that lacks the last version tag
+// (actions/checkout's default), with exit 1 and the remedy; --allow-shallow versions it with a warning.
+func TestShallowClone(t *testing.T) {
 	origin := releasedRepo(t)
 	clone := filepath.Join(t.TempDir(), "clone")
 	origin.Git("clone", "-q", "--depth=1", "file://"+origin.Dir, clone)
 	env, _, _ := actionsEnv(t)
-	r := cli(t, clone, env, "version", "next")
+	for _, args := range [][]string{{"version", "next"}, {"version", "tag"}} {
+		r := cli(t, clone, env, args...)
+		assert.Equal(t, 1, r.code, r.stderr)
+		assert.Contains(t, r.stderr, "error: this is a shallow clone without a version tag in its history")
+		assert.Contains(t, r.stderr, "fetch-depth: 0 in actions/checkout, or git fetch --unshallow --tags; --allow-shallow to version it anyway")
+		assert.Empty(t, r.stdout)
+	}
+	assert.Empty(t, gittest.Open(t, clone).Git("tag", "--list"), "nothing tagged")
+
+	r := cli(t, clone, env, "version", "next", "--allow-shallow")
 	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "0.1.0\n", r.stdout)
 	assert.Contains(t, r.stderr, "warning: this is a shallow clone")
 	assert.Contains(t, r.stderr, "::warning title=shipyard version::this is a shallow clone")
+
+	deep := filepath.Join(t.TempDir(), "deep")
+	origin.Git("clone", "-q", "--depth=3", "file://"+origin.Dir, deep)
+	r = cli(t, deep, env, "version", "next")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Equal(t, "1.3.0\n", r.stdout, "a shallow clone that holds the tag and the commits since is versioned")
+	assert.NotContains(t, r.stderr, "warning")
 }
 
 func TestInterrupted(t *testing.T) {
