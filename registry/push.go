@@ -18,7 +18,11 @@ import (
 type PushResult struct {
 	Reference name.Digest `json:"reference"` // repository@digest
 	Digest    string      `json:"digest"`
-	Tags      []string    `json:"tags"`
+	// Tags name this image when the push ends.
+	Tags []string `json:"tags"`
+	// Superseded are the moving tags the push set that a higher version, pushed meanwhile, took: each
+	// with the version tag it names at the end.
+	Superseded map[string]string `json:"superseded,omitempty"`
 	Stats
 }
 
@@ -28,6 +32,19 @@ type PushOptions struct {
 	// its minor, major and latest tags (ExpandTags) unless NoExpand.
 	Tags     []string
 	NoExpand bool
+	// Force replaces a released version's tag (1.4.2) that names another image. Without it such a push
+	// fails: a released version is immutable.
+	Force bool
+}
+
+// TagTakenError refuses to move the tag of a released version (1.4.2) to another image.
+type TagTakenError struct {
+	Tag               name.Tag
+	Existing, Pushing string // digests
+}
+
+func (e *TagTakenError) Error() string {
+	return fmt.Sprintf("%s already names %s, and a released version is immutable: pushing %s there would replace it", e.Tag, e.Existing, e.Pushing)
 }
 
 // Push sends the artifact to ref (a repository, a tag or a digest) and tags it. A reference without a tag
@@ -51,6 +68,10 @@ func (c *Client) Push(ctx context.Context, a Artifact, r name.Reference, opts Pu
 		}
 	}
 	repo := r.Context()
+	if err := c.checkReleased(ctx, repo, tags, digest.String(), opts.Force); err != nil {
+		return nil, err
+	}
+	var moving []string // the minor, major and latest tags the versions move
 	if !opts.NoExpand && slices.ContainsFunc(tags, func(t string) bool { _, _, ok := stable(t); return ok }) {
 		existing, err := c.listTags(ctx, repo)
 		if err != nil {
@@ -58,11 +79,13 @@ func (c *Client) Push(ctx context.Context, a Artifact, r name.Reference, opts Pu
 		}
 		var expanded []string
 		for _, t := range tags {
-			expanded = append(expanded, ExpandTags(t, existing)...)
+			more := ExpandTags(t, existing)
+			expanded = append(expanded, more...)
+			moving = append(moving, more[1:]...)
 		}
 		tags = expanded
 	}
-	tags = unique(tags)
+	tags, moving = unique(tags), unique(moving)
 
 	blobs, err := blobCount(a)
 	if err != nil {
@@ -87,9 +110,59 @@ func (c *Client) Push(ctx context.Context, a Artifact, r name.Reference, opts Pu
 			return nil, explain("tagging "+repo.Tag(t).String(), err)
 		}
 	}
-	c.opts.Logger.Debug("pushed", "reference", byDigest.String(), "tags", tags)
+	res := &PushResult{Reference: byDigest, Digest: digest.String(), Tags: tags}
+	if len(moving) > 0 {
+		final, err := c.converge(ctx, repo, moving)
+		if err != nil {
+			return nil, err
+		}
+		res.Tags = slices.DeleteFunc(res.Tags, func(t string) bool { return final[t].digest != "" && final[t].digest != res.Digest })
+		for _, m := range moving {
+			if f := final[m]; f.digest != res.Digest {
+				if res.Superseded == nil {
+					res.Superseded = map[string]string{}
+				}
+				res.Superseded[m] = f.version
+			}
+		}
+	}
+	c.opts.Logger.Debug("pushed", "reference", byDigest.String(), "tags", res.Tags, "superseded", res.Superseded)
 	c.remember(cache, repo, a)
-	return &PushResult{Reference: byDigest, Digest: digest.String(), Tags: tags, Stats: c.transport.snapshot().since(before, blobs)}, nil
+	res.Stats = c.transport.snapshot().since(before, blobs)
+	return res, nil
+}
+
+// checkReleased refuses, unless force, to point a stable version tag among tags that names another
+// image at digest.
+func (c *Client) checkReleased(ctx context.Context, repo name.Repository, tags []string, digest string, force bool) error {
+	if force {
+		return nil
+	}
+	for _, t := range tags {
+		if _, _, ok := stable(t); !ok {
+			continue
+		}
+		existing, err := c.tagDigest(ctx, repo.Tag(t))
+		if err != nil {
+			return err
+		}
+		if existing != "" && existing != digest {
+			return &TagTakenError{Tag: repo.Tag(t), Existing: existing, Pushing: digest}
+		}
+	}
+	return nil
+}
+
+// tagDigest is the digest tag names, or "" when the tag does not exist.
+func (c *Client) tagDigest(ctx context.Context, tag name.Tag) (string, error) {
+	desc, err := remote.Head(tag, c.remote(ctx, nil)...)
+	if isNotFound(err) {
+		return "", nil
+	}
+	if err != nil {
+		return "", explain("reading "+tag.String(), err)
+	}
+	return desc.Digest.String(), nil
 }
 
 // explicitTag reports whether ref spells out a tag (name.ParseReference adds latest when it does not).

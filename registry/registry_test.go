@@ -146,6 +146,41 @@ func TestRegistry(t *testing.T) {
 				require.NoError(t, err)
 				assert.Equal(t, want.String(), d)
 			})
+			t.Run("a released version is immutable", func(t *testing.T) {
+				other, otherImg := registrytest.Image(t, 1024, 1)
+				otherDigest, err := otherImg.Digest()
+				require.NoError(t, err)
+				_, err = c.Push(ctx, load(t, other), registrytest.Ref(t, r.Host+"/app:1.4.2"), registry.PushOptions{})
+				var taken *registry.TagTakenError
+				require.ErrorAs(t, err, &taken)
+				assert.Equal(t, r.Host+"/app:1.4.2 already names "+want.String()+", and a released version is immutable: pushing "+otherDigest.String()+" there would replace it", err.Error())
+				_, err = c.Push(ctx, load(t, other), registrytest.Ref(t, r.Host+"/app"), registry.PushOptions{Tags: []string{"sha-1", "1.4.2"}})
+				require.ErrorAs(t, err, &taken, "among other tags too, and before any is written")
+				_, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/app:sha-1"))
+				assert.Error(t, err, "nothing was tagged")
+				d, err := c.Digest(ctx, registrytest.Ref(t, r.Host+"/app:1.4.2"))
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), d, "the released tag still names its image")
+
+				for _, tag := range []string{"1.4", "latest", "2.0.0-rc.0", "edge"} {
+					_, err := c.Push(ctx, load(t, other), registrytest.Ref(t, r.Host+"/scratch:"+tag), registry.PushOptions{})
+					require.NoError(t, err, tag)
+					res, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/scratch:"+tag), registry.PushOptions{})
+					require.NoError(t, err, "%s is not a released version: it moves", tag)
+					assert.Equal(t, want.String(), res.Digest)
+				}
+
+				_, err = c.Push(ctx, load(t, other), registrytest.Ref(t, r.Host+"/forced:1.0.0"), registry.PushOptions{NoExpand: true})
+				require.NoError(t, err)
+				_, err = c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/forced:1.0.0"), registry.PushOptions{NoExpand: true})
+				require.ErrorAs(t, err, &taken, "without the moving tags too")
+				res, err := c.Push(ctx, load(t, dir), registrytest.Ref(t, r.Host+"/forced:1.0.0"), registry.PushOptions{NoExpand: true, Force: true})
+				require.NoError(t, err, "forced")
+				d, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/forced:1.0.0"))
+				require.NoError(t, err)
+				assert.Equal(t, want.String(), d)
+				assert.Equal(t, want.String(), res.Digest)
+			})
 			t.Run("multi-platform index", func(t *testing.T) {
 				idxDir, idx := registrytest.Index(t, 3)
 				wantIdx, err := idx.Digest()

@@ -57,3 +57,23 @@ func trimmed(parts ...uint64) string {
 	}
 	return strings.Join(s, ".")
 }
+
+// highestIn is the highest stable version tag among tags that the moving tag moving (1.4, v1, latest)
+// follows, or "" when there is none.
+func highestIn(moving string, tags []string) string {
+	var parts []string
+	if moving != "latest" {
+		parts = strings.Split(strings.TrimPrefix(moving, "v"), ".")
+	}
+	best, bestTag := (*semver.Version)(nil), ""
+	for _, t := range tags {
+		v, _, ok := stable(t)
+		if !ok || len(parts) > 0 && strconv.FormatUint(v.Major(), 10) != parts[0] || len(parts) > 1 && strconv.FormatUint(v.Minor(), 10) != parts[1] {
+			continue
+		}
+		if best == nil || v.GreaterThan(best) || v.Equal(best) && t < bestTag {
+			best, bestTag = v, t
+		}
+	}
+	return bestTag
+}

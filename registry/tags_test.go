@@ -43,3 +43,17 @@ func FuzzExpandTags(f *testing.F) {
 		}
 	})
 }
+
+func TestHighestIn(t *testing.T) {
+	tags := []string{"1.0.4", "1.0.10", "1.1.0", "v2.0.0", "2.1.0-rc.1", "latest", "1.0", "1", "sha-abc", "3.0.0+meta"}
+	for _, tc := range []struct{ moving, want string }{
+		{"1.0", "1.0.10"},
+		{"1", "1.1.0"},
+		{"v2", "v2.0.0"},
+		{"2.1", ""},
+		{"latest", "v2.0.0"},
+		{"4", ""},
+	} {
+		assert.Equal(t, tc.want, highestIn(tc.moving, tags), tc.moving)
+	}
+}

@@ -3,6 +3,8 @@ package textreport
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/shipyardci/shipyard/registry"
@@ -26,4 +28,35 @@ func Deleted(w io.Writer, gone []registry.Deleted, dryRun bool) error {
 	}
 	_, err := fmt.Fprintf(w, "%s %s\n", verb, Plural(len(gone), "image"))
 	return err
+}
+
+// Superseded says, for each moving tag a push set that a higher version took meanwhile, what it names:
+// "latest, 1 and 1.0 name 1.0.8, pushed meanwhile", one line per version.
+func Superseded(tags map[string]string) []string {
+	byVersion := map[string][]string{}
+	for tag, version := range tags {
+		byVersion[version] = append(byVersion[version], tag)
+	}
+	var lines []string
+	for _, version := range slices.Sorted(maps.Keys(byVersion)) {
+		moving := byVersion[version]
+		slices.Sort(moving)
+		lines = append(lines, fmt.Sprintf("%s %s %s, pushed meanwhile", andList(moving), verbFor(len(moving)), version))
+	}
+	return lines
+}
+
+func verbFor(n int) string {
+	if n == 1 {
+		return "names"
+	}
+	return "name"
+}
+
+// andList is "a", "a and b", "a, b and c".
+func andList(items []string) string {
+	if len(items) < 2 {
+		return strings.Join(items, "")
+	}
+	return strings.Join(items[:len(items)-1], ", ") + " and " + items[len(items)-1]
 }

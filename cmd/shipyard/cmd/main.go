@@ -120,7 +120,10 @@ func remedy(err error) (hint string, cause error) {
 	var tag *pipeline.TagError
 	var dir *migrate.DirError
 	var shallow *semver.ShallowError
+	var taken *registry.TagTakenError
 	switch {
+	case errors.As(err, &taken):
+		return "push a new version, or --force to replace it", taken
 	case errors.As(err, &shallow):
 		return "fetch the whole history: fetch-depth: 0 in actions/checkout, or git fetch --unshallow --tags; --allow-shallow to version it anyway", shallow
 	case errors.As(err, &dir):

@@ -160,8 +160,10 @@ func newPushCmd(f *Factory) *cobra.Command {
 move in parallel (--jobs), requests are retried with backoff on 429, 5xx and reset connections.
 
 Each stable version tag also moves its minor and major tags, and latest, when it is the highest of
-them in the repository: 1.4.2 tags 1.4 and 1 too (--no-expand: only the tags given). A REF without a
-tag and no --tag is tagged latest. Prints the pushed reference by digest.
+them in the repository: 1.4.2 tags 1.4 and 1 too (--no-expand: only the tags given). After concurrent
+pushes they name the highest version pushed: each push reads them back and repairs them. A released
+version is immutable: a push to a tag 1.4.2 that names another image fails, unless --force. A REF
+without a tag and no --tag is tagged latest. Prints the pushed reference by digest.
 
 Credentials come from Docker's config.json and credential helpers (see ` + "`shipyard registry login`" + `),
 or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
@@ -190,6 +192,9 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			}
 			f.IO.Infof("pushed %s (%s uploaded, %d blobs uploaded, %d mounted, %d already there), tags: %s", res.Digest,
 				textreport.Bytes(float64(res.BytesUploaded)), res.BlobsUploaded, res.BlobsMounted, res.BlobsSkipped, strings.Join(res.Tags, ", "))
+			for _, line := range textreport.Superseded(res.Superseded) {
+				f.IO.Infof("%s", line)
+			}
 			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", pushedTags(res.Reference, res.Tags)); err != nil {
 				return err
 			}
@@ -199,5 +204,6 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 	addRegistryFlags(c.Flags(), &o)
 	c.Flags().StringArrayVarP(&po.Tags, "tag", "t", nil, "another tag to push (repeatable)")
 	c.Flags().BoolVar(&po.NoExpand, "no-expand", false, "push only the tags given, not the moving minor, major and latest tags")
+	c.Flags().BoolVar(&po.Force, "force", false, "replace a released version's tag (1.4.2) that names another image")
 	return c
 }

@@ -61,6 +61,18 @@ func TestPush(t *testing.T) {
 	res = cli(t, dir, env, "registry", "tags", r.Host+"/api", "--ca-cert", r.CACert)
 	require.Equal(t, 0, res.code, res.stderr)
 	assert.Equal(t, "1.4.2\n1.4\n1\nlatest\nsha-abc1234\n", res.stdout)
+
+	// A released version is immutable: another image for 1.4.2 fails with exit 1, unless --force.
+	otherDir, otherImg := registrytest.Image(t, 1024, 1)
+	other, err := otherImg.Digest()
+	require.NoError(t, err)
+	res = cli(t, dir, env, "push", otherDir, r.Host+"/api:1.4.2", "--ca-cert", r.CACert)
+	require.Equal(t, 1, res.code, res.stderr)
+	assert.Contains(t, res.stderr, "error: "+r.Host+"/api:1.4.2 already names "+want.String()+", and a released version is immutable: pushing "+other.String()+" there would replace it (push a new version, or --force to replace it)")
+	assert.Empty(t, res.stdout)
+	res = cli(t, dir, env, "push", otherDir, r.Host+"/api:1.4.2", "--ca-cert", r.CACert, "--force")
+	require.Equal(t, 0, res.code, res.stderr)
+	assert.Equal(t, r.Host+"/api@"+other.String()+"\n", res.stdout)
 }
 
 func TestPushErrors(t *testing.T) {
