@@ -142,9 +142,9 @@ func Base(ctx context.Context, dir, base string, getenv func(string) string, cli
 	}, done, nil
 }
 
-// Push pushes the built index to ref, with the tags, and its referrers (the SBOMs) beside it.
-func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.Reference, tags []string) (*build.Pushed, error) {
-	pushed, err := c.Push(ctx, res.Index, ref, registry.PushOptions{Tags: tags})
+// Push pushes the built index to ref, with the options' tags, and its referrers (the SBOMs) beside it.
+func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.Reference, opts registry.PushOptions) (*build.Pushed, error) {
+	pushed, err := c.Push(ctx, res.Index, ref, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -166,14 +166,19 @@ type BuildResult struct {
 // Detail implements Result.
 func (r *BuildResult) Detail() string { return r.Ref }
 
-// buildStage builds the project as build: in shipyard.yaml says, with the run's version, and pushes it to
-// the run's registry as NAME:VERSION.
+// buildStage builds the project as build: in shipyard.yaml says and pushes it to the run's registry: as
+// NAME:VERSION, with the run's version, when the run releases that version; otherwise as NAME:sha-COMMIT,
+// with the version git describe gives, so that a released version's tag never names a later commit.
 func buildStage(ctx context.Context, s *State) (Result, error) {
 	platforms, err := Platforms(s.Config.Build.Platforms)
 	if err != nil {
 		return nil, err
 	}
-	spec, done, err := BuildSpec(ctx, BuildInput{Dir: s.Dir, Build: s.Config.Build, Platforms: platforms, Version: s.Version,
+	version := ""
+	if s.Next != nil && s.Next.Changed {
+		version = s.Version
+	}
+	spec, done, err := BuildSpec(ctx, BuildInput{Dir: s.Dir, Build: s.Config.Build, Platforms: platforms, Version: version,
 		Getenv: s.Getenv, Environ: s.Environ, ToolVersion: s.ToolVersion, Client: s.Client})
 	if err != nil {
 		return nil, err
@@ -188,11 +193,15 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 		return nil, err
 	}
 	defer cdone()
-	ref, err := c.ParseReference(s.Registry + "/" + build.ProjectName(s.Dir) + ":" + s.Version)
+	tag := version
+	if tag == "" {
+		tag = "sha-" + shortCommit(res.Record.Commit)
+	}
+	ref, err := c.ParseReference(s.Registry + "/" + build.ProjectName(s.Dir) + ":" + tag)
 	if err != nil {
 		return nil, err
 	}
-	if res.Record.Pushed, err = Push(ctx, c, res, ref, nil); err != nil {
+	if res.Record.Pushed, err = Push(ctx, c, res, ref, registry.PushOptions{}); err != nil {
 		return nil, err
 	}
 	if err := build.WriteRecord(s.Dir, &res.Record); err != nil {
@@ -200,6 +209,14 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 	}
 	s.Build = &BuildResult{Record: &res.Record, Ref: ref.String()}
 	return s.Build, nil
+}
+
+// shortCommit is the commit as docker/metadata-action's sha tags abbreviate it: seven characters.
+func shortCommit(commit string) string {
+	if len(commit) > 7 {
+		return commit[:7]
+	}
+	return commit
 }
 
 // gitFacts are what a build reads from the repository, in one git process each: the last commit and its

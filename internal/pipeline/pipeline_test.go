@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,10 +35,7 @@ func hello(t *testing.T, git bool) Options {
 	}
 	if git {
 		for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "feat: hello"}} {
-			cmd := exec.Command("git", args...)
-			cmd.Dir, cmd.Env = dir, environ
-			out, err := cmd.CombinedOutput()
-			require.NoError(t, err, "git %v: %s", args, out)
+			runGit(t, dir, environ, args...)
 		}
 	}
 	srv, err := registry.Start(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
@@ -52,6 +50,50 @@ func hello(t *testing.T, git bool) Options {
 			c, err := registry.New(registry.Options{})
 			return c, func() {}, err
 		}}
+}
+
+// runGit runs git in dir with environ.
+func runGit(t *testing.T, dir string, environ []string, args ...string) string {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir, cmd.Env = dir, environ
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "git %v: %s", args, out)
+	return strings.TrimSpace(string(out))
+}
+
+// TestRunWithNothingToRelease: a run that creates a version pushes NAME:VERSION; a later run with
+// nothing to release pushes NAME:sha-COMMIT, with git describe's version inside, and leaves the
+// released tag on the image it was released with.
+func TestRunWithNothingToRelease(t *testing.T) {
+	o := hello(t, true)
+	o.Stages = []string{"build", "version"}
+	report, err := Run(context.Background(), o, Hooks{})
+	require.NoError(t, err)
+	first := report.Stages[0].Result.(*BuildResult)
+	assert.Equal(t, o.Registry+"/hello:0.1.0", first.Ref)
+	assert.True(t, report.Stages[1].Result.(*VersionResult).Tagged)
+
+	require.NoError(t, os.WriteFile(filepath.Join(o.Dir, "NOTES.md"), []byte("notes\n"), 0o644))
+	runGit(t, o.Dir, o.Environ, "add", "NOTES.md")
+	runGit(t, o.Dir, o.Environ, "commit", "-q", "-m", "docs: notes")
+	commit := runGit(t, o.Dir, o.Environ, "rev-parse", "HEAD")
+	report, err = Run(context.Background(), o, Hooks{})
+	require.NoError(t, err)
+	second := report.Stages[0].Result.(*BuildResult)
+	assert.Equal(t, o.Registry+"/hello:sha-"+commit[:7], second.Ref)
+	assert.Equal(t, "0.1.1-dev.1+g"+commit[:7], second.Record.Version, "the version inside (version describe) says it is not the release")
+	assert.Equal(t, []string{"sha-" + commit[:7]}, second.Record.Pushed.Tags)
+	assert.False(t, report.Stages[1].Result.(*VersionResult).Tagged)
+	assert.NotEqual(t, first.Record.Digest, second.Record.Digest)
+
+	c, err := registry.New(registry.Options{})
+	require.NoError(t, err)
+	for _, tag := range []string{"0.1.0", "latest"} {
+		d, err := c.Digest(context.Background(), registrytest.Ref(t, o.Registry+"/hello:"+tag))
+		require.NoError(t, err)
+		assert.Equal(t, first.Record.Digest, d, "%s still names the release", tag)
+	}
 }
 
 // TestRunInProcess: every stage on examples/hello in this process, each with its typed result, the

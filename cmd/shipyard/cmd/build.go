@@ -21,6 +21,7 @@ type buildOptions struct {
 	Dest       string
 	Push       string
 	Tags       []string
+	Force      bool
 	CGO        bool
 	AppVersion string
 	reg        registryOptions
@@ -53,6 +54,7 @@ the same commit gives the same digest. The image goes to --dest (oci:DIR or tar:
 	fl.StringVar(&o.Dest, "dest", "oci:.shipyard/image", "where the image goes: oci:DIR or tar:FILE")
 	fl.StringVar(&o.Push, "push", "", "also push the image to `REF` (tags as shipyard push)")
 	fl.StringArrayVarP(&o.Tags, "tag", "t", nil, "another tag to push (repeatable)")
+	fl.BoolVar(&o.Force, "force", false, "replace a released version's tag that names another image")
 	fl.BoolVar(&o.CGO, "cgo", false, "build with cgo (cross-compiling then needs a C cross-compiler)")
 	fl.StringVar(&o.AppVersion, "app-version", "", "the version to inject (default: shipyard version describe)")
 	addRegistryFlags(fl, &o.reg)
@@ -116,7 +118,7 @@ func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Res
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Push(ctx, client, res, ref, o.Tags)
+	return pipeline.Push(ctx, client, res, ref, registry.PushOptions{Tags: o.Tags, Force: o.Force})
 }
 
 // buildPlatforms reads --platform, else build.platforms, else linux/amd64.
