@@ -47,7 +47,7 @@ func (o ImageOptions) annotations() map[string]string {
 	a := map[string]string{"org.opencontainers.image.created": o.Epoch.UTC().Format(time.RFC3339)}
 	for k, v := range map[string]string{"org.opencontainers.image.source": o.Source, "org.opencontainers.image.revision": o.Revision, "org.opencontainers.image.version": o.Version} {
 		if v != "" {
-			a[k] = v
+			a[k] = WithoutCredentials(v)
 		}
 	}
 	return a
@@ -177,6 +177,9 @@ func (o ImageOptions) image(p Platform, b *Binary) (v1.Image, error) {
 	}
 	maps.Copy(labels, o.annotations())
 	maps.Copy(labels, o.Labels)
+	for k, v := range labels {
+		labels[k] = WithoutCredentials(v)
+	}
 	cfg.Labels = labels
 	img, err = mutate.ConfigFile(img, cf)
 	if err != nil {

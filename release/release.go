@@ -61,6 +61,9 @@ func (e *InputError) InputError() bool { return true }
 // InputOption is the option that is wrong.
 func (e *InputError) InputOption() string { return e.Option }
 
+// passwordURL is a URL with a password in it: scheme://user:password@.
+var passwordURL = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^/?#\s@:]*:[^/?#\s@]*@`)
+
 // secretRef is what a secret reference looks like: a scheme, a colon, a location.
 var secretRef = regexp.MustCompile(`^[a-z][a-z0-9+.-]*:[^\s]+$`)
 
@@ -77,8 +80,13 @@ func ReadConfig(path string) (Config, error) {
 		return Config{}, &InputError{Msg: path + ": " + err.Error()}
 	}
 	for name, ref := range c.Secrets {
-		if !secretRef.MatchString(ref) {
+		if !secretRef.MatchString(ref) || passwordURL.MatchString(ref) {
 			return Config{}, &InputError{Msg: fmt.Sprintf("%s: secret %s must be a reference such as vault:secret/app#key or env:NAME, not a value", path, name)}
+		}
+	}
+	for name, v := range c.Values {
+		if passwordURL.MatchString(v) {
+			return Config{}, &InputError{Msg: fmt.Sprintf("%s: value %s holds a URL with a password, which a release record must never carry: make it a secret reference", path, name)}
 		}
 	}
 	return c.normal(), nil

@@ -117,6 +117,18 @@ func TestReadConfig(t *testing.T) {
 	_, err = ReadConfig(bad)
 	assert.EqualError(t, err, bad+": secret API_TOKEN must be a reference such as vault:secret/app#key or env:NAME, not a value")
 	assert.NotContains(t, err.Error(), "hunter2")
+	for _, tc := range []struct{ yaml, want string }{
+		{"secrets:\n  DATABASE_URL: postgres://app:hunter2@db:5432/app\n", "secret DATABASE_URL must be a reference"},
+		{"values:\n  UPSTREAM: https://x-access-token:hunter2@github.com/o/r\n", "value UPSTREAM holds a URL with a password, which a release record must never carry: make it a secret reference"},
+	} {
+		require.NoError(t, os.WriteFile(bad, []byte(tc.yaml), 0o644))
+		_, err = ReadConfig(bad)
+		assert.ErrorContains(t, err, tc.want)
+		assert.NotContains(t, err.Error(), "hunter2")
+	}
+	require.NoError(t, os.WriteFile(bad, []byte("values:\n  UPSTREAM: https://api.example.com/v1\n  DOCS: see https://user@wiki.example.com\n"), 0o644))
+	_, err = ReadConfig(bad)
+	assert.NoError(t, err, "URLs without a password are values")
 	typo := filepath.Join(dir, "typo.yaml")
 	require.NoError(t, os.WriteFile(typo, []byte("value:\n  A: b\n"), 0o644))
 	_, err = ReadConfig(typo)

@@ -58,7 +58,7 @@ func BuildSpec(ctx context.Context, in BuildInput) (spec build.Spec, done func()
 	cfg := in.Build
 	source := cfg.Source
 	if source == "" {
-		source = g.origin
+		source = sourceURL(in.Getenv, g.origin)
 	}
 	var layers []build.LayerSpec
 	for _, l := range cfg.Layers {
@@ -209,6 +209,15 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 	}
 	s.Build = &BuildResult{Record: &res.Record, Ref: ref.String()}
 	return s.Build, nil
+}
+
+// sourceURL is the repository's public URL: the GitHub repository of the run under GitHub Actions, else
+// the origin remote without its credentials, in https form.
+func sourceURL(getenv func(string) string, origin string) string {
+	if server, repo := getenv("GITHUB_SERVER_URL"), getenv("GITHUB_REPOSITORY"); server != "" && repo != "" {
+		return build.SourceURL(strings.TrimSuffix(server, "/") + "/" + repo)
+	}
+	return build.SourceURL(origin)
 }
 
 // shortCommit is the commit as docker/metadata-action's sha tags abbreviate it: seven characters.
