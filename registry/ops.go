@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"github.com/google/go-containerregistry/pkg/name"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
 )
@@ -115,6 +113,8 @@ func (c *Client) Digest(ctx context.Context, r name.Reference) (string, error) {
 type Deleted struct {
 	Digest string   `json:"digest"`
 	Tags   []string `json:"tags"`
+	// Subject is the image a referrer (an SBOM, a signature) referred to, "" for an image.
+	Subject string `json:"subject,omitempty"`
 }
 
 // Delete removes the manifest ref names (by tag or digest): registries delete by digest, so every tag on
@@ -166,99 +166,4 @@ func (c *Client) tagsByDigest(ctx context.Context, repo name.Repository) (map[st
 		slices.SortFunc(ts, compareTags)
 	}
 	return out, nil
-}
-
-// PruneOptions says what a prune keeps.
-type PruneOptions struct {
-	Keep       int  // the newest N images (by creation time) are kept
-	KeepSemver bool // every image with a semantic-version tag is kept too
-	DryRun     bool // list what would go, delete nothing
-	// Protect are digests never deleted, such as those release records reference.
-	Protect []string
-}
-
-// Prune deletes the images of a repository beyond the newest opts.Keep, and returns what it deleted (or
-// would, with DryRun): an empty list when nothing goes.
-func (c *Client) Prune(ctx context.Context, repo name.Repository, opts PruneOptions) ([]Deleted, error) {
-	if opts.Keep < 0 {
-		return nil, &InputError{Option: "registry.Keep", Err: fmt.Errorf("%d: keep at least 0 images", opts.Keep)}
-	}
-	byDigest, err := c.tagsByDigest(ctx, repo)
-	if err != nil {
-		return nil, err
-	}
-	type image struct {
-		digest  string
-		tags    []string
-		created time.Time
-	}
-	var images []image
-	var mu sync.Mutex
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(c.opts.Jobs)
-	for d, tags := range byDigest {
-		g.Go(func() error {
-			created, err := c.created(gctx, repo.Digest(d))
-			if err != nil {
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			images = append(images, image{d, tags, created})
-			return nil
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	slices.SortFunc(images, func(a, b image) int {
-		if c := b.created.Compare(a.created); c != 0 {
-			return c
-		}
-		return compareTags(a.tags[0], b.tags[0])
-	})
-	deleted := []Deleted{}
-	for i, img := range images {
-		keep := i < opts.Keep || slices.Contains(opts.Protect, img.digest) ||
-			opts.KeepSemver && slices.ContainsFunc(img.tags, func(t string) bool { _, err := semver.NewVersion(t); return err == nil })
-		if keep {
-			continue
-		}
-		if !opts.DryRun {
-			if err := remote.Delete(repo.Digest(img.digest), c.remote(ctx, nil)...); err != nil {
-				return deleted, explain("deleting "+repo.Digest(img.digest).String(), err)
-			}
-		}
-		deleted = append(deleted, Deleted{Digest: img.digest, Tags: img.tags})
-	}
-	return deleted, nil
-}
-
-// created is when the image (or the first image of an index) was built, from its config.
-func (c *Client) created(ctx context.Context, ref name.Digest) (time.Time, error) {
-	desc, err := remote.Get(ref, c.remote(ctx, nil)...)
-	if err != nil {
-		return time.Time{}, explain("reading "+ref.String(), err)
-	}
-	var img v1.Image
-	if desc.MediaType.IsIndex() {
-		idx, err := desc.ImageIndex()
-		if err != nil {
-			return time.Time{}, explain("reading "+ref.String(), err)
-		}
-		im, err := idx.IndexManifest()
-		if err != nil || len(im.Manifests) == 0 {
-			return time.Time{}, err
-		}
-		if img, err = idx.Image(im.Manifests[0].Digest); err != nil {
-			return time.Time{}, explain("reading "+ref.String(), err)
-		}
-	} else if img, err = desc.Image(); err != nil {
-		return time.Time{}, explain("reading "+ref.String(), err)
-	}
-	cfg, err := img.ConfigFile()
-	if err != nil {
-		return time.Time{}, explain("reading the config of "+ref.String(), err)
-	}
-	return cfg.Created.Time, nil
 }

@@ -17,9 +17,13 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -388,4 +392,89 @@ func TestServe(t *testing.T) {
 	refused := errors.New("not ready")
 	err = registry.Serve(context.Background(), registry.ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()}, time.Second, func(*registry.Server) error { return refused })
 	assert.ErrorIs(t, err, refused)
+}
+
+// TestPruneKeepsReferrers: a prune never deletes what refers to an image it keeps (its SBOM, by the
+// referrers fallback tag, and a cosign-style signature tag), nor an artifact that is not an image (a
+// release record), nor a protected digest; an image that goes takes its referrers along, and the dry
+// run lists exactly what the prune then deletes.
+func TestPruneKeepsReferrers(t *testing.T) {
+	for _, kind := range kinds {
+		t.Run(kind.name, func(t *testing.T) {
+			ctx := context.Background()
+			r := kind.start(t, registrytest.Config{})
+			c := client(t, r)
+			repo := registrytest.Repo(t, r.Host+"/pruned")
+			var images []string
+			for i := range 3 {
+				img, err := random.Image(512, 1)
+				require.NoError(t, err)
+				img, err = mutate.CreatedAt(img, v1Time(time.Date(2026, 1, i+1, 0, 0, 0, 0, time.UTC)))
+				require.NoError(t, err)
+				res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), registrytest.Ref(t, fmt.Sprintf("%s/pruned:sha-%d", r.Host, i)), registry.PushOptions{})
+				require.NoError(t, err)
+				images = append(images, res.Digest)
+				desc, err := remote.Head(repo.Digest(res.Digest), remote.WithTransport(r.Transport(t)))
+				require.NoError(t, err)
+				sbom := artifactImage(t, "application/spdx+json", fmt.Sprintf(`{"sbom":%d}`, i))
+				sbom = mutate.Subject(sbom, *desc).(v1.Image)
+				_, err = c.PushReferrer(ctx, repo, sbom)
+				require.NoError(t, err)
+				sig, err := random.Image(64, 1)
+				require.NoError(t, err)
+				_, err = c.Push(ctx, load(t, registrytest.Layout(t, sig)), registrytest.Ref(t, r.Host+"/pruned:"+strings.Replace(res.Digest, ":", "-", 1)+".sig"), registry.PushOptions{})
+				require.NoError(t, err)
+			}
+			record := artifactImage(t, "application/vnd.dev.shipyard.release.v1+json", `{"env":"staging"}`)
+			_, err := c.Push(ctx, record, registrytest.Ref(t, r.Host+"/pruned:release-1-staging"), registry.PushOptions{})
+			require.NoError(t, err)
+			before, err := c.Tags(ctx, repo)
+			require.NoError(t, err)
+
+			dry, err := c.Prune(ctx, repo, registry.PruneOptions{Keep: 1, DryRun: true, Protect: []string{images[0]}})
+			require.NoError(t, err)
+			after, err := c.Tags(ctx, repo)
+			require.NoError(t, err)
+			assert.Equal(t, before, after, "a dry run deletes nothing")
+			var subjects, gone []string
+			for _, d := range dry {
+				gone = append(gone, d.Digest)
+				if d.Subject != "" {
+					subjects = append(subjects, d.Subject)
+				}
+			}
+			assert.Contains(t, gone, images[1], "the middle image goes")
+			assert.NotContains(t, gone, images[2], "the newest is kept")
+			assert.NotContains(t, gone, images[0], "the protected one is kept")
+			assert.Len(t, dry, 4, "the image, its SBOM, the fallback tag's index and its signature")
+			assert.Equal(t, []string{images[1], images[1], images[1]}, subjects, "only the referrers of the image that goes")
+
+			got, err := c.Prune(ctx, repo, registry.PruneOptions{Keep: 1, Protect: []string{images[0]}})
+			require.NoError(t, err)
+			assert.ElementsMatch(t, dry, got, "the dry run listed exactly what went")
+			for _, kept := range []string{images[0], images[2]} {
+				idx, err := remote.Referrers(repo.Digest(kept), remote.WithTransport(r.Transport(t)))
+				require.NoError(t, err)
+				im, err := idx.IndexManifest()
+				require.NoError(t, err)
+				assert.Len(t, im.Manifests, 1, "the SBOM of a kept image is there")
+				_, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/pruned:"+strings.Replace(kept, ":", "-", 1)+".sig"))
+				assert.NoError(t, err, "its signature too")
+			}
+			_, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/pruned:release-1-staging"))
+			assert.NoError(t, err, "a release record is no image to prune")
+			_, err = c.Digest(ctx, registrytest.Ref(t, r.Host+"/pruned:"+strings.Replace(images[1], ":", "-", 1)+".sig"))
+			assert.Error(t, err, "the signature of the image that went is gone")
+		})
+	}
+}
+
+// artifactImage is an OCI artifact of one layer of content, with mediaType as its config's media type.
+func artifactImage(t *testing.T, mediaType, content string) v1.Image {
+	t.Helper()
+	img := mutate.MediaType(empty.Image, types.OCIManifestSchema1)
+	img = mutate.ConfigMediaType(img, types.MediaType(mediaType))
+	img, err := mutate.Append(img, mutate.Addendum{Layer: static.NewLayer([]byte(content), types.MediaType(mediaType))})
+	require.NoError(t, err)
+	return img
 }

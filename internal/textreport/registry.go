@@ -10,9 +10,17 @@ import (
 	"github.com/shipyardci/shipyard/registry"
 )
 
-// DeletedLine is one deleted image and its tags: "deleted sha256:… (1.4.2, 1.4)".
+// DeletedLine is one deleted manifest and its tags, "deleted sha256:… (1.4.2, 1.4)", and what it
+// referred to when it is an image's SBOM or signature.
 func DeletedLine(verb string, d registry.Deleted) string {
-	return fmt.Sprintf("%s %s (%s)", verb, d.Digest, strings.Join(d.Tags, ", "))
+	about := slices.Clone(d.Tags)
+	if d.Subject != "" {
+		about = append(about, "refers to "+ShortDigest(d.Subject))
+	}
+	if len(about) == 0 {
+		about = []string{"untagged"}
+	}
+	return fmt.Sprintf("%s %s (%s)", verb, d.Digest, strings.Join(about, ", "))
 }
 
 // Deleted prints what a prune deleted, or with dryRun would delete, and how many.

@@ -51,6 +51,8 @@ func TestDeleted(t *testing.T) {
 		{gone, false, "deleted sha256:1 (1.4.2, 1.4)\ndeleted sha256:2 (sha-abc)\ndeleted 2 images\n"},
 		{gone[:1], true, "would delete sha256:1 (1.4.2, 1.4)\nwould delete 1 image\n"},
 		{[]registry.Deleted{}, false, "deleted 0 images\n"},
+		{[]registry.Deleted{{Digest: "sha256:3", Tags: []string{}, Subject: "sha256:0123456789abcdef0123"}}, false, "deleted sha256:3 (refers to sha256:0123456789ab)\ndeleted 1 image\n"},
+		{[]registry.Deleted{{Digest: "sha256:4"}}, true, "would delete sha256:4 (untagged)\nwould delete 1 image\n"},
 	} {
 		var b strings.Builder
 		require.NoError(t, Deleted(&b, tc.gone, tc.dryRun))
