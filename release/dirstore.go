@@ -65,34 +65,61 @@ func (s DirStore) Create(ctx context.Context, r *Record, scheme Scheme) error {
 	return renameio.WriteFile(filepath.Join(dir, strconv.Itoa(r.Number)+".json"), append(data, '\n'), 0o644)
 }
 
-// List implements Store.
-func (s DirStore) List(_ context.Context, env string) ([]Record, error) {
+// List implements Store. A file that is not a sealed record of the environment is reported damaged.
+func (s DirStore) List(_ context.Context, env string) (Listing, error) {
+	var l Listing
 	dir, err := s.envDir(env)
 	if err != nil {
-		return nil, err
+		return l, err
 	}
 	entries, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return l, nil
+	}
+	if err != nil {
+		return l, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		n, err := strconv.Atoi(strings.TrimSuffix(e.Name(), ".json"))
+		if !strings.HasSuffix(e.Name(), ".json") || err != nil || n < 1 {
+			continue
+		}
+		l.Highest = max(l.Highest, n)
+		path := filepath.Join(dir, e.Name())
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return l, fmt.Errorf("reading %s: %w", path, err)
+		}
+		var r Record
+		if err := json.Unmarshal(data, &r); err != nil {
+			l.Damaged = append(l.Damaged, &DamagedError{Where: path, Number: n, Problem: "it is not a release record: " + err.Error()})
+			continue
+		}
+		if d := verify(&r, path, env, n); d != nil {
+			l.Damaged = append(l.Damaged, d)
+			continue
+		}
+		l.Records = append(l.Records, r)
+	}
+	slices.SortFunc(l.Records, func(a, b Record) int { return cmp.Compare(b.Number, a.Number) })
+	slices.SortFunc(l.Damaged, func(a, b *DamagedError) int { return cmp.Compare(b.Number, a.Number) })
+	return l, nil
+}
+
+// Environments implements Store: the directories of the store that hold releases.
+func (s DirStore) Environments(context.Context) ([]string, error) {
+	entries, err := os.ReadDir(s.Dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", dir, err)
+		return nil, fmt.Errorf("reading %s: %w", s.Dir, err)
 	}
-	var out []Record
+	var envs []string
 	for _, e := range entries {
-		if !strings.HasSuffix(e.Name(), ".json") {
-			continue
+		if e.IsDir() && envName.MatchString(e.Name()) {
+			envs = append(envs, e.Name())
 		}
-		data, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			return nil, err
-		}
-		var r Record
-		if err := json.Unmarshal(data, &r); err != nil {
-			return nil, fmt.Errorf("reading %s: %w", filepath.Join(dir, e.Name()), err)
-		}
-		out = append(out, r)
 	}
-	slices.SortFunc(out, func(a, b Record) int { return cmp.Compare(b.Number, a.Number) })
-	return out, nil
+	return envs, nil
 }

@@ -76,13 +76,11 @@ func (s RegistryStore) Create(ctx context.Context, r *Record, scheme Scheme) err
 	}
 	failures := 0
 	for attempt := 1; attempt <= 50; attempt++ {
-		prior, highest, err := s.list(ctx, r.Env)
+		// A tag that could not be read (a concurrent create rewriting it) still holds its number: the
+		// listing's Highest counts it.
+		prior, err := s.List(ctx, r.Env)
 		if err != nil {
 			return err
-		}
-		if len(prior) == 0 || prior[0].Number < highest {
-			// A tag that could not be read (a concurrent create rewriting it) still holds its number.
-			prior = append([]Record{{Env: r.Env, Number: highest}}, prior...)
 		}
 		if err := next(r, scheme, prior); err != nil {
 			return err
@@ -200,24 +198,18 @@ func artifact(r *Record) (v1.Image, error) {
 	return out, nil
 }
 
-// List implements Store.
-func (s RegistryStore) List(ctx context.Context, env string) ([]Record, error) {
-	records, _, err := s.list(ctx, env)
-	return records, err
-}
-
-// list reads the environment's records, newest first, and the highest number its tags hold, read or not.
-func (s RegistryStore) list(ctx context.Context, env string) ([]Record, int, error) {
+// List implements Store. A tag whose artifact is not a sealed record of the environment is reported
+// damaged.
+func (s RegistryStore) List(ctx context.Context, env string) (Listing, error) {
+	var l Listing
 	if !envName.MatchString(env) {
-		return nil, 0, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
+		return l, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%q is not an environment name (lower-case letters, digits, ., _ and -)", env)}
 	}
-	tags, err := remote.List(s.Repository, s.options(ctx)...)
-	if err != nil && !notFound(err) {
-		return nil, 0, fmt.Errorf("listing the releases in %s: %w", s.Repository, err)
+	tags, err := s.tags(ctx)
+	if err != nil {
+		return l, err
 	}
-	highest := 0
 	var mu sync.Mutex
-	var out []Record
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(8)
 	for _, t := range tags {
@@ -225,70 +217,110 @@ func (s RegistryStore) list(ctx context.Context, env string) ([]Record, int, err
 		if m == nil || m[2] != env {
 			continue
 		}
-		if n, err := strconv.Atoi(m[1]); err == nil {
-			highest = max(highest, n)
+		n, err := strconv.Atoi(m[1])
+		if err != nil {
+			continue
 		}
+		l.Highest = max(l.Highest, n)
 		g.Go(func() error {
-			r, err := s.readListed(gctx, s.Repository.Tag(t))
-			if err != nil || r == nil {
-				return err
-			}
+			r, damaged, err := s.readListed(gctx, s.Repository.Tag(t), env, n)
 			mu.Lock()
 			defer mu.Unlock()
-			out = append(out, *r)
-			return nil
+			switch {
+			case damaged != nil:
+				l.Damaged = append(l.Damaged, damaged)
+			case r != nil:
+				l.Records = append(l.Records, *r)
+			}
+			return err
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, 0, err
+		return Listing{}, err
 	}
-	slices.SortFunc(out, func(a, b Record) int { return b.Number - a.Number })
-	return out, highest, nil
+	slices.SortFunc(l.Records, func(a, b Record) int { return b.Number - a.Number })
+	slices.SortFunc(l.Damaged, func(a, b *DamagedError) int { return b.Number - a.Number })
+	return l, nil
+}
+
+// Environments implements Store: the environments of the repository's release tags.
+func (s RegistryStore) Environments(ctx context.Context) ([]string, error) {
+	tags, err := s.tags(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var envs []string
+	for _, t := range tags {
+		if m := releaseTag.FindStringSubmatch(t); m != nil && !slices.Contains(envs, m[2]) {
+			envs = append(envs, m[2])
+		}
+	}
+	slices.Sort(envs)
+	return envs, nil
+}
+
+// tags lists the repository's tags; a repository that does not exist has none.
+func (s RegistryStore) tags(ctx context.Context) ([]string, error) {
+	tags, err := remote.List(s.Repository, s.options(ctx)...)
+	if err != nil && !notFound(err) {
+		return nil, fmt.Errorf("listing the releases in %s: %w", s.Repository, err)
+	}
+	return tags, nil
 }
 
 // readListed reads a tag that the listing named. A registry may answer "unknown" for it for a moment
 // while a concurrent Create rewrites it (distribution's filesystem driver truncates a tag's link before
 // it writes it again), so a not-found is asked again a few times; a tag still unknown then was deleted
-// since the listing, and is skipped (nil).
-func (s RegistryStore) readListed(ctx context.Context, tag name.Tag) (*Record, error) {
+// since the listing, and is skipped (nil, nil).
+func (s RegistryStore) readListed(ctx context.Context, tag name.Tag, env string, number int) (*Record, *DamagedError, error) {
 	for try := 1; ; try++ {
-		r, err := s.read(ctx, tag)
+		r, damaged, err := s.read(ctx, tag, env, number)
 		if err == nil || !notFound(err) {
-			return r, err
+			return r, damaged, err
 		}
 		if try == 5 {
-			return nil, nil
+			return nil, nil, nil
 		}
 		if err := pause(ctx, time.Duration(try)*20*time.Millisecond); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 }
 
-// read fetches the record a tag holds.
-func (s RegistryStore) read(ctx context.Context, tag name.Tag) (*Record, error) {
+// read fetches the record a tag holds, and verifies it: an artifact that is not a sealed record of the
+// environment's release number is damaged. err is for what the registry answered.
+func (s RegistryStore) read(ctx context.Context, tag name.Tag, env string, number int) (*Record, *DamagedError, error) {
 	img, err := remote.Image(tag, s.options(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+		return nil, nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+	}
+	damaged := func(problem string) (*Record, *DamagedError, error) {
+		return nil, &DamagedError{Where: tag.String(), Number: number, Problem: problem}, nil
 	}
 	layers, err := img.Layers()
-	if err != nil || len(layers) != 1 {
-		return nil, fmt.Errorf("reading the release record %s: not a shipyard release (%v)", tag, err)
+	if err != nil {
+		return damaged("it is not a release record: " + err.Error())
+	}
+	if len(layers) != 1 {
+		return damaged(fmt.Sprintf("it is not a release record: it has %d layers, not one", len(layers)))
 	}
 	rc, err := layers[0].Uncompressed()
 	if err != nil {
-		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+		return nil, nil, fmt.Errorf("reading the release record %s: %w", tag, err)
 	}
 	defer rc.Close()
 	data, err := io.ReadAll(io.LimitReader(rc, 1<<20))
 	if err != nil {
-		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+		return nil, nil, fmt.Errorf("reading the release record %s: %w", tag, err)
 	}
 	var r Record
 	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("reading the release record %s: %w", tag, err)
+		return damaged("it is not a release record: " + err.Error())
 	}
-	return &r, nil
+	if d := verify(&r, tag.String(), env, number); d != nil {
+		return nil, d, nil
+	}
+	return &r, nil, nil
 }
 
 // notFound is a registry's 404 for a tag or repository that does not exist.

@@ -51,7 +51,8 @@ func TestRegistryStoreConcurrentCreate(t *testing.T) {
 	all, err := s.List(ctx, "staging")
 	require.NoError(t, err)
 	var names []string
-	for _, r := range all {
+	assert.Empty(t, all.Damaged)
+	for _, r := range all.Records {
 		names = append(names, r.Name)
 		assert.Equal(t, "vault:secret/api#db", r.Config.Secrets["DATABASE_URL"], "secrets by reference")
 	}
@@ -59,7 +60,7 @@ func TestRegistryStoreConcurrentCreate(t *testing.T) {
 
 	other, err := s.List(ctx, "prod")
 	require.NoError(t, err)
-	assert.Empty(t, other, "environments are apart")
+	assert.Empty(t, other.Records, "environments are apart")
 
 	// Each record is an artifact tagged next to the image.
 	tags, err := remote.List(s.Repository)
@@ -101,12 +102,17 @@ func TestRegistryStoreRefusesAnImageElsewhere(t *testing.T) {
 
 // TestRegistryStoreReadListed: a listed tag that is gone by the time it is read (deleted, or unknown for
 // the moment a concurrent create rewrites it) is asked again and then skipped, not an error for List;
-// other failures stay errors.
+// an artifact that is no record is damaged.
 func TestRegistryStoreReadListed(t *testing.T) {
 	s, _ := registryStore(t)
-	r, err := s.readListed(context.Background(), s.Repository.Tag(tagOf(7, "staging")))
+	r, damaged, err := s.readListed(context.Background(), s.Repository.Tag(tagOf(7, "staging")), "staging", 7)
 	assert.NoError(t, err)
 	assert.Nil(t, r)
-	_, err = s.readListed(context.Background(), s.Repository.Tag("1.4.2"))
-	assert.ErrorContains(t, err, "reading the release record "+s.Repository.String()+":1.4.2", "an image that is not a record")
+	assert.Nil(t, damaged)
+	r, damaged, err = s.readListed(context.Background(), s.Repository.Tag("1.4.2"), "staging", 0)
+	assert.NoError(t, err)
+	assert.Nil(t, r)
+	require.NotNil(t, damaged, "an image that is not a record")
+	assert.Equal(t, s.Repository.String()+":1.4.2", damaged.Where)
+	assert.Contains(t, damaged.Problem, "it is not a release record")
 }

@@ -13,6 +13,8 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -39,6 +41,9 @@ type Record struct {
 	// RollbackOf and PromotedFrom say where a release came from.
 	RollbackOf   string `json:"rollback_of,omitempty"`
 	PromotedFrom string `json:"promoted_from,omitempty"`
+	// Seal is the digest of the record's canonical content, written by Create and checked by every read:
+	// a record changed by hand, or truncated, is reported and left out.
+	Seal string `json:"seal"`
 }
 
 // Config is a release's configuration.
@@ -126,7 +131,14 @@ func namer(scheme Scheme, r *Record, prior []Record) (func(n int) (string, error
 	case "", Counter:
 		return func(n int) (string, error) { return fmt.Sprintf("v%d", n), nil }, nil
 	case Timestamp:
-		return func(int) (string, error) { return r.CreatedAt.UTC().Format("20060102T150405Z"), nil }, nil
+		return func(int) (string, error) {
+			base := r.CreatedAt.UTC().Format("20060102T150405Z")
+			name := base
+			for n := 2; slices.ContainsFunc(prior, func(p Record) bool { return p.Name == name }); n++ {
+				name = fmt.Sprintf("%s-%d", base, n) // the second is taken
+			}
+			return name, nil
+		}, nil
 	case Semver:
 		if r.Version == "" {
 			return nil, &InputError{Option: "release.Scheme", Msg: "semver names a release by its version, and the release has none"}
@@ -154,79 +166,97 @@ func namer(scheme Scheme, r *Record, prior []Record) (func(n int) (string, error
 	return nil, &InputError{Option: "release.Scheme", Msg: fmt.Sprintf("%q is not counter, timestamp, semver or calver", scheme)}
 }
 
-// next numbers and names r as the release after prior (newest first) in its environment, and sums its
-// configuration.
-func next(r *Record, scheme Scheme, prior []Record) error {
-	name, err := namer(scheme, r, prior)
+// next numbers and names r as the release after the listing's in its environment, sums its
+// configuration and seals it.
+func next(r *Record, scheme Scheme, prior Listing) error {
+	name, err := namer(scheme, r, prior.Records)
 	if err != nil {
 		return err
 	}
-	r.Number = 1
-	if len(prior) > 0 {
-		r.Number = prior[0].Number + 1
+	r.Number = prior.Highest + 1
+	for _, p := range prior.Records {
+		r.Number = max(r.Number, p.Number+1)
 	}
 	if r.Name, err = name(r.Number); err != nil {
 		return err
 	}
 	r.Config = r.Config.normal()
 	r.ConfigSHA256 = r.Config.SHA256()
+	r.Seal = r.seal()
 	return nil
 }
 
 // Store keeps the records.
 type Store interface {
-	// Create numbers r as the environment's next release, names it, and stores it; concurrent creates get
-	// distinct consecutive numbers.
+	// Create numbers r as the environment's next release, names it, seals it and stores it; concurrent
+	// creates get distinct consecutive numbers.
 	Create(ctx context.Context, r *Record, scheme Scheme) error
-	// List returns the environment's releases, newest first.
-	List(ctx context.Context, env string) ([]Record, error)
+	// List returns the environment's releases, newest first, each verified against its seal; the damaged
+	// ones are reported apart.
+	List(ctx context.Context, env string) (Listing, error)
+	// Environments lists the environments that have releases.
+	Environments(ctx context.Context) ([]string, error)
 }
 
-// Get finds a release of env by name (or "v3" by number).
+// byNumber is a release name that asks for a number: v3 or 3.
+var byNumber = regexp.MustCompile(`^v?([1-9][0-9]*)$`)
+
+// Get finds a release of env by name, or by number (v3, 3) when no release has that name. A damaged
+// record of that name or number is an error.
 func Get(ctx context.Context, s Store, env, name string) (*Record, error) {
-	all, err := s.List(ctx, env)
+	l, err := s.List(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	for _, r := range all {
-		if r.Name == name {
-			return &r, nil
+	n := 0
+	if m := byNumber.FindStringSubmatch(name); m != nil {
+		n, _ = strconv.Atoi(m[1])
+	}
+	for _, match := range []func(Record) bool{func(r Record) bool { return r.Name == name }, func(r Record) bool { return r.Number == n }} {
+		if i := slices.IndexFunc(l.Records, match); i >= 0 {
+			return &l.Records[i], nil
 		}
 	}
-	return nil, &InputError{Msg: fmt.Sprintf("release: %s has no release %s", env, name)}
+	if n > 0 {
+		if i := slices.IndexFunc(l.Damaged, func(d *DamagedError) bool { return d.Number == n }); i >= 0 {
+			return nil, l.Damaged[i]
+		}
+	}
+	return nil, &InputError{Msg: fmt.Sprintf("%s has no release %s", env, name)}
 }
 
 // RollbackRequest asks for a new release of Env with the build and configuration of the release named
-// To, or, when To is "", of the release before the current one.
+// To (or numbered: v3, 3), or, when To is "", of the release before the current one.
 type RollbackRequest struct {
 	Env, To string
 	Scheme  Scheme
 	// By is who asks (user@host), Now when.
 	By  string
 	Now time.Time
+	// Verify, when set, checks the release rolled back to before anything is created.
+	Verify Verifier
 }
 
-// Rollback creates the release the request asks for.
+// Rollback creates the release the request asks for. A damaged record is never a target.
 func Rollback(ctx context.Context, s Store, req RollbackRequest) (*Record, error) {
 	env, to := req.Env, req.To
-	all, err := s.List(ctx, env)
+	l, err := s.List(ctx, env)
 	if err != nil {
 		return nil, err
 	}
-	if len(all) == 0 {
-		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%s has no release to roll back", env)}
-	}
+	all := l.Records
 	var target *Record
 	switch {
 	case to != "":
-		for i := range all {
-			if all[i].Name == to {
-				target = &all[i]
+		if target, err = Get(ctx, s, env, to); err != nil {
+			var in *InputError
+			if errors.As(err, &in) {
+				in.Option = "release.To"
 			}
+			return nil, err
 		}
-		if target == nil {
-			return nil, &InputError{Option: "release.To", Msg: fmt.Sprintf("%s has no release %s", env, to)}
-		}
+	case len(all) == 0:
+		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%s has no release to roll back", env)}
 	case len(all) < 2:
 		return nil, &InputError{Option: "release.Env", Msg: fmt.Sprintf("%s has only %s: nothing before it to roll back to", env, all[0].Name)}
 	default:
@@ -243,23 +273,35 @@ func Rollback(ctx context.Context, s Store, req RollbackRequest) (*Record, error
 	}
 	r := *target
 	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = env, req.Now.UTC(), req.By, target.Name, ""
-	if err := s.Create(ctx, &r, req.Scheme); err != nil {
+	if err := create(ctx, s, &r, req.Scheme, req.Verify, target); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
+// create verifies the release that r releases again, then creates r.
+func create(ctx context.Context, s Store, r *Record, scheme Scheme, verify Verifier, of *Record) error {
+	if verify != nil {
+		if err := verify(ctx, of); err != nil {
+			return fmt.Errorf("release %s of %s: %w", of.Name, of.Env, err)
+		}
+	}
+	return s.Create(ctx, r, scheme)
+}
+
 // PromoteRequest asks for a release of To with the build and configuration of From's current release,
-// or of its release named Name.
+// or of its release named (or numbered) Name.
 type PromoteRequest struct {
 	From, To, Name string
 	Scheme         Scheme
 	// By is who asks (user@host), Now when.
 	By  string
 	Now time.Time
+	// Verify, when set, checks the release promoted before anything is created.
+	Verify Verifier
 }
 
-// Promote creates the release the request asks for.
+// Promote creates the release the request asks for. A damaged record is never promoted.
 func Promote(ctx context.Context, s Store, req PromoteRequest) (*Record, error) {
 	from, to, name := req.From, req.To, req.Name
 	var src *Record
@@ -269,18 +311,18 @@ func Promote(ctx context.Context, s Store, req PromoteRequest) (*Record, error) 
 			return nil, err
 		}
 	} else {
-		all, err := s.List(ctx, from)
+		l, err := s.List(ctx, from)
 		if err != nil {
 			return nil, err
 		}
-		if len(all) == 0 {
+		if len(l.Records) == 0 {
 			return nil, &InputError{Option: "release.From", Msg: fmt.Sprintf("%s has no release to promote", from)}
 		}
-		src = &all[0]
+		src = &l.Records[0]
 	}
 	r := *src
 	r.Env, r.CreatedAt, r.CreatedBy, r.RollbackOf, r.PromotedFrom = to, req.Now.UTC(), req.By, "", from+"/"+src.Name
-	if err := s.Create(ctx, &r, req.Scheme); err != nil {
+	if err := create(ctx, s, &r, req.Scheme, req.Verify, src); err != nil {
 		return nil, err
 	}
 	return &r, nil

@@ -38,7 +38,8 @@ func TestConcurrentCreate(t *testing.T) {
 	all, err := s.List(context.Background(), "staging")
 	require.NoError(t, err)
 	var names []string
-	for _, r := range all {
+	assert.Empty(t, all.Damaged)
+	for _, r := range all.Records {
 		names = append(names, r.Name)
 	}
 	assert.Equal(t, []string{"v5", "v4", "v3", "v2", "v1"}, names)

@@ -33,6 +33,10 @@ type Release struct {
 	Store string `yaml:"store"`
 	// Scheme names releases: counter, timestamp, semver or calver.
 	Scheme string `yaml:"scheme"`
+	// Repository is the image repository the environments' releases are of (REGISTRY/NAME): rollback and
+	// promote refuse a record that names another. Default: the repository of the environment's newest
+	// release.
+	Repository string `yaml:"repository"`
 }
 
 // Build configures `shipyard build`.

@@ -39,6 +39,8 @@ func OpenStore(dir, store, image string, client func() (*registry.Client, func()
 	if repo == "" && image != "" {
 		if d, err := name.NewDigest(image); err == nil {
 			repo = d.Context().String()
+		} else if r, err := name.NewRepository(image); err == nil {
+			repo = r.String()
 		}
 	}
 	if repo == "" {
@@ -54,6 +56,34 @@ func OpenStore(dir, store, image string, client func() (*registry.Client, func()
 		return nil, nil, &InputError{Option: "release.Store", Err: err}
 	}
 	return release.RegistryStore{Repository: r, Options: c.RemoteOptions}, done, nil
+}
+
+// Prune prunes repo as opts says, and never deletes an image that a release record of store names (a
+// directory, or registry://HOST/REPO; registry:// alone is repo itself). A store with damaged records
+// refuses the prune: what they name cannot be known.
+func Prune(ctx context.Context, c *registry.Client, repo name.Repository, opts registry.PruneOptions, dir, store string) ([]registry.Deleted, error) {
+	s, done, err := OpenStore(dir, store, repo.String(), func() (*registry.Client, func(), error) { return c, func() {}, nil })
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	envs, err := s.Environments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, env := range envs {
+		l, err := s.List(ctx, env)
+		if err != nil {
+			return nil, err
+		}
+		if len(l.Damaged) > 0 {
+			return nil, fmt.Errorf("pruning %s: %w; the images it names cannot be known, so nothing is pruned", repo, l.Damaged[0])
+		}
+		for _, r := range l.Records {
+			opts.Protect = append(opts.Protect, r.Digest)
+		}
+	}
+	return c.Prune(ctx, repo, opts)
 }
 
 // SchemaBehind says, when the release needs a schema version the database no longer has (its migrations
@@ -175,9 +205,57 @@ type Redeploy struct {
 	// Database is the environment's database, whose schema a rollback checks ("" not to check).
 	Database, Migrations string
 	// NoTag leaves the environment's tag where it is.
-	NoTag  bool
-	Client func() (*registry.Client, func(), error)
-	Log    *slog.Logger
+	NoTag bool
+	// Repository is the image repository the releases are of (release.repository); "" for the
+	// repository of the newest release of the environment a record comes from.
+	Repository string
+	Client     func() (*registry.Client, func(), error)
+	Log        *slog.Logger
+}
+
+// UntrustedError is a release that cannot be released again: its image is not where the environment's
+// images are, or not there at all.
+type UntrustedError struct {
+	Image   string
+	Problem string
+}
+
+func (e *UntrustedError) Error() string { return fmt.Sprintf("its image %s %s", e.Image, e.Problem) }
+
+// verifier checks, before a record is released again, that its image is in the environment's
+// repository and exists there.
+func (d Redeploy) verifier(store release.Store) release.Verifier {
+	return func(ctx context.Context, r *release.Record) error {
+		img, err := name.NewDigest(r.Image)
+		if err != nil {
+			return &UntrustedError{Image: r.Image, Problem: "is not REPOSITORY@DIGEST"}
+		}
+		want := d.Repository
+		if want == "" {
+			l, err := store.List(ctx, r.Env)
+			if err != nil {
+				return err
+			}
+			if newest, err := name.NewDigest(l.Records[0].Image); err == nil { // r is one of them
+				want = newest.Context().Name()
+			}
+		}
+		if got := img.Context().Name(); got != want {
+			return &UntrustedError{Image: r.Image, Problem: fmt.Sprintf("is not in %s, the repository of the environment's images", want)}
+		}
+		c, done, err := d.Client()
+		if err != nil {
+			return err
+		}
+		defer done()
+		if stop := serveEmbeddedFor(ctx, d.Dir, img.RegistryStr(), d.Log); stop != nil {
+			defer stop()
+		}
+		if _, err := c.Digest(ctx, img); err != nil {
+			return &UntrustedError{Image: r.Image, Problem: fmt.Sprintf("cannot be found: %v", err)}
+		}
+		return nil
+	}
 }
 
 // Redeployed is what a redeploy did: the new release, the tag it moved ("" when none), and what the
@@ -202,11 +280,11 @@ func (d Redeploy) Release(ctx context.Context) (*Redeployed, error) {
 	var r *release.Record
 	if d.Promote != nil {
 		req := *d.Promote
-		req.Scheme, req.By, req.Now = d.Scheme, d.By, d.Now
+		req.Scheme, req.By, req.Now, req.Verify = d.Scheme, d.By, d.Now, d.verifier(store)
 		r, err = release.Promote(ctx, store, req)
 	} else {
 		req := *d.Rollback
-		req.Scheme, req.By, req.Now = d.Scheme, d.By, d.Now
+		req.Scheme, req.By, req.Now, req.Verify = d.Scheme, d.By, d.Now, d.verifier(store)
 		r, err = release.Rollback(ctx, store, req)
 	}
 	if err != nil {

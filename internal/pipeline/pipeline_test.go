@@ -227,3 +227,47 @@ func TestRedeploy(t *testing.T) {
 	assert.Equal(t, "staging/v3", res.Record.PromotedFrom)
 	assert.Empty(t, res.Tag, "NoTag")
 }
+
+// TestRedeployVerifiesTheImage: a record that was resealed by someone who changed its image (another
+// registry, or a digest the repository does not have) is refused as a rollback or promotion, before
+// any release is created; release.repository names the repository when the newest release should not.
+func TestRedeployVerifiesTheImage(t *testing.T) {
+	ctx := context.Background()
+	o := hello(t, true)
+	o.Stages = []string{"build", "version", "release"}
+	first, err := Run(ctx, o, Hooks{})
+	require.NoError(t, err)
+	good := first.Stages[2].Result.(*ReleaseResult).Record
+	store := release.DirStore{Dir: o.Config.Release.Store}
+	missing := strings.Repeat("d", 64)
+	for _, image := range []string{"evil.example.com/hello@sha256:" + missing, o.Registry + "/hello@sha256:" + missing} {
+		r := *good
+		r.Image, r.Digest = image, "sha256:"+missing
+		require.NoError(t, store.Create(ctx, &r, release.Counter), "a store takes what it is given: the check is the redeploy's")
+	}
+	require.NoError(t, store.Create(ctx, good, release.Counter))
+	d := Redeploy{Dir: o.Dir, Store: o.Config.Release.Store, By: "ci@test", Now: o.Now, Client: o.Client, Log: o.Log, NoTag: true}
+	for _, tc := range []struct {
+		to, repository, want string
+	}{
+		{"v2", "", "release v2 of staging: its image evil.example.com/hello@sha256:" + missing + " is not in " + o.Registry + "/hello, the repository of the environment's images"},
+		{"v3", "", "release v3 of staging: its image " + o.Registry + "/hello@sha256:" + missing + " cannot be found"},
+		{"v1", "registry.example.com/team/hello", "is not in registry.example.com/team/hello"},
+	} {
+		d.Repository = tc.repository
+		d.Rollback = &release.RollbackRequest{Env: "staging", To: tc.to}
+		_, err := d.Release(ctx)
+		var untrusted *UntrustedError
+		require.ErrorAs(t, err, &untrusted, tc.to)
+		assert.Contains(t, err.Error(), tc.want)
+	}
+	d.Repository, d.Rollback = "", &release.RollbackRequest{Env: "staging", To: "v1"}
+	res, err := d.Release(ctx)
+	require.NoError(t, err, "the good one rolls back")
+	assert.Equal(t, "v5", res.Record.Name, "nothing was created by the refusals")
+
+	d.Rollback, d.Promote = nil, &release.PromoteRequest{From: "staging", To: "prod", Name: "v2"}
+	_, err = d.Release(ctx)
+	var untrusted *UntrustedError
+	require.ErrorAs(t, err, &untrusted, "promote checks too")
+}

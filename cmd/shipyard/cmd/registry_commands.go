@@ -8,7 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
 	"github.com/shipyardci/shipyard/registry"
 )
@@ -141,12 +143,14 @@ registries they stream from one to the other, never through the disk. DST withou
 
 func newRegistryPruneCmd(f *Factory, o *registryOptions) *cobra.Command {
 	var po registry.PruneOptions
+	var store string
 	c := &cobra.Command{
 		Use:   "prune REPO --keep N",
 		Short: "Delete the images of a repository beyond the newest N",
 		Long: `Delete the images of a repository but the newest --keep, by the time they were built; with
---keep-semver every image with a version tag is kept too. An image goes with all its tags. --dry-run
-lists what would go.`,
+--keep-semver every image with a version tag is kept too. An image goes with all its tags and with what
+refers to it (SBOMs, signatures); an image that a release record of --store names is never deleted.
+--dry-run lists exactly what would go.`,
 		Example: `  shipyard registry prune registry.example.com/api --keep 20 --keep-semver --dry-run`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -162,7 +166,7 @@ lists what would go.`,
 			if err != nil {
 				return err
 			}
-			gone, err := c.Prune(cmd.Context(), repo, po)
+			gone, err := pipeline.Prune(cmd.Context(), c, repo, po, f.Dir, store)
 			if err != nil {
 				return err
 			}
@@ -172,6 +176,8 @@ lists what would go.`,
 	c.Flags().IntVar(&po.Keep, "keep", 0, "how many of the newest images to keep")
 	c.Flags().BoolVar(&po.KeepSemver, "keep-semver", false, "keep every image with a semantic-version tag too")
 	c.Flags().BoolVar(&po.DryRun, "dry-run", false, "list what would be deleted, delete nothing")
+	c.Flags().StringVar(&store, "store", pipeline.DefaultStore, "the release records whose images stay: a `DIR`, or registry://HOST/REPO (registry:// for REPO)")
+	config.Bind(c.Flags(), "store", "release.store")
 	return c
 }
 

@@ -102,14 +102,16 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 				return err
 			}
 			defer done()
-			all, err := store.List(cmd.Context(), o.Env)
+			l, err := store.List(cmd.Context(), o.Env)
 			if err != nil {
 				return err
 			}
-			if all == nil {
-				all = []release.Record{}
+			for _, d := range l.Damaged {
+				f.IO.Warnf("%s: left out", d)
 			}
-			return f.Render(map[string]any{"releases": all}, func(w io.Writer) error { return textreport.Releases(w, all) })
+			all := append([]release.Record{}, l.Records...)
+			damaged := append([]*release.DamagedError{}, l.Damaged...)
+			return f.Render(map[string]any{"releases": all, "damaged": damaged}, func(w io.Writer) error { return textreport.Releases(w, all) })
 		},
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
@@ -183,7 +185,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 // environment's tag unless --no-tag, and warns when a rollback's schema is behind.
 func (f *Factory) redeploy(ctx context.Context, o *releaseOptions, d pipeline.Redeploy) error {
 	d.Dir, d.Store, d.Scheme, d.By, d.Now, d.NoTag = f.Dir, o.Store, o.Scheme, migrate.DefaultAppliedBy(), f.now(), o.NoTag
-	d.Migrations, d.Log = pipeline.MigrationsDir(f.Config.Migrate), slog.New(f.IO.LogHandler())
+	d.Migrations, d.Log, d.Repository = pipeline.MigrationsDir(f.Config.Migrate), slog.New(f.IO.LogHandler()), f.Config.Release.Repository
 	d.Client = func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }
 	res, err := d.Release(ctx)
 	if res != nil && res.SchemaBehind != "" {

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/registrytest"
 	"github.com/shipyardci/shipyard/registry"
+	"github.com/shipyardci/shipyard/release"
 )
 
 // embeddedWithImages starts the embedded registry with a random image in api for each tag, and returns
@@ -90,7 +90,7 @@ func TestRelease(t *testing.T) {
 		{[]string{"release", "create", "--image", one}, "--env: say which environment"},
 		{[]string{"release", "create", "--env", "staging", "--image", s.Host() + "/api:one"}, "is not a reference by digest"},
 		{[]string{"release", "create", "--env", "staging", "--image", one, "--scheme", "random"}, `--scheme: "random" is not counter, timestamp, semver or calver`},
-		{[]string{"release", "show", "v9", "--env", "staging"}, "release: staging has no release v9"},
+		{[]string{"release", "show", "v9", "--env", "staging"}, "error: staging has no release v9"},
 		{[]string{"release", "rollback", "--env", "staging", "--to", "v9"}, "--to: staging has no release v9"},
 	} {
 		r := cli(t, dir, nil, tc.args...)
@@ -103,12 +103,12 @@ func TestRelease(t *testing.T) {
 // longer has warns, and still rolls back.
 func TestRollbackChecksTheSchema(t *testing.T) {
 	dir := migrationsProject(t, nil)
-	image := "registry.example.com/api@sha256:"
+	_, _, refs := embeddedWithImages(t, "one", "two")
 	r := cli(t, dir, nil, "migrate", "up")
 	require.Equal(t, 0, r.code, r.stderr)
-	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", image+strings.Repeat("1", 64))
+	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", refs[0])
 	require.Equal(t, 0, r.code, r.stderr)
-	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", image+strings.Repeat("2", 64), "--migration-version", "1")
+	r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", refs[1], "--migration-version", "1")
 	require.Equal(t, 0, r.code, r.stderr)
 	r = cli(t, dir, nil, "migrate", "down", "2")
 	require.Equal(t, 0, r.code, r.stderr)
@@ -149,4 +149,42 @@ func TestReleaseInTheRegistry(t *testing.T) {
 	r = cli(t, other, nil, "release", "list", "--env", "staging", "--store", "registry://")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "--store: registry:// needs the repository of the releases, registry://HOST/REPO")
+}
+
+// TestPruneKeepsReleasedImages: registry prune never deletes an image that a release record names, nor
+// prunes while a record is damaged.
+func TestPruneKeepsReleasedImages(t *testing.T) {
+	s, _, refs := embeddedWithImages(t, "a", "b", "c")
+	dir := t.TempDir()
+	r := cli(t, dir, nil, "release", "create", "--env", "staging", "--image", refs[0])
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "-o", "json", "registry", "prune", s.Host()+"/api", "--keep", "0", "--dry-run")
+	require.Equal(t, 0, r.code, r.stderr)
+	var out struct{ Deleted []registry.Deleted }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &out))
+	var gone []string
+	for _, d := range out.Deleted {
+		gone = append(gone, s.Host()+"/api@"+d.Digest)
+	}
+	assert.ElementsMatch(t, refs[1:], gone, "the released image stays")
+
+	records, err := filepath.Glob(filepath.Join(dir, ".shipyard", "releases", "staging", "*.json"))
+	require.NoError(t, err)
+	require.Len(t, records, 1)
+	require.NoError(t, os.WriteFile(records[0], []byte(`{"name": "v1", "digest": "sha256:`), 0o644))
+	r = cli(t, dir, nil, "registry", "prune", s.Host()+"/api", "--keep", "0")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "release record "+records[0]+" is damaged")
+	assert.Contains(t, r.stderr, "nothing is pruned")
+
+	r = cli(t, dir, nil, "-o", "json", "release", "list", "--env", "staging")
+	require.Equal(t, 0, r.code, "a damaged record blocks no listing: %s", r.stderr)
+	assert.Contains(t, r.stderr, "warning: release record "+records[0]+" is damaged: it is not a release record: unexpected end of JSON input: left out")
+	var list struct {
+		Releases []release.Record
+		Damaged  []release.DamagedError
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
+	assert.Empty(t, list.Releases)
+	assert.Equal(t, []release.DamagedError{{Where: records[0], Number: 1, Problem: "it is not a release record: unexpected end of JSON input"}}, list.Damaged)
 }
