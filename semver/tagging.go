@@ -77,3 +77,16 @@ func CreateTag(ctx context.Context, dir, name string, to TagOptions) error {
 	}
 	return nil
 }
+
+// TagRelease creates the annotated tag of a computed version, with the release's changelog as its
+// message, when there is something to release (r.Changed); it reports whether it tagged.
+func TagRelease(ctx context.Context, dir string, r *Result, to TagOptions) (bool, error) {
+	if !r.Changed {
+		return false, nil
+	}
+	to.Message = "Release " + r.Tag + "\n\n" + NewChangelog(r, false).Markdown()
+	if err := CreateTag(ctx, dir, r.Tag, to); err != nil {
+		return false, err
+	}
+	return true, nil
+}

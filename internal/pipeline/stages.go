@@ -170,16 +170,11 @@ func (r *VersionResult) Detail() string {
 // versionStage tags the run's version, with its changelog as the message, when there is one to release.
 func versionStage(ctx context.Context, s *State) (Result, error) {
 	r := s.Next
-	res := &VersionResult{Version: r.Version.String(), Tag: r.Tag, Reason: r.Reason}
-	if !r.Changed {
-		return res, nil
-	}
-	msg := "Release " + r.Tag + "\n\n" + semver.NewChangelog(r, false).Markdown()
-	if err := semver.CreateTag(ctx, s.Dir, r.Tag, semver.TagOptions{Message: msg}); err != nil {
+	tagged, err := semver.TagRelease(ctx, s.Dir, r, semver.TagOptions{})
+	if err != nil {
 		return nil, err
 	}
-	res.Tagged = true
-	return res, nil
+	return &VersionResult{Version: r.Version.String(), Tag: r.Tag, Reason: r.Reason, Tagged: tagged}, nil
 }
 
 // NextVersion is the next version of the repository in dir, as version: in shipyard.yaml counts it.

@@ -2,8 +2,7 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
-	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -33,20 +32,13 @@ repository has), and .shipyard/, shipyard's local state, is added to .gitignore.
 				return err
 			}
 			if o.Print {
-				return f.Render(map[string]any{"file": "shipyard.yaml", "content": r.Text}, func(w io.Writer) error {
-					_, err := io.WriteString(w, r.Text)
-					return err
-				})
+				return f.RenderLines(map[string]any{"file": "shipyard.yaml", "content": r.Text}, strings.TrimSuffix(r.Text, "\n"))
 			}
-			p := r.Project
-			return f.Render(map[string]any{"file": "shipyard.yaml", "go": p.Go, "node": p.Node, "main": p.Main, "migrations": p.Migrations, "gitignore": r.Gitignore},
-				func(w io.Writer) error {
-					_, err := fmt.Fprintln(w, "wrote shipyard.yaml")
-					if err == nil && r.Gitignore {
-						_, err = fmt.Fprintln(w, "added .shipyard/ to .gitignore")
-					}
-					return err
-				})
+			p, lines := r.Project, []string{"wrote shipyard.yaml"}
+			if r.Gitignore {
+				lines = append(lines, "added .shipyard/ to .gitignore")
+			}
+			return f.RenderLines(map[string]any{"file": "shipyard.yaml", "go": p.Go, "node": p.Node, "main": p.Main, "migrations": p.Migrations, "gitignore": r.Gitignore}, lines...)
 		},
 	}
 	c.Flags().BoolVar(&o.Force, "force", false, "replace an existing shipyard.yaml")

@@ -1,8 +1,6 @@
 package cmd
 
 import (
-	"fmt"
-	"io"
 	"strconv"
 
 	"github.com/shipyardci/shipyard/internal/config"
@@ -33,33 +31,31 @@ does nothing, successfully, when there is nothing to release.`,
 				Tagged bool `json:"tagged"`
 				Pushed bool `json:"pushed"`
 			}
-			out := tagResult{VersionResult: textreport.NewVersionResult(r)}
-			if r.Changed {
-				to := semver.TagOptions{Ref: hist.Ref, Sign: sign, Message: "Release " + r.Tag + "\n\n" + semver.NewChangelog(r, false).Markdown()}
-				if push {
-					to.Remote = remote
-				}
-				if err := semver.CreateTag(ctx, f.Dir, r.Tag, to); err != nil {
-					return err
-				}
-				out.Tagged, out.Pushed = true, push
-				f.IO.Infof("tagged %s", r.Tag)
-				if push {
-					f.IO.Infof("pushed %s to %s", r.Tag, remote)
-				}
-			} else {
+			to := semver.TagOptions{Ref: hist.Ref, Sign: sign}
+			if push {
+				to.Remote = remote
+			}
+			tagged, err := semver.TagRelease(ctx, f.Dir, r, to)
+			if err != nil {
+				return err
+			}
+			out := tagResult{VersionResult: textreport.NewVersionResult(r), Tagged: tagged, Pushed: tagged && push}
+			switch {
+			case !tagged:
 				f.IO.Infof("nothing to tag: %s", r.Reason)
+			case push:
+				f.IO.Infof("tagged %s and pushed it to %s", r.Tag, remote)
+			default:
+				f.IO.Infof("tagged %s", r.Tag)
 			}
-			if err := f.SetOutputs("version", r.Version.String(), "tag", r.Tag, "tagged", strconv.FormatBool(out.Tagged)); err != nil {
+			if err := f.SetOutputs("version", r.Version.String(), "tag", r.Tag, "tagged", strconv.FormatBool(tagged)); err != nil {
 				return err
 			}
-			return f.Render(out, func(w io.Writer) error {
-				if !out.Tagged {
-					return nil
-				}
-				_, err := fmt.Fprintln(w, r.Tag)
-				return err
-			})
+			var lines []string
+			if tagged {
+				lines = append(lines, r.Tag)
+			}
+			return f.RenderLines(out, lines...)
 		},
 	}
 	hist.addFlags(c)
