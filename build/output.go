@@ -1,15 +1,19 @@
 package build
 
 import (
+	"archive/tar"
+	"encoding/json"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 )
 
 // WriteLayout writes the index as the only entry of a new OCI layout at dir (replacing what was there),
@@ -40,7 +44,10 @@ func WriteLayout(dir string, idx v1.ImageIndex, ref string) error {
 	return os.Rename(tmp, dir)
 }
 
-// WriteTarball writes the image of a one-platform index as a tarball `docker load` reads, tagged tag.
+// WriteTarball writes a one-platform index as an archive that both kinds of tools read: an OCI layout
+// of the index (oci-layout, index.json, blobs/), which shipyard push, skopeo's oci-archive: and Docker's
+// containerd image store read, so that it pushes with the build's digest; and a `docker save`
+// manifest.json over the same blobs, which the classic docker load and docker-archive: read, tagged tag.
 func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 	im, err := idx.IndexManifest()
 	if err != nil {
@@ -60,10 +67,91 @@ func WriteTarball(file string, idx v1.ImageIndex, tag string) error {
 	if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
 		return fmt.Errorf("writing %s: %w", file, err)
 	}
+	dir, err := os.MkdirTemp(filepath.Dir(file), ".tar-")
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	defer os.RemoveAll(dir)
+	layoutDir := filepath.Join(dir, "layout")
+	if err := WriteLayout(layoutDir, idx, t.TagStr()); err != nil {
+		return err
+	}
+	legacy, err := dockerManifest(img, t)
+	if err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
+	if err := os.WriteFile(filepath.Join(layoutDir, "manifest.json"), legacy, 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", file, err)
+	}
 	tmp := file + ".tmp"
-	if err := tarball.WriteToFile(tmp, t, img); err != nil {
+	if err := tarDir(tmp, layoutDir); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("writing %s: %w", file, err)
 	}
 	return os.Rename(tmp, file)
+}
+
+// dockerManifest is the manifest.json of `docker save` for img, tagged t, over the layout's blobs.
+func dockerManifest(img v1.Image, t name.Tag) ([]byte, error) {
+	m, err := img.Manifest()
+	if err != nil {
+		return nil, err
+	}
+	blob := func(h v1.Hash) string { return "blobs/" + h.Algorithm + "/" + h.Hex }
+	entry := struct {
+		Config   string
+		RepoTags []string
+		Layers   []string
+	}{Config: blob(m.Config.Digest), RepoTags: []string{t.String()}}
+	for _, l := range m.Layers {
+		entry.Layers = append(entry.Layers, blob(l.Digest))
+	}
+	return json.Marshal([]any{entry})
+}
+
+// tarDir writes the files under dir into a tar at file, in name order, with fixed times and modes, so
+// that the same files give the same archive.
+func tarDir(file, dir string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || path == dir {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		hdr := &tar.Header{Name: filepath.ToSlash(rel), Mode: 0o644, ModTime: time.Unix(0, 0), Format: tar.FormatPAX}
+		if d.IsDir() {
+			hdr.Typeflag, hdr.Name, hdr.Mode = tar.TypeDir, hdr.Name+"/", 0o755
+			return tw.WriteHeader(hdr)
+		}
+		data, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer data.Close()
+		info, err := data.Stat()
+		if err != nil {
+			return err
+		}
+		hdr.Typeflag, hdr.Size = tar.TypeReg, info.Size()
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err = io.Copy(tw, data)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if err := tw.Close(); err != nil {
+		return err
+	}
+	return f.Close()
 }

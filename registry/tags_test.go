@@ -1,6 +1,9 @@
 package registry
 
 import (
+	"io"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,4 +59,23 @@ func TestHighestIn(t *testing.T) {
 	} {
 		assert.Equal(t, tc.want, highestIn(tc.moving, tags), tc.moving)
 	}
+}
+
+// FuzzLoad: whatever a file holds, Load reads it or says why not, never panics, and leaves nothing
+// unpacked behind.
+func FuzzLoad(f *testing.F) {
+	f.Add([]byte("not a tar"))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		path := filepath.Join(t.TempDir(), "in.tar")
+		if err := os.WriteFile(path, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		a, err := Load(path)
+		if err == nil {
+			if c, ok := a.(io.Closer); ok {
+				c.Close()
+			}
+		}
+	})
 }

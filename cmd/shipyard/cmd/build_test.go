@@ -2,8 +2,11 @@ package cmd
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -87,7 +90,27 @@ func TestBuild(t *testing.T) {
 
 	r = cli(t, dir, goEnv(nil), "build", "--app-version", "1.4.2", "--dest", "tar:hello.tar")
 	require.Equal(t, 0, r.code, r.stderr)
-	assert.FileExists(t, filepath.Join(dir, "hello.tar"))
+	assert.Equal(t, rec.Digest+"\n", r.stdout, "the tar holds the same build")
+
+	// The tar round-trips: pushed by shipyard, or read by skopeo as an OCI archive, it is the digest the
+	// build reported; read as a docker save archive (docker load, skopeo's docker-archive:), it is the
+	// same image.
+	tarFile := filepath.Join(dir, "hello.tar")
+	push := cli(t, dir, nil, "push", tarFile, s.Host()+"/from-tar:1.4.2")
+	require.Equal(t, 0, push.code, push.stderr)
+	assert.Equal(t, s.Host()+"/from-tar@"+rec.Digest+"\n", push.stdout)
+	testenv.Tool(t, "skopeo", "apt-get install skopeo")
+	raw, err := exec.Command("skopeo", "inspect", "--raw", "oci-archive:"+tarFile).Output()
+	require.NoError(t, err)
+	assert.Equal(t, rec.Digest, fmt.Sprintf("sha256:%x", sha256.Sum256(raw)), "skopeo reads the index the build reported")
+	out, err := exec.Command("skopeo", "inspect", "--config", "docker-archive:"+tarFile).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), `"org.opencontainers.image.version": "1.4.2"`, "docker-archive: reads the image")
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	for _, e := range entries {
+		assert.NotContains(t, e.Name(), ".tar-", "no temporary directory is left")
+	}
 }
 
 func TestBuildInputErrors(t *testing.T) {

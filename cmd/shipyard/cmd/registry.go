@@ -180,6 +180,9 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			if err != nil {
 				return err
 			}
+			if c, ok := a.(io.Closer); ok {
+				defer c.Close()
+			}
 			ref, err := client.ParseReference(args[1])
 			if err != nil {
 				done()
