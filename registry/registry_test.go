@@ -215,15 +215,12 @@ func TestRegistry(t *testing.T) {
 			t.Run("delete and prune", func(t *testing.T) {
 				var digests []string
 				for i := range 4 {
-					img, err := random.Image(512, 1)
-					require.NoError(t, err)
-					img, err = mutate.CreatedAt(img, v1Time(time.Date(2026, 1, i+1, 0, 0, 0, 0, time.UTC)))
-					require.NoError(t, err)
+					layout := datedImage(t, i+1)
 					tags := []string{"sha-" + string(rune('a'+i))}
 					if i == 0 {
 						tags = append(tags, "0.1.0")
 					}
-					res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), registrytest.Ref(t, r.Host+"/pruned"), registry.PushOptions{Tags: tags, NoExpand: true})
+					res, err := c.Push(ctx, load(t, layout), registrytest.Ref(t, r.Host+"/pruned"), registry.PushOptions{Tags: tags, NoExpand: true})
 					require.NoError(t, err)
 					digests = append(digests, res.Digest)
 				}
@@ -407,11 +404,7 @@ func TestPruneKeepsReferrers(t *testing.T) {
 			repo := registrytest.Repo(t, r.Host+"/pruned")
 			var images []string
 			for i := range 3 {
-				img, err := random.Image(512, 1)
-				require.NoError(t, err)
-				img, err = mutate.CreatedAt(img, v1Time(time.Date(2026, 1, i+1, 0, 0, 0, 0, time.UTC)))
-				require.NoError(t, err)
-				res, err := c.Push(ctx, load(t, registrytest.Layout(t, img)), registrytest.Ref(t, fmt.Sprintf("%s/pruned:sha-%d", r.Host, i)), registry.PushOptions{})
+				res, err := c.Push(ctx, load(t, datedImage(t, i+1)), registrytest.Ref(t, fmt.Sprintf("%s/pruned:sha-%d", r.Host, i)), registry.PushOptions{})
 				require.NoError(t, err)
 				images = append(images, res.Digest)
 				desc, err := remote.Head(repo.Digest(res.Digest), remote.WithTransport(r.Transport(t)))
@@ -467,6 +460,16 @@ func TestPruneKeepsReferrers(t *testing.T) {
 			assert.Error(t, err, "the signature of the image that went is gone")
 		})
 	}
+}
+
+// datedImage is the OCI layout of a random image built on the given day of January 2026.
+func datedImage(t *testing.T, day int) string {
+	t.Helper()
+	img, err := random.Image(512, 1)
+	require.NoError(t, err)
+	img, err = mutate.CreatedAt(img, v1Time(time.Date(2026, 1, day, 0, 0, 0, 0, time.UTC)))
+	require.NoError(t, err)
+	return registrytest.Layout(t, img)
 }
 
 // artifactImage is an OCI artifact of one layer of content, with mediaType as its config's media type.
