@@ -48,6 +48,12 @@ var goFixture = map[string][]goproxytest.Version{
 		{Version: "v2.0.0+incompatible", Time: day(26)},
 	},
 	"example.com/eta": {{Version: "v0.9.0", Time: day(1)}, {Version: "v1.0.0", Time: day(2)}, {Version: "v1.1.0", Time: day(3)}},
+	// theta's tags predate modules (+incompatible), and the proxy lists a pseudo-version of a later
+	// commit with a go.mod: the go command ignores listed pseudo-versions, so the tags stay upgrades.
+	"example.com/theta": {
+		{Version: "v0.0.0-20260301000000-abcdefabcdef", Time: day(30), Pseudo: true, Listed: true},
+		{Version: "v2.0.0+incompatible", Time: day(10), Bare: true}, {Version: "v2.1.0+incompatible", Time: day(20), Bare: true},
+	},
 }
 
 const goFixtureMod = `module example.com/app
@@ -62,5 +68,6 @@ require (
 	example.com/epsilon v1.4.0
 	example.com/zeta v1.4.9
 	example.com/eta v0.9.0 // indirect
+	example.com/theta v2.0.0+incompatible
 )
 `

@@ -143,7 +143,8 @@ func (p *GoProxy) fetch(ctx context.Context, rawURL string) ([]byte, error) {
 
 func redactURL(u *url.URL) string { return u.Redacted() }
 
-// Versions lists the tagged versions of a module, valid semantic versions only.
+// Versions lists the tagged versions of a module, valid semantic versions only. A pseudo-version that
+// the proxy lists (because someone fetched that commit) is no tag, and the go command ignores it too.
 func (p *GoProxy) Versions(ctx context.Context, path string) ([]string, error) {
 	data, err := p.get(ctx, path, "@v/list")
 	if errors.Is(err, errNotFound) {
@@ -154,6 +155,9 @@ func (p *GoProxy) Versions(ctx context.Context, path string) ([]string, error) {
 	}
 	var out []string
 	for _, v := range strings.Fields(string(data)) {
+		if module.IsPseudoVersion(v) {
+			continue
+		}
 		if semver.IsValid(v) && v == semver.Canonical(v) || semver.Build(v) == "+incompatible" {
 			out = append(out, v)
 		}

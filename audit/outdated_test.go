@@ -69,7 +69,7 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 	require.NoError(t, err)
 	deps, err := OutdatedGo(context.Background(), m, p)
 	require.NoError(t, err)
-	require.Len(t, deps, 7)
+	require.Len(t, deps, 8)
 	for _, d := range deps {
 		t.Run(d.Name, func(t *testing.T) {
 			g, ok := want[d.Name]
@@ -112,4 +112,5 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 	assert.Equal(t, "v0.9.0", eta.Wanted, "the same major")
 	assert.Equal(t, "v1.1.0", eta.Latest)
 	assert.Equal(t, Indirect, eta.Type)
+	assert.Equal(t, "v2.1.0+incompatible", byName["example.com/theta"].Upgrade, "a listed pseudo-version does not decide which tags exist")
 }

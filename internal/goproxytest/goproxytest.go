@@ -24,8 +24,11 @@ type Version struct {
 	GoMod string
 	// Deprecated puts a "// Deprecated:" comment on its module line.
 	Deprecated string
-	// Pseudo versions are not in the list; a module with only those has an @latest.
-	Pseudo bool
+	// Pseudo versions are not in the list, unless Listed (as a proxy lists one that someone fetched); a
+	// module with only those has an @latest.
+	Pseudo, Listed bool
+	// Bare serves its go.mod as the one line "module PATH", as a proxy does for a version without one.
+	Bare bool
 	// Files, when set, are the module's files (name → content) besides its go.mod, served as its .zip so
 	// that the go command can build it.
 	Files map[string]string
@@ -54,6 +57,9 @@ func Write(dir string, modules map[string][]Version) error {
 				mod = "// Deprecated: " + v.Deprecated + "\nmodule " + path + "\n"
 			}
 			mod += "\ngo 1.21\n" + v.GoMod
+			if v.Bare {
+				mod = "module " + path + "\n"
+			}
 			ev, err := module.EscapeVersion(v.Version)
 			if err != nil {
 				return fmt.Errorf("%s@%s: %w", path, v.Version, err)
@@ -69,7 +75,7 @@ func Write(dir string, modules map[string][]Version) error {
 					return err
 				}
 			}
-			if !v.Pseudo {
+			if !v.Pseudo || v.Listed {
 				list = append(list, v.Version)
 			}
 			if latest.Version == "" || semver.Compare(v.Version, latest.Version) > 0 {
