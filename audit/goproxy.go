@@ -35,6 +35,9 @@ type proxyEntry struct {
 // ErrDirect says a module is to be read from its repository (GOPROXY direct, GONOPROXY, GOPRIVATE).
 var ErrDirect = errors.New("read from its repository (GOPROXY=direct, GOPRIVATE or GONOPROXY), which needs the go command")
 
+// ErrLookupsOff is GOPROXY=off: the versions are not looked up, on purpose.
+var ErrLookupsOff = errors.New("module lookups are off (GOPROXY=off)")
+
 // errNotFound is a proxy's 404 or 410.
 var errNotFound = errors.New("not found")
 
@@ -92,7 +95,7 @@ func (p *GoProxy) get(ctx context.Context, path, what string) ([]byte, error) {
 	for _, e := range p.entries {
 		switch e.url {
 		case "off":
-			return nil, fmt.Errorf("%s: module lookups are off (GOPROXY=off)", path)
+			return nil, fmt.Errorf("%s: %w", path, ErrLookupsOff)
 		case "direct":
 			return nil, ErrDirect
 		}

@@ -35,8 +35,10 @@ type Dependency struct {
 	// Backport is set when Latest was published before Current: an update that goes back in time.
 	Backport bool   `json:"backport,omitempty"`
 	Error    string `json:"error,omitempty"` // why the versions could not be read
-	File     string `json:"file"`
-	Line     int    `json:"line"`
+	// NotChecked says why the versions were not looked up, on purpose (GOPROXY=off).
+	NotChecked string `json:"not_checked,omitempty"`
+	File       string `json:"file"`
+	Line       int    `json:"line"`
 	// Versions are the versions it may move to, lowest first: not retracted, excluded or deprecated.
 	Versions []string `json:"-"`
 	// Range is the package.json range (npm only), kept in form by audit fix.
@@ -51,10 +53,13 @@ func OutdatedGo(ctx context.Context, m *GoModule, proxy *GoProxy) ([]Dependency,
 	for i, r := range m.Requires {
 		g.Go(func() error {
 			d, err := goDependency(gctx, m, proxy, r)
-			if err != nil {
-				if ctx.Err() != nil {
-					return ctx.Err()
-				}
+			switch {
+			case err == nil:
+			case ctx.Err() != nil:
+				return ctx.Err()
+			case errors.Is(err, ErrLookupsOff):
+				d.NotChecked = ErrLookupsOff.Error()
+			default:
 				d.Error = err.Error()
 			}
 			deps[i] = d

@@ -151,6 +151,37 @@ func (v Vulnerability) Fails(level string) bool {
 	return level != "none" && v.Ignored == "" && (v.Severity == "unknown" || SeverityRank(v.Severity) >= SeverityRank(level))
 }
 
+// Unchecked are the dependencies whose versions could not be looked up (the proxy or the registry
+// failed): a report with any is incomplete, and an audit of it fails whatever its threshold.
+func (r *Report) Unchecked() []Dependency {
+	var out []Dependency
+	for _, d := range r.Dependencies {
+		if d.Error != "" {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// IncompleteError is a report with dependencies that could not be looked up.
+type IncompleteError struct{ Unchecked []Dependency }
+
+func (e *IncompleteError) Error() string {
+	n := "1 dependency"
+	if len(e.Unchecked) != 1 {
+		n = fmt.Sprintf("%d dependencies", len(e.Unchecked))
+	}
+	return fmt.Sprintf("the audit is incomplete: the versions of %s could not be looked up (%s: %s)", n, e.Unchecked[0].Name, e.Unchecked[0].Error)
+}
+
+// Incomplete is an IncompleteError when the report has unchecked dependencies, else nil.
+func (r *Report) Incomplete() error {
+	if u := r.Unchecked(); len(u) > 0 {
+		return &IncompleteError{Unchecked: u}
+	}
+	return nil
+}
+
 // Outdated are the dependencies that have a newer version.
 func (r *Report) Outdated() []Dependency {
 	var out []Dependency

@@ -107,6 +107,9 @@ func auditStage(ctx context.Context, s *State) (Result, error) {
 		s.Log.Info("vulnerability database " + DescribeVulnDB(r.VulnDB, time.Now()))
 	}
 	res := &AuditResult{Vulnerabilities: len(r.Vulnerabilities), Failing: len(r.Failing(failOn)), Outdated: len(r.Outdated()), Report: r, FailOn: failOn}
+	if err := r.Incomplete(); err != nil {
+		return res, err
+	}
 	if res.Failing > 0 {
 		return res, fmt.Errorf("audit: %d vulnerabilities at or above %s", res.Failing, failOn)
 	}

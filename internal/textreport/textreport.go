@@ -223,23 +223,81 @@ func Audit(w io.Writer, r *audit.Report) error {
 			fmt.Fprintf(w, "\n%s %s was published before %s, the version in use", d.Name, d.Latest, d.Current)
 		}
 	}
-	vulns := slices.Clone(r.Vulnerabilities)
-	slices.SortStableFunc(vulns, func(a, b audit.Vulnerability) int {
-		return audit.SeverityRank(b.Severity) - audit.SeverityRank(a.Severity)
-	})
+	if err := vulnerabilities(w, r); err != nil {
+		return err
+	}
+	offs := 0
+	for _, d := range r.Dependencies {
+		if d.NotChecked != "" {
+			offs++
+		}
+	}
+	if offs > 0 {
+		fmt.Fprintf(w, "\nversions: not checked for %s: %s\n", Plural(offs, "dependency"), audit.ErrLookupsOff)
+	}
+	if unchecked := r.Unchecked(); len(unchecked) > 0 {
+		var names []string
+		for _, d := range unchecked {
+			names = append(names, d.Name)
+		}
+		_, err := fmt.Fprintf(w, "\nnot checked: the versions of %s (%s): the audit is incomplete\n", Plural(len(unchecked), "dependency"), strings.Join(names, ", "))
+		return err
+	}
+	return nil
+}
+
+// vulnerabilities prints the vulnerabilities, worst first, in aligned columns; or that none was found; or,
+// without a database, that none was looked for.
+func vulnerabilities(w io.Writer, r *audit.Report) error {
+	if r.VulnDB == nil {
+		_, err := fmt.Fprintln(w, "\n\nvulnerabilities: not checked (the vulnerability database is off)")
+		return err
+	}
+	vulns := WorstFirst(r.Vulnerabilities)
 	if len(vulns) == 0 {
 		_, err := fmt.Fprintln(w, "\n\nno known vulnerabilities")
 		return err
 	}
 	fmt.Fprintf(w, "\n\n%s\n", Plural(len(vulns), "vulnerability"))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, v := range vulns {
 		ignored := ""
 		if v.Ignored != "" {
 			ignored = "  [ignored: " + v.Ignored + "]"
 		}
-		fmt.Fprintf(w, "%s  %s@%s  %s  %s%s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), FixedIn(v.Fixed), ignored)
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s%s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), FixedIn(v.Fixed), ignored)
 	}
-	return nil
+	return tw.Flush()
+}
+
+// WorstFirst is the vulnerabilities ordered by severity, the worst first, in their order otherwise.
+func WorstFirst(vulns []audit.Vulnerability) []audit.Vulnerability {
+	out := slices.Clone(vulns)
+	slices.SortStableFunc(out, func(a, b audit.Vulnerability) int {
+		return audit.SeverityRank(b.Severity) - audit.SeverityRank(a.Severity)
+	})
+	return out
+}
+
+// AuditMarkdown is the vulnerabilities and the dependencies not checked as a GitHub step summary.
+func AuditMarkdown(r *audit.Report) string {
+	var b strings.Builder
+	b.WriteString("### shipyard audit\n\n")
+	switch {
+	case r.VulnDB == nil:
+		b.WriteString("Vulnerabilities: not checked (the vulnerability database is off).\n")
+	case len(r.Vulnerabilities) == 0:
+		b.WriteString("No known vulnerabilities.\n")
+	default:
+		b.WriteString("| Advisory | Package | Severity | Fixed in | Summary |\n|---|---|---|---|---|\n")
+		for _, v := range WorstFirst(r.Vulnerabilities) {
+			fmt.Fprintf(&b, "| %s | %s@%s | %s | %s | %s |\n", v.ID, v.Name, v.Version, v.Severity, v.Fixed, strings.ReplaceAll(strings.TrimSpace(v.Summary), "|", "\\|"))
+		}
+	}
+	for _, d := range r.Unchecked() {
+		fmt.Fprintf(&b, "\nNot checked: %s (%s).\n", d.Name, d.Error)
+	}
+	return b.String()
 }
 
 // Fix prints what audit fix did, or would do with dryRun.

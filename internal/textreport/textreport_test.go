@@ -1,13 +1,16 @@
 package textreport
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/coverage"
+	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
 )
@@ -58,4 +61,33 @@ func TestDeleted(t *testing.T) {
 		require.NoError(t, Deleted(&b, tc.gone, tc.dryRun))
 		assert.Equal(t, tc.want, b.String())
 	}
+}
+
+// TestAuditAnnotations: the advisories of one manifest line make one annotation, worst first; at most
+// MaxAnnotations are written, the last saying how many more the step summary has.
+func TestAuditAnnotations(t *testing.T) {
+	r := audit.Report{VulnDB: &audit.VulnDBInfo{URL: "file:///db"}}
+	for i := range 26 {
+		r.Vulnerabilities = append(r.Vulnerabilities, audit.Vulnerability{ID: fmt.Sprintf("GO-2026-%04d", i), Name: "golang.org/x/net", Version: "v0.1.0",
+			Severity: []string{"low", "critical"}[i%2], File: "go.mod", Line: 5})
+	}
+	got := AuditAnnotations(&r, "high")
+	require.Len(t, got, 1, "26 advisories on one line: one annotation")
+	assert.Equal(t, ghactions.Error, got[0].Level, "one of them fails at high")
+	assert.True(t, strings.HasPrefix(got[0].Message, "GO-2026-0001 (critical)"), "the worst first: %s", got[0].Message)
+	assert.Equal(t, 26, strings.Count(got[0].Message, "\n")+1)
+
+	r.Vulnerabilities = nil
+	for i := range 15 {
+		r.Vulnerabilities = append(r.Vulnerabilities, audit.Vulnerability{ID: fmt.Sprintf("GHSA-%d", i), Name: fmt.Sprintf("pkg%d", i), Version: "1.0.0",
+			Severity: "low", File: "package.json", Line: i + 3})
+	}
+	r.Dependencies = []audit.Dependency{{Name: "old", Deprecated: "use new", File: "package.json", Line: 30}}
+	got = AuditAnnotations(&r, "critical")
+	require.Len(t, got, MaxAnnotations)
+	assert.Equal(t, ghactions.Annotation{Level: ghactions.Warning, Title: "shipyard audit", Message: "and 7 more in the step summary"}, got[MaxAnnotations-1])
+	assert.Equal(t, "GHSA-0 in pkg0@1.0.0", got[0].Title)
+
+	md := AuditMarkdown(&r)
+	assert.Equal(t, 15, strings.Count(md, "| GHSA-"), "the summary has the full table")
 }

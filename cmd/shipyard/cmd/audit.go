@@ -15,7 +15,6 @@ import (
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
-	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
 )
@@ -94,38 +93,22 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 			return err
 		}
 	}
-	f.annotateAudit(r, o.FailOn)
+	for _, a := range textreport.AuditAnnotations(r, o.FailOn) {
+		f.Actions.Annotate(a)
+	}
+	if err := f.Actions.AddSummary(textreport.AuditMarkdown(r)); err != nil {
+		return err
+	}
 	if err := f.Render(r, func(w io.Writer) error { return textreport.Audit(w, r) }); err != nil {
+		return err
+	}
+	if err := r.Incomplete(); err != nil {
 		return err
 	}
 	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
 		return exitcode.Silent(exitcode.Failed)
 	}
 	return nil
-}
-
-// annotateAudit puts the deprecated and retracted dependencies and the vulnerabilities on their manifest
-// lines under GitHub Actions: errors for those that fail at failOn, warnings for the others.
-func (f *Factory) annotateAudit(r *audit.Report, failOn string) {
-	for _, d := range r.Dependencies {
-		if d.Deprecated != "" {
-			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + " is deprecated", Message: d.Deprecated})
-		}
-		if d.Retracted != "" {
-			f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: d.File, Line: d.Line, Title: d.Name + "@" + d.Current + " is retracted", Message: d.Retracted})
-		}
-	}
-	for _, v := range r.Vulnerabilities {
-		if v.Ignored != "" {
-			continue
-		}
-		level := ghactions.Warning
-		if v.Fails(failOn) {
-			level = ghactions.Error
-		}
-		f.Actions.Annotate(ghactions.Annotation{Level: level, File: v.File, Line: v.Line, Title: v.ID + " in " + v.Name + "@" + v.Version,
-			Message: v.Summary + textreport.FixedIn(v.Fixed)})
-	}
 }
 
 // writeSARIF writes the report's findings as SARIF to file, whole or not at all.

@@ -80,6 +80,29 @@ func TestAudit(t *testing.T) {
 	assert.Contains(t, r.stderr, "::warning file=go.mod,line=8,title=GO-2024-2611 in google.golang.org/protobuf@v1.32.0::")
 }
 
+// TestAuditIncomplete: a lookup that fails makes the audit incomplete, which fails whatever --fail-on,
+// and says what was not checked; lookups turned off (GOPROXY=off) and --vuln-db off are said, not failed.
+func TestAuditIncomplete(t *testing.T) {
+	dir, env := auditProject(t)
+	env["GOPROXY"] = "http://127.0.0.1:1"
+	r := cli(t, dir, env, "audit", "--fail-on", "none")
+	assert.Equal(t, 1, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "error: the audit is incomplete: the versions of 3 dependencies could not be looked up (example.com/alpha: ")
+	assert.Contains(t, r.stdout, "not checked: the versions of 3 dependencies (example.com/alpha, example.com/old, google.golang.org/protobuf): the audit is incomplete")
+	assert.Contains(t, r.stdout, "GO-2024-2611", "what could be checked still is")
+
+	env["GOPROXY"] = "off"
+	r = cli(t, dir, env, "audit", "--fail-on", "none")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "versions: not checked for 3 dependencies: module lookups are off (GOPROXY=off)")
+	assert.NotContains(t, r.stdout, "error:")
+
+	r = cli(t, dir, env, "audit", "--vuln-db", "off")
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "vulnerabilities: not checked (the vulnerability database is off)")
+	assert.NotContains(t, r.stdout, "no known vulnerabilities")
+}
+
 func TestDescribeVulnDB(t *testing.T) {
 	now := time.Date(2026, 12, 1, 19, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {

@@ -131,7 +131,9 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 			_ = f.testOutputs(res.Report, res.Gate.Diff, res.Failures)
 		}
 	case *pipeline.AuditResult:
-		f.annotateAudit(res.Report, res.FailOn)
+		for _, a := range textreport.AuditAnnotations(res.Report, res.FailOn) {
+			f.Actions.Annotate(a)
+		}
 		_ = textreport.Audit(f.IO.ErrOut, res.Report)
 	case *pipeline.BuildResult:
 		p := res.Record.Pushed
