@@ -14,10 +14,12 @@ import (
 // OSV is an advisory in the Open Source Vulnerability format (https://ossf.github.io/osv-schema/), the
 // format of the Go vulnerability database, GitHub's advisories and osv.dev.
 type OSV struct {
-	ID               string        `json:"id"`
-	Aliases          []string      `json:"aliases"`
-	Summary          string        `json:"summary"`
-	Details          string        `json:"details"`
+	ID      string   `json:"id"`
+	Aliases []string `json:"aliases"`
+	Summary string   `json:"summary"`
+	Details string   `json:"details"`
+	// Withdrawn is when the advisory was withdrawn: it no longer applies to anything.
+	Withdrawn        string        `json:"withdrawn,omitempty"`
 	Affected         []OSVAffected `json:"affected"`
 	Severity         []OSVSeverity `json:"severity"`
 	DatabaseSpecific struct {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -26,6 +27,12 @@ type Options struct {
 	Client *http.Client
 	// Ignore marks the vulnerabilities these rules cover: reported, failing nothing.
 	Ignore []IgnoreRule
+	// Scan is how deep govulncheck looks for Go vulnerabilities; "" is ScanSymbol, and ScanModule when
+	// the packages cannot be loaded.
+	Scan ScanLevel
+	// FailUnreachable counts the Go vulnerabilities that are not called (only imported or required)
+	// when the report says what fails; by default only the called ones do, where the scan could tell.
+	FailUnreachable bool
 }
 
 // Report is what Scan found.
@@ -34,6 +41,13 @@ type Report struct {
 	Vulnerabilities []Vulnerability `json:"vulnerabilities"`
 	// VulnDB is the database the vulnerabilities come from; nil when none was read.
 	VulnDB *VulnDBInfo `json:"vuln_db,omitempty"`
+	// GoScan is how the Go vulnerabilities were found: govulncheck's scan level, or "go.mod" when
+	// govulncheck could not load the module and go.mod's requirements were matched instead (GoScanNote
+	// says why); "" without a go.mod or a database.
+	GoScan     string `json:"go_scan,omitempty"`
+	GoScanNote string `json:"go_scan_note,omitempty"`
+	// failUnreachable is Options.FailUnreachable.
+	failUnreachable bool
 }
 
 // VulnDBInfo names a vulnerability database and when it last changed (zero when it does not say).
@@ -54,11 +68,14 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if o.VulnDB == "" {
 		o.VulnDB = DefaultVulnDB
 	}
+	if _, ok := ParseScanLevel(string(o.Scan)); !ok && o.Scan != "" {
+		return nil, &InputError{Option: "audit.Scan", Msg: fmt.Sprintf("%q is not module, package or symbol", o.Scan)}
+	}
 	deps, err := dependencies(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}}
+	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}, failUnreachable: o.FailUnreachable}
 	if o.VulnDB == VulnDBOff {
 		return r, nil
 	}
@@ -71,9 +88,24 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	r.VulnDB = &VulnDBInfo{URL: o.VulnDB, Modified: modified}
-	found, err := Vulnerabilities(ctx, db, deps)
+	var goDeps, npmDeps []Dependency
+	for _, d := range deps {
+		if d.Ecosystem == Go {
+			goDeps = append(goDeps, d)
+		} else {
+			npmDeps = append(npmDeps, d)
+		}
+	}
+	found, err := Vulnerabilities(ctx, db, npmDeps)
 	if err != nil {
 		return nil, err
+	}
+	if exists(filepath.Join(o.Dir, "go.mod")) {
+		goVulns, err := r.goVulnerabilities(ctx, o, db, goDeps)
+		if err != nil {
+			return nil, err
+		}
+		found = append(goVulns, found...)
 	}
 	for i, v := range found {
 		if rule, ok := MatchIgnore(o.Ignore, v.Name, v.Version); ok {
@@ -82,6 +114,43 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	}
 	r.Vulnerabilities = append(r.Vulnerabilities, found...)
 	return r, nil
+}
+
+// goVulnerabilities runs govulncheck at the options' level (symbol by default, module when the packages
+// cannot be loaded), and places each finding on the go.mod line of its module. When govulncheck cannot
+// load the module at all (no go.sum, modules that cannot be fetched), go.mod's requirements are matched
+// against the database instead, and the report says so.
+func (r *Report) goVulnerabilities(ctx context.Context, o Options, db *VulnDB, deps []Dependency) ([]Vulnerability, error) {
+	levels := []ScanLevel{o.Scan}
+	if o.Scan == "" {
+		levels = []ScanLevel{ScanSymbol, ScanModule}
+	}
+	var scanErr *goScanError
+	for _, level := range levels {
+		found, err := govulncheck(ctx, o.Dir, db.URL(), level, o.Getenv)
+		if errors.As(err, &scanErr) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		r.GoScan = string(level)
+		lines := map[string]int{}
+		for _, d := range deps {
+			lines[d.Name] = d.Line
+		}
+		for i := range found {
+			found[i].File, found[i].Line = "go.mod", lines[found[i].Name]
+		}
+		return found, nil
+	}
+	r.GoScan, r.GoScanNote = "go.mod", "govulncheck could not load the module, so go.mod's requirements were matched instead: "+firstLine(scanErr.msg)
+	return Vulnerabilities(ctx, db, deps)
+}
+
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 // dependencies reads go.mod and package.json in the project, whichever are there.
@@ -135,15 +204,30 @@ func exists(path string) bool {
 
 // Failing are the vulnerabilities that fail an audit at level (low, moderate, high or critical; "none"
 // fails nothing): those of that severity or above, and those the database rates "unknown", but not the
-// ignored ones.
+// ignored ones, nor, unless FailUnreachable, the Go ones that a symbol scan found not called (or a
+// package scan not imported).
 func (r *Report) Failing(level string) []Vulnerability {
 	var out []Vulnerability
 	for _, v := range r.Vulnerabilities {
-		if v.Fails(level) {
+		if r.Fails(v, level) {
 			out = append(out, v)
 		}
 	}
 	return out
+}
+
+// Fails says whether v fails an audit of this report at level.
+func (r *Report) Fails(v Vulnerability, level string) bool {
+	if !v.Fails(level) {
+		return false
+	}
+	switch {
+	case r.failUnreachable || v.Reachable == "" || v.Reachable == Called:
+		return true
+	case v.Reachable == Imported:
+		return r.GoScan != string(ScanSymbol)
+	}
+	return r.GoScan == string(ScanModule)
 }
 
 // Fails says whether v fails an audit at level: not ignored, and of that severity or above or "unknown".

@@ -52,6 +52,9 @@ func OpenVulnDB(rawURL string, client *http.Client) (*VulnDB, error) {
 	return db, nil
 }
 
+// URL is where the database is.
+func (db *VulnDB) URL() string { return db.base }
+
 func (db *VulnDB) read(ctx context.Context, rel string) ([]byte, error) {
 	if db.dir != "" {
 		return os.ReadFile(filepath.Join(db.dir, filepath.FromSlash(rel)))
@@ -213,6 +216,11 @@ type Vulnerability struct {
 	Line      int       `json:"line"`
 	// Ignored is the reason of the ignore rule that covers it: it is reported, and fails nothing.
 	Ignored string `json:"ignored,omitempty"`
+	// Reachable is how the project reaches it: called, imported or required (Go); "" when not known
+	// (npm, or Go advisories matched on go.mod's lines).
+	Reachable string `json:"reachable,omitempty"`
+	// CallPath is, for a called one, a path of calls from the project's code to the vulnerable function.
+	CallPath []string `json:"call_path,omitempty"`
 }
 
 // Vulnerabilities matches the dependencies against the database.
@@ -224,6 +232,9 @@ func Vulnerabilities(ctx context.Context, db *VulnDB, deps []Dependency) ([]Vuln
 			return nil, err
 		}
 		for _, o := range advisories {
+			if o.Withdrawn != "" {
+				continue // as govulncheck and osv-scanner skip them
+			}
 			affected, fixed := o.Affects(d.Ecosystem, d.Name, d.Current)
 			if !affected {
 				continue
