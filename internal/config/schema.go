@@ -81,6 +81,11 @@ type Audit struct {
 	VulnDB string `yaml:"vuln_db"`
 	// FailOn is the lowest severity that fails the audit: low, moderate, high, critical or none.
 	FailOn string `yaml:"fail_on"`
+	// Scan is how deep Go vulnerabilities are looked for: module, package or symbol (default symbol,
+	// module when the packages cannot be loaded).
+	Scan string `yaml:"scan"`
+	// FailOnUnreachable lets the Go vulnerabilities that are not called fail the audit too.
+	FailOnUnreachable bool `yaml:"fail_on_unreachable"`
 	// FixLevel is the largest update `audit fix` makes: patch, minor or major.
 	FixLevel string `yaml:"fix_level"`
 	// Allow lists the update types audit fix may make (patch, minor, major); empty: all up to FixLevel.

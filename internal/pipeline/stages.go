@@ -99,7 +99,8 @@ func auditStage(ctx context.Context, s *State) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := audit.Scan(ctx, audit.Options{Dir: s.Dir, VulnDB: s.Config.Audit.VulnDB, Getenv: s.Getenv, Ignore: ignore})
+	r, err := audit.Scan(ctx, audit.Options{Dir: s.Dir, VulnDB: s.Config.Audit.VulnDB, Getenv: s.Getenv, Ignore: ignore,
+		Scan: audit.ScanLevel(s.Config.Audit.Scan), FailUnreachable: s.Config.Audit.FailOnUnreachable})
 	if err != nil {
 		return nil, err
 	}

@@ -38,7 +38,7 @@ func AuditAnnotations(r *audit.Report, failOn string) []ghactions.Annotation {
 		vulns := byPlace[p]
 		level, ids, lines := ghactions.Warning, []string{}, []string{}
 		for _, v := range vulns {
-			if v.Fails(failOn) {
+			if r.Fails(v, failOn) {
 				level = ghactions.Error
 			}
 			ids = append(ids, v.ID)

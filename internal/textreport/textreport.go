@@ -3,6 +3,7 @@
 package textreport
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
@@ -258,14 +259,26 @@ func vulnerabilities(w io.Writer, r *audit.Report) error {
 		_, err := fmt.Fprintln(w, "\n\nno known vulnerabilities")
 		return err
 	}
-	fmt.Fprintf(w, "\n\n%s\n", Plural(len(vulns), "vulnerability"))
+	how := ""
+	switch r.GoScan {
+	case "":
+	case "go.mod":
+		how = " (Go: go.mod's requirements matched, govulncheck could not load the module)"
+	default:
+		how = " (Go: govulncheck's " + r.GoScan + " scan)"
+	}
+	fmt.Fprintf(w, "\n\n%s%s\n", Plural(len(vulns), "vulnerability"), how)
+	reach := slices.ContainsFunc(vulns, func(v audit.Vulnerability) bool { return v.Reachable != "" })
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, v := range vulns {
-		ignored := ""
+		ignored, reached := "", ""
 		if v.Ignored != "" {
 			ignored = "  [ignored: " + v.Ignored + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s%s%s\n", v.ID, v.Name, v.Version, v.Severity, strings.TrimSpace(v.Summary), FixedIn(v.Fixed), ignored)
+		if reach {
+			reached = cmp.Or(v.Reachable, "-") + "\t"
+		}
+		fmt.Fprintf(tw, "%s\t%s@%s\t%s\t%s%s%s%s\n", v.ID, v.Name, v.Version, v.Severity, reached, strings.TrimSpace(v.Summary), FixedIn(v.Fixed), ignored)
 	}
 	return tw.Flush()
 }

@@ -20,10 +20,12 @@ import (
 )
 
 type auditOptions struct {
-	VulnDB       string
-	FailOn       string
-	FailOutdated bool
-	SARIF        string
+	VulnDB          string
+	FailOn          string
+	FailOutdated    bool
+	SARIF           string
+	Scan            string
+	FailUnreachable bool
 }
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -42,10 +44,15 @@ registries .npmrc names, as ` + "`npm outdated`" + ` shows them: Current is the 
 (package-lock.json, else node_modules), Wanted what the range resolves to, Latest the latest dist-tag.
 
 --vuln-db is the Go vulnerability database by default; file://DIR reads an offline copy of it, or a
-directory of OSV files of any ecosystem (an osv.dev export) for npm. The Go database rates no severity:
-its advisories are "unknown", which --fail-on counts as failing at every level.
+directory of OSV files of any ecosystem (an osv.dev export) for npm. Go vulnerabilities are found by
+govulncheck, run in process, over the whole build list (replacements and the standard library
+included): --scan symbol (the default) says of each whether the project calls it, imports it or only
+requires it, with a call path; when the packages cannot be loaded it scans the modules, and when the
+module cannot be loaded, go.mod's requirements are matched and the report says so. The Go database
+rates no severity: its advisories are "unknown", which --fail-on counts as failing at every level.
 
-Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anything is outdated.`,
+Exit 1 when a vulnerability reaches --fail-on (called ones only, unless --fail-on-unreachable), with
+--fail-outdated when anything is outdated, and when a lookup failed: the audit is then incomplete.`,
 		Example: `  shipyard audit
   shipyard audit --vuln-db file:///srv/vulndb --fail-on high -o json
   GOPROXY=file:///srv/goproxy shipyard audit --fail-outdated`,
@@ -58,7 +65,7 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 			if err != nil {
 				return err
 			}
-			report, err := f.auditScan(cmd.Context(), o.VulnDB, ignore)
+			report, err := f.auditScan(cmd.Context(), &o, ignore)
 			if err != nil {
 				return err
 			}
@@ -66,20 +73,28 @@ Exit 1 when a vulnerability reaches --fail-on, or with --fail-outdated when anyt
 		},
 	}
 	c.PersistentFlags().StringVar(&o.VulnDB, "vuln-db", audit.DefaultVulnDB, "vulnerability database: an https:// URL, file://DIR, or off")
+	c.PersistentFlags().StringVar(&o.Scan, "scan", "", "how deep to look for Go vulnerabilities: module, package or symbol (default symbol)")
+	c.Flags().BoolVar(&o.FailUnreachable, "fail-on-unreachable", false, "let Go vulnerabilities that are not called fail too")
 	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
 	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
 	c.Flags().StringVar(&o.SARIF, "sarif", "", "also write the findings as SARIF 2.1.0 to `FILE`, for GitHub code scanning")
 	config.Bind(c.PersistentFlags(), "vuln-db", "audit.vuln_db")
+	config.BindUnder(c.PersistentFlags(), "audit", "scan")
+	config.BindUnder(c.Flags(), "audit", "fail-on-unreachable")
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
 	c.AddCommand(newAuditFixCmd(f, &o))
 	return c
 }
 
 // auditScan runs audit.Scan on the project and says which vulnerability database it read, and how old it is.
-func (f *Factory) auditScan(ctx context.Context, vulnDB string, ignore []audit.IgnoreRule) (*audit.Report, error) {
-	r, err := audit.Scan(ctx, audit.Options{Dir: f.Dir, VulnDB: vulnDB, Getenv: f.Getenv, Ignore: ignore})
+func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit.IgnoreRule) (*audit.Report, error) {
+	r, err := audit.Scan(ctx, audit.Options{Dir: f.Dir, VulnDB: o.VulnDB, Getenv: f.Getenv, Ignore: ignore,
+		Scan: audit.ScanLevel(o.Scan), FailUnreachable: o.FailUnreachable})
 	if err != nil {
 		return nil, err
+	}
+	if r.GoScanNote != "" {
+		f.IO.Warnf("%s", r.GoScanNote)
 	}
 	if r.VulnDB != nil {
 		f.IO.Infof("vulnerability database %s", pipeline.DescribeVulnDB(r.VulnDB, time.Now()))

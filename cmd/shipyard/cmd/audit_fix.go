@@ -46,7 +46,7 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 				return err
 			}
 			ctx := cmd.Context()
-			scan, err := f.auditScan(ctx, ao.VulnDB, nil)
+			scan, err := f.auditScan(ctx, ao, nil)
 			if err != nil {
 				return err
 			}

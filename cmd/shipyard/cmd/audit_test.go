@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -266,5 +267,47 @@ func TestAuditFixInputErrors(t *testing.T) {
 		r := cli(t, dir, map[string]string{"GOPROXY": "off"}, tc.args...)
 		assert.Equal(t, 2, r.code, tc.args)
 		assert.Contains(t, r.stderr, tc.want)
+	}
+}
+
+// TestAuditReachability: on a real module, govulncheck's symbol scan says what is called, with a call
+// path; by default only called vulnerabilities fail, --fail-on-unreachable counts the rest, and --scan
+// module looks no deeper than the build list.
+func TestAuditReachability(t *testing.T) {
+	for _, tc := range []struct {
+		module string
+		args   []string
+		code   int
+		reach  string
+	}{
+		{"websocket", nil, 1, "called"},
+		{"vendored", nil, 0, "imported"},
+		{"vendored", []string{"--fail-on-unreachable"}, 1, "imported"},
+		{"vendored", []string{"--scan", "module"}, 1, "required"},
+	} {
+		t.Run(tc.module+strings.Join(tc.args, ""), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), tc.module)
+			require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join(testenv.Root(t), "audit", "testdata", "modules", tc.module))))
+			env := map[string]string{"GOPROXY": "off", "GOFLAGS": "-mod=mod", "GOWORK": "off", "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t)}
+			r := cli(t, dir, env, append([]string{"-o", "json", "audit"}, tc.args...)...)
+			require.Equal(t, tc.code, r.code, r.stderr)
+			var report struct {
+				GoScan          string `json:"go_scan"`
+				Vulnerabilities []struct {
+					ID, Name, Reachable string
+					CallPath            []string `json:"call_path"`
+				}
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &report))
+			require.NotEmpty(t, report.Vulnerabilities)
+			reaches := map[string]bool{}
+			for _, v := range report.Vulnerabilities {
+				reaches[v.Reachable] = true
+				if v.Reachable == "called" {
+					assert.NotEmpty(t, v.CallPath, v.ID)
+				}
+			}
+			assert.True(t, reaches[tc.reach], "%v", reaches)
+		})
 	}
 }

@@ -60,6 +60,7 @@ var flagOf = map[string]string{
 	"audit.VulnDB":         "--vuln-db",
 	"audit.Branch":         "--branch",
 	"audit.Groups":         "--group",
+	"audit.Scan":           "--scan",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",

@@ -60,19 +60,10 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 	pf.IntVar(&o.LockRetries, "lock-retries", 5, "how often a migration that hit lock_timeout runs again")
 	pf.DurationVar(&o.LiveLockTimeout, "live-lock-timeout", migrate.DefaultLiveOptions.LockTimeout, "PostgreSQL lock_timeout of each statement of a live migration's parts and of each backfill batch")
 	config.BindUnder(pf, "migrate", "database", "dir", "lock-timeout", "pg-lock-timeout", "pg-statement-timeout", "lock-retries", "live-lock-timeout")
-	c.AddCommand(
-		newMigrateCreateCmd(f, &o),
-		newMigrateUpCmd(f, &o),
-		newMigrateDownCmd(f, &o),
-		newMigrateGotoCmd(f, &o),
-		newMigrateForceCmd(f, &o),
-		newMigrateStatusCmd(f, &o),
-		newMigrateVerifyCmd(f, &o),
-		newMigratePlanCmd(f, &o),
-		newMigrateLintCmd(f, &o),
-		newMigrateBackfillCmd(f, &o),
-		newMigrateRollbackCmd(f, &o),
-	)
+	c.AddCommand(newMigrateCreateCmd(f, &o), newMigrateUpCmd(f, &o), newMigrateDownCmd(f, &o),
+		newMigrateGotoCmd(f, &o), newMigrateForceCmd(f, &o), newMigrateStatusCmd(f, &o), newMigrateVerifyCmd(f, &o),
+		newMigratePlanCmd(f, &o), newMigrateLintCmd(f, &o), newMigrateBackfillCmd(f, &o),
+		newMigrateRollbackCmd(f, &o))
 	return c
 }
 

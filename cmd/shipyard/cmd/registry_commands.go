@@ -26,15 +26,8 @@ The client flags and credentials are those of ` + "`shipyard push`" + `. ` + "`r
 registry, the CNCF distribution registry's own engine, for laptops and tests.`,
 	}
 	addRegistryFlags(c.PersistentFlags(), &o)
-	c.AddCommand(
-		newRegistryLoginCmd(f, &o),
-		newRegistryLogoutCmd(f),
-		newRegistryTagsCmd(f, &o),
-		newRegistryCopyCmd(f, &o),
-		newRegistryPruneCmd(f, &o),
-		newRegistryDeleteCmd(f, &o),
-		newRegistryServeCmd(f),
-	)
+	c.AddCommand(newRegistryLoginCmd(f, &o), newRegistryLogoutCmd(f), newRegistryTagsCmd(f, &o),
+		newRegistryCopyCmd(f, &o), newRegistryPruneCmd(f, &o), newRegistryDeleteCmd(f, &o), newRegistryServeCmd(f))
 	return c
 }
 

@@ -69,19 +69,8 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitcode.Input(err) })
 	g.add(root.PersistentFlags(), f)
 
-	root.AddCommand(
-		newVersionCmd(f),
-		newChangelogCmd(f),
-		newTestCmd(f),
-		newMigrateCmd(f),
-		newPushCmd(f),
-		newRegistryCmd(f),
-		newAuditCmd(f),
-		newBuildCmd(f),
-		newInitCmd(f),
-		newReleaseCmd(f),
-		newPipelineCmd(f),
-	)
+	root.AddCommand(newVersionCmd(f), newChangelogCmd(f), newTestCmd(f), newMigrateCmd(f), newPushCmd(f),
+		newRegistryCmd(f), newAuditCmd(f), newBuildCmd(f), newInitCmd(f), newReleaseCmd(f), newPipelineCmd(f))
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)

@@ -24,13 +24,8 @@ feat is a minor change, fix and perf a patch, "!" or a BREAKING CHANGE: footer a
 in 0.x). Tags are semver with or without a leading v, after --tag-prefix in a monorepo; other tags are
 ignored. The version of an untagged commit comes from 'version describe'.`,
 	}
-	c.AddCommand(
-		newVersionCurrentCmd(f),
-		newVersionNextCmd(f),
-		newVersionDescribeCmd(f),
-		newVersionTagCmd(f),
-		newVersionCheckCmd(f),
-	)
+	c.AddCommand(newVersionCurrentCmd(f), newVersionNextCmd(f), newVersionDescribeCmd(f), newVersionTagCmd(f),
+		newVersionCheckCmd(f))
 	return c
 }
 
