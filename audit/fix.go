@@ -65,7 +65,8 @@ type Skipped struct {
 }
 
 // PlanFix chooses the updates: for each dependency the highest version the level allows, or with
-// SecurityOnly the lowest that fixes its vulnerabilities.
+// SecurityOnly the lowest that fixes its vulnerabilities. A Go module of the build list that go.mod does
+// not require (no line) is updated only when that fixes an advisory.
 func PlanFix(deps []Dependency, vulns []Vulnerability, o FixOptions) ([]Update, []Skipped) {
 	var updates []Update
 	var skipped []Skipped
@@ -79,8 +80,8 @@ func PlanFix(deps []Dependency, vulns []Vulnerability, o FixOptions) ([]Update, 
 				mine = append(mine, v)
 			}
 		}
-		if o.SecurityOnly && len(mine) == 0 {
-			continue
+		if len(mine) == 0 && (o.SecurityOnly || d.Ecosystem == Go && d.Line == 0) {
+			continue // a module that go.mod does not require moves only to fix an advisory, as Dependabot's
 		}
 		candidates := slices.DeleteFunc(slices.Clone(d.Versions), func(v string) bool {
 			return compare(d.Ecosystem, v, d.Current) <= 0 || !withinLevel(d.Ecosystem, d.Current, v, o.Level) ||

@@ -84,7 +84,7 @@ func TestParseGroup(t *testing.T) {
 // TestFixDryRun: a dry run plans and changes nothing; the result's lists are empty, not null.
 func TestFixDryRun(t *testing.T) {
 	dir := t.TempDir()
-	scan := &Report{Dependencies: []Dependency{{Ecosystem: "go", Name: "example.com/a", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.0.1"}, File: "go.mod"}}}
+	scan := &Report{Dependencies: []Dependency{{Ecosystem: "go", Name: "example.com/a", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.0.1"}, File: "go.mod", Line: 3}}}
 	res, err := Fix(context.Background(), scan, FixRequest{Plan: FixOptions{Level: UpdatePatch}, Apply: ApplyOptions{Dir: dir, BodiesDir: "prs"}, DryRun: true})
 	require.NoError(t, err)
 	require.Len(t, res.Updates, 1)
@@ -187,4 +187,21 @@ func TestFixNpmInstalls(t *testing.T) {
 	installed, err := os.ReadFile(filepath.Join(dir, "node_modules", "left-pad", "package.json"))
 	require.NoError(t, err)
 	assert.Contains(t, string(installed), `"version":"1.2.0"`)
+}
+
+// TestPlanFixLeavesTheBuildListAlone: a module of the build list that go.mod does not require moves only
+// to fix an advisory.
+func TestPlanFixLeavesTheBuildListAlone(t *testing.T) {
+	deps := []Dependency{
+		{Ecosystem: Go, Name: "example.com/listed", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.1.0"}, File: "go.mod", Line: 5},
+		{Ecosystem: Go, Name: "example.com/transitive", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.1.0"}, File: "go.mod"},
+		{Ecosystem: Go, Name: "example.com/vulnerable", Current: "v1.0.0", Versions: []string{"v1.0.0", "v1.0.1", "v1.1.0"}, File: "go.mod"},
+	}
+	vulns := []Vulnerability{{ID: "GO-TEST-2", Ecosystem: Go, Name: "example.com/vulnerable", Version: "v1.0.0", Fixed: "v1.0.1"}}
+	updates, _ := PlanFix(deps, vulns, FixOptions{Level: UpdateMinor})
+	var names []string
+	for _, u := range updates {
+		names = append(names, u.Name)
+	}
+	assert.Equal(t, []string{"example.com/listed", "example.com/vulnerable"}, names)
 }

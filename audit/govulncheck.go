@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -64,12 +63,7 @@ func govulncheck(ctx context.Context, dir, dbURL string, level ScanLevel, getenv
 	}
 	cmd := scan.Command(ctx, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(""), &out, &errOut
-	cmd.Env = os.Environ()
-	for _, k := range goEnvKeys {
-		if v := getenv(k); v != "" {
-			cmd.Env = append(cmd.Env, k+"="+v)
-		}
-	}
+	cmd.Env = goEnv(getenv)
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("scanning %s for vulnerabilities: %w", dir, err)
 	}

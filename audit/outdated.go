@@ -19,8 +19,9 @@ type Dependency struct {
 	Ecosystem Ecosystem `json:"ecosystem"`
 	Name      string    `json:"name"`
 	Current   string    `json:"current"`
-	// Wanted is the newest version in the same major (same range for npm), Latest the newest of all,
-	// possibly under a new major module path (LatestName).
+	// Wanted is the compatible upgrade (Go: the go command's, the Update of go list -m -u, on the same
+	// module path; npm: what the range resolves to), else Current; Latest the newest of all, possibly
+	// under a new major module path (LatestName).
 	Wanted     string `json:"wanted"`
 	Latest     string `json:"latest"`
 	LatestName string `json:"latest_name,omitempty"`
@@ -139,18 +140,13 @@ func goDependency(ctx context.Context, m *GoModule, proxy *GoProxy, r GoRequire)
 		d.Upgrade = upgrade
 	}
 
-	// Wanted: the newest allowed version of the same major, pre-releases only when Current is one.
-	pre := semver.Prerelease(r.Version) != "" && !module.IsPseudoVersion(r.Version)
-	d.Wanted = newestWhere(versions, func(v string) bool {
-		return allowed(v) && semver.Major(v) == semver.Major(r.Version) && (pre || semver.Prerelease(v) == "")
-	})
-	if d.Wanted == "" || semver.Compare(d.Wanted, r.Version) < 0 {
-		d.Wanted = r.Version
+	// Wanted: the go command's compatible upgrade (the Update of go list -m -u: the newest allowed version
+	// of the same module path), else Current.
+	d.Wanted = r.Version
+	if d.Upgrade != "" {
+		d.Wanted = d.Upgrade
 	}
 	d.Latest = d.Wanted
-	if d.Upgrade != "" && semver.Compare(d.Upgrade, d.Latest) > 0 {
-		d.Latest = d.Upgrade
-	}
 	if name, v, err := newMajor(ctx, proxy, r.Path, d.Latest); err != nil {
 		return d, err
 	} else if v != "" {

@@ -6,12 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/shipyardci/shipyard/internal/goproxytest"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -80,6 +82,7 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 				goUpdate = g.Update.Version
 			}
 			assert.Equal(t, goUpdate, d.Upgrade, "the upgrade")
+			assert.Equal(t, cmpOr(goUpdate, g.Version), d.Wanted, "wanted is go list's Update, else the version in use")
 			assert.Equal(t, g.Deprecated, d.Deprecated, "the deprecation")
 			if len(g.Retracted) > 0 {
 				assert.Contains(t, g.Retracted, d.Retracted, "the retraction")
@@ -109,8 +112,65 @@ func TestOutdatedGoEqualsGoList(t *testing.T) {
 	assert.True(t, zeta.Backport, "v1.5.0 was published before v1.4.9, the version in use")
 	assert.False(t, alpha.Backport)
 	eta := byName["example.com/eta"]
-	assert.Equal(t, "v0.9.0", eta.Wanted, "the same major")
+	assert.Equal(t, "v1.1.0", eta.Wanted, "the go command's upgrade: v0 and v1 are one module path")
 	assert.Equal(t, "v1.1.0", eta.Latest)
 	assert.Equal(t, Indirect, eta.Type)
 	assert.Equal(t, "v2.1.0+incompatible", byName["example.com/theta"].Upgrade, "a listed pseudo-version does not decide which tags exist")
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+// TestBuildListEqualsGoList: the Go dependencies are the whole build list (a module that only a
+// requirement requires is there, indirect), with the versions go list selects, and for each the
+// upgrade and deprecation go list -m -u reports; go.mod and go.sum are not written.
+func TestBuildListEqualsGoList(t *testing.T) {
+	fixture := maps.Clone(goFixture)
+	fixture["example.com/eta"] = []goproxytest.Version{{Version: "v0.9.0", Time: day(1), GoMod: "require example.com/iota v1.0.0\n"},
+		{Version: "v1.0.0", Time: day(2)}, {Version: "v1.1.0", Time: day(3)}}
+	fixture["example.com/iota"] = []goproxytest.Version{{Version: "v1.0.0", Time: day(1)}, {Version: "v1.2.0", Time: day(4)}}
+	proxy := writeGoProxy(t, fixture)
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), goFixtureMod)
+	want := goListUpdates(t, dir, proxy)
+	write(t, filepath.Join(dir, "go.mod"), goFixtureMod)
+	os.Remove(filepath.Join(dir, "go.sum"))
+
+	env := map[string]string{"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOMODCACHE": t.TempDir(), "GOTOOLCHAIN": "local", "GOWORK": "off"}
+	r, err := Scan(context.Background(), Options{Dir: dir, VulnDB: VulnDBOff, Getenv: func(k string) string { return env[k] }})
+	require.NoError(t, err)
+	assert.Empty(t, r.BuildListNote)
+	got := map[string]Dependency{}
+	for _, d := range r.Dependencies {
+		got[d.Name] = d
+	}
+	for path, g := range want {
+		if g.Main {
+			continue
+		}
+		d, ok := got[path]
+		if !assert.True(t, ok, "%s is in the build list", path) {
+			continue
+		}
+		assert.Equal(t, g.Version, d.Current, path)
+		goUpdate := ""
+		if g.Update != nil {
+			goUpdate = g.Update.Version
+		}
+		assert.Equal(t, cmpOr(goUpdate, g.Version), d.Wanted, path)
+		assert.Equal(t, g.Deprecated, d.Deprecated, path)
+	}
+	assert.Len(t, got, len(want)-1, "the build list, and nothing else")
+	iota := got["example.com/iota"]
+	assert.Equal(t, Indirect, iota.Type, "only eta requires it")
+	assert.Zero(t, iota.Line, "go.mod has no line of it")
+	assert.Equal(t, "v1.2.0", iota.Wanted)
+	data, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Equal(t, goFixtureMod, string(data), "go.mod untouched")
+	assert.NoFileExists(t, filepath.Join(dir, "go.sum"), "no go.sum written")
 }

@@ -46,6 +46,9 @@ type Report struct {
 	// says why); "" without a go.mod or a database.
 	GoScan     string `json:"go_scan,omitempty"`
 	GoScanNote string `json:"go_scan_note,omitempty"`
+	// BuildListNote says why the Go dependencies are go.mod's requirements alone, not the whole build
+	// list; "" when they are the build list.
+	BuildListNote string `json:"build_list_note,omitempty"`
 	// failUnreachable is Options.FailUnreachable.
 	failUnreachable bool
 }
@@ -71,11 +74,11 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if _, ok := ParseScanLevel(string(o.Scan)); !ok && o.Scan != "" {
 		return nil, &InputError{Option: "audit.Scan", Msg: fmt.Sprintf("%q is not module, package or symbol", o.Scan)}
 	}
-	deps, err := dependencies(ctx, o)
+	deps, note, err := dependencies(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}, failUnreachable: o.FailUnreachable}
+	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}, BuildListNote: note, failUnreachable: o.FailUnreachable}
 	if o.VulnDB == VulnDBOff {
 		return r, nil
 	}
@@ -154,23 +157,27 @@ func firstLine(s string) string {
 }
 
 // dependencies reads go.mod and package.json in the project, whichever are there.
-func dependencies(ctx context.Context, o Options) ([]Dependency, error) {
-	var deps []Dependency
+func dependencies(ctx context.Context, o Options) (deps []Dependency, buildListNote string, err error) {
 	found := false
 	if exists(filepath.Join(o.Dir, "go.mod")) {
 		found = true
 		m, err := ReadGoMod(filepath.Join(o.Dir, "go.mod"))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		m.File = "go.mod"
+		if list, err := buildList(ctx, o.Dir, m, o.Getenv); err == nil {
+			m.Requires = list
+		} else {
+			buildListNote = "the build list could not be read, so go.mod's requirements are audited alone: " + err.Error()
+		}
 		proxy, err := NewGoProxy(o.Getenv, o.Client)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		goDeps, err := OutdatedGo(ctx, m, proxy)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		deps = append(deps, goDeps...)
 	}
@@ -178,23 +185,23 @@ func dependencies(ctx context.Context, o Options) ([]Dependency, error) {
 		found = true
 		p, err := ReadNpmProject(o.Dir)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		p.File = "package.json"
 		reg, err := NewNpmRegistry(o.Dir, o.Getenv, o.Client)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		npmDeps, err := OutdatedNpm(ctx, p, reg)
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		deps = append(deps, npmDeps...)
 	}
 	if !found {
-		return nil, &InputError{Msg: fmt.Sprintf("no go.mod or package.json in %s", o.Dir)}
+		return nil, "", &InputError{Msg: fmt.Sprintf("no go.mod or package.json in %s", o.Dir)}
 	}
-	return deps, nil
+	return deps, buildListNote, nil
 }
 
 func exists(path string) bool {

@@ -22,7 +22,7 @@ func TestScan(t *testing.T) {
 	})
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n\nrequire google.golang.org/protobuf v1.32.0\n"), 0o644))
-	env := map[string]string{"GOPROXY": "file://" + proxy}
+	env := map[string]string{"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOMODCACHE": t.TempDir(), "GOFLAGS": "-modcacherw"}
 	o := Options{Dir: dir, VulnDB: testenv.VulnDB(t), Getenv: func(k string) string { return env[k] }}
 
 	r, err := Scan(context.Background(), o)

@@ -93,8 +93,10 @@ func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit
 	if err != nil {
 		return nil, err
 	}
-	if r.GoScanNote != "" {
-		f.IO.Warnf("%s", r.GoScanNote)
+	for _, note := range []string{r.BuildListNote, r.GoScanNote} {
+		if note != "" {
+			f.IO.Warnf("%s", note)
+		}
 	}
 	if r.VulnDB != nil {
 		f.IO.Infof("vulnerability database %s", pipeline.DescribeVulnDB(r.VulnDB, time.Now()))

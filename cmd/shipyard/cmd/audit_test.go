@@ -36,7 +36,9 @@ func auditProject(t *testing.T) (dir string, env map[string]string) {
 	}))
 	dir = t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/alpha v1.0.0\n\texample.com/old v1.0.0\n\tgoogle.golang.org/protobuf v1.32.0 // indirect\n)\n"), 0o644))
-	return dir, map[string]string{"GOPROXY": "file://" + proxy, "SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t)}
+	// The build list comes from this proxy alone: a module cache of its own, no checksum database.
+	return dir, map[string]string{"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOMODCACHE": t.TempDir(), "GOFLAGS": "-modcacherw",
+		"SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t)}
 }
 
 func TestAudit(t *testing.T) {
