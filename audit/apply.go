@@ -2,11 +2,13 @@ package audit
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -95,9 +97,50 @@ func ApplyPackageJSON(file string, updates []Update) error {
 	return renameio.WriteFile(file, bytes.Join(lines, []byte("\n")), 0o644)
 }
 
-// GoModTidy runs `go mod tidy` in dir, which updates go.sum and the requirements the updates pull in.
-func GoModTidy(ctx context.Context, dir string, env []string) error {
-	return run(ctx, dir, env, "go", "mod", "tidy")
+// GoModTidy runs `go mod tidy` in dir, which updates go.sum and the requirements the updates pull in,
+// keeping go.mod's go directive unless a new requirement needs a newer Go; then `go mod vendor` when the
+// module is vendored (vendor/modules.txt), so that vendor/ follows. It returns what a reviewer must know:
+// the go directive raised, vendor/ rewritten.
+func GoModTidy(ctx context.Context, dir string, env []string) (notes []string, err error) {
+	before, err := goDirective(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return nil, err
+	}
+	if before == "" || run(ctx, dir, env, "go", "mod", "tidy", "-go="+before) != nil {
+		if err := run(ctx, dir, env, "go", "mod", "tidy"); err != nil {
+			return nil, err
+		}
+	}
+	after, err := goDirective(filepath.Join(dir, "go.mod"))
+	if err != nil {
+		return nil, err
+	}
+	if after != before {
+		notes = append(notes, fmt.Sprintf("The go directive moves from %s to %s: a new requirement needs that Go version.", cmp.Or(before, "none"), after))
+	}
+	if _, err := os.Stat(filepath.Join(dir, "vendor", "modules.txt")); err == nil {
+		if err := run(ctx, dir, env, "go", "mod", "vendor"); err != nil {
+			return notes, err
+		}
+		notes = append(notes, "vendor/ is updated with go mod vendor.")
+	}
+	return notes, nil
+}
+
+// goDirective is the go line of the go.mod at path, "" when it has none.
+func goDirective(path string) (string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	f, err := modfile.ParseLax(path, data, nil)
+	if err != nil {
+		return "", fmt.Errorf("reading %s: %w", path, err)
+	}
+	if f.Go == nil {
+		return "", nil
+	}
+	return f.Go.Version, nil
 }
 
 // NpmLock runs `npm install --package-lock-only` in dir, which writes package-lock.json for the new
@@ -122,8 +165,8 @@ func run(ctx context.Context, dir string, env []string, name string, args ...str
 }
 
 // PullRequestBody is the Markdown body of a pull request for one group of updates: what moves from
-// where to where, and the advisories it fixes.
-func PullRequestBody(group string, updates []Update, vulns []Vulnerability) string {
+// where to where, the advisories it fixes, and the notes of what else changed.
+func PullRequestBody(group string, updates []Update, vulns []Vulnerability, notes ...string) string {
 	var b strings.Builder
 	if len(updates) == 1 {
 		u := updates[0]
@@ -156,14 +199,21 @@ func PullRequestBody(group string, updates []Update, vulns []Vulnerability) stri
 	if len(fixes) > 0 {
 		b.WriteString("\n### Security\n\nThis fixes:\n\n" + strings.Join(fixes, "\n") + "\n")
 	}
+	if len(notes) > 0 {
+		b.WriteString("\n### Also\n\n- " + strings.Join(notes, "\n- ") + "\n")
+	}
 	return b.String()
 }
 
 // CommitMessage is the commit message of a group's change, Dependabot style.
-func CommitMessage(group string, updates []Update) string {
+func CommitMessage(group string, updates []Update, notes ...string) string {
+	subject := fmt.Sprintf("build(deps): bump the %s group with %d updates", group, len(updates))
 	if len(updates) == 1 {
 		u := updates[0]
-		return fmt.Sprintf("build(deps): bump %s from %s to %s", u.Name, u.From, u.To)
+		subject = fmt.Sprintf("build(deps): bump %s from %s to %s", u.Name, u.From, u.To)
 	}
-	return fmt.Sprintf("build(deps): bump the %s group with %d updates", group, len(updates))
+	if len(notes) == 0 {
+		return subject
+	}
+	return subject + "\n\n" + strings.Join(notes, "\n")
 }

@@ -120,7 +120,8 @@ func TestFixGoBuilds(t *testing.T) {
 	write(t, filepath.Join(dir, "main.go"), "package main\n\nimport \"example.com/alpha\"\n\nfunc main() { println(alpha.Version()) }\n")
 	goEnv := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOMODCACHE="+t.TempDir(),
 		"GOTOOLCHAIN=local", "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
-	require.NoError(t, GoModTidy(context.Background(), dir, goEnv))
+	_, err := GoModTidy(context.Background(), dir, goEnv)
+	require.NoError(t, err)
 
 	osvDir := t.TempDir()
 	write(t, filepath.Join(osvDir, "TEST-1.json"), `{"id":"TEST-1","summary":"alpha leaks","affected":[{"package":{"ecosystem":"Go","name":"example.com/alpha"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.1"}]}]}]}`)
@@ -141,7 +142,9 @@ func TestFixGoBuilds(t *testing.T) {
 	assert.Equal(t, "v1.1.0", updates[0].To)
 	assert.Equal(t, []string{"TEST-1"}, updates[0].Advisories)
 	require.NoError(t, ApplyGoMod(filepath.Join(dir, "go.mod"), updates))
-	require.NoError(t, GoModTidy(context.Background(), dir, goEnv))
+	notes, err := GoModTidy(context.Background(), dir, goEnv)
+	require.NoError(t, err)
+	assert.Empty(t, notes, "the go directive stays, nothing is vendored")
 	gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
 	require.NoError(t, err)
 	assert.Contains(t, string(gomod), "require example.com/alpha v1.1.0\n")
@@ -151,6 +154,57 @@ func TestFixGoBuilds(t *testing.T) {
 	assert.NoError(t, err, "the fixed module builds: %s", out)
 	golden.Assert(t, "fix-pr-body.md", []byte(PullRequestBody("go:example.com/alpha", updates, vulns)))
 	assert.Equal(t, "build(deps): bump example.com/alpha from v1.0.0 to v1.1.0", CommitMessage("go:example.com/alpha", updates))
+}
+
+// TestFixGoDirectiveAndVendor: audit fix keeps go.mod's go directive unless a new requirement needs a
+// newer Go, updates vendor/ in a vendored module, and says both in the commit and the pull-request body.
+func TestFixGoDirectiveAndVendor(t *testing.T) {
+	testenv.Tool(t, "go", "the Go toolchain")
+	code := map[string]string{"alpha.go": "package alpha\n\n// Version is the module's version.\nfunc Version() string { return \"x\" }\n"}
+	proxy := writeGoProxy(t, map[string][]goproxytest.Version{"example.com/alpha": {
+		{Version: "v1.0.0", Time: day(1), Files: code, Go: "1.20"},
+		{Version: "v1.0.1", Time: day(2), Files: code, Go: "1.20"},
+		{Version: "v1.1.0", Time: day(3), Files: code, Go: "1.24"},
+	}})
+	goEnv := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-modcacherw", "GOMODCACHE="+t.TempDir(),
+		"GOTOOLCHAIN=local", "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
+	for _, tc := range []struct {
+		to        string
+		wantGo    string
+		wantNotes []string
+	}{
+		{"v1.0.1", "go 1.20\n", []string{"vendor/ is updated with go mod vendor."}},
+		{"v1.1.0", "go 1.24", []string{"The go directive moves from 1.20 to 1.24: a new requirement needs that Go version.", "vendor/ is updated with go mod vendor."}},
+	} {
+		t.Run(tc.to, func(t *testing.T) {
+			dir := t.TempDir()
+			write(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.20\n\nrequire example.com/alpha v1.0.0\n")
+			write(t, filepath.Join(dir, "main.go"), "package main\n\nimport \"example.com/alpha\"\n\nfunc main() { println(alpha.Version()) }\n")
+			for _, args := range [][]string{{"mod", "tidy"}, {"mod", "vendor"}} {
+				cmd := exec.Command("go", args...)
+				cmd.Dir, cmd.Env = dir, goEnv
+				out, err := cmd.CombinedOutput()
+				require.NoError(t, err, "%s", out)
+			}
+			updates := []Update{{Ecosystem: Go, Name: "example.com/alpha", From: "v1.0.0", To: tc.to, Type: UpdatePatch, Group: "alpha"}}
+			require.NoError(t, ApplyGoMod(filepath.Join(dir, "go.mod"), updates))
+			notes, err := GoModTidy(context.Background(), dir, goEnv)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantNotes, notes)
+			gomod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+			require.NoError(t, err)
+			assert.Contains(t, string(gomod), tc.wantGo)
+			vendored, err := os.ReadFile(filepath.Join(dir, "vendor", "modules.txt"))
+			require.NoError(t, err)
+			assert.Contains(t, string(vendored), "# example.com/alpha "+tc.to+"\n", "vendor/ follows")
+			build := exec.Command("go", "build", "-mod=vendor", "-o", filepath.Join(t.TempDir(), "app"), ".")
+			build.Dir, build.Env = dir, goEnv
+			out, err := build.CombinedOutput()
+			require.NoError(t, err, "the vendored module builds: %s", out)
+			assert.Contains(t, PullRequestBody("alpha", updates, nil, notes...), "### Also\n\n- "+notes[0])
+			assert.Contains(t, CommitMessage("alpha", updates, notes...), "\n\n"+notes[0])
+		})
+	}
 }
 
 // TestFixNpmInstalls: audit fix rewrites the ranges of package.json, npm writes the lock for them, and

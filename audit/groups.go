@@ -93,16 +93,17 @@ func ApplyGroups(ctx context.Context, o ApplyOptions) ([]string, error) {
 	var bodies []string
 	for _, g := range groups {
 		us := byGroup[g]
-		if err := applyGroup(ctx, o, us); err != nil {
+		notes, err := applyGroup(ctx, o, us)
+		if err != nil {
 			return bodies, err
 		}
 		body := filepath.Join(o.BodiesDir, slugify(g)+".md")
-		if err := os.WriteFile(filepath.Join(o.Dir, body), []byte(PullRequestBody(g, us, o.Vulnerabilities)), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(o.Dir, body), []byte(PullRequestBody(g, us, o.Vulnerabilities, notes...)), 0o644); err != nil {
 			return bodies, fmt.Errorf("writing %s: %w", body, err)
 		}
 		bodies = append(bodies, body)
 		if repo != nil {
-			if err := commitGroup(ctx, repo, CommitMessage(g, us)); err != nil {
+			if err := commitGroup(ctx, repo, CommitMessage(g, us, notes...)); err != nil {
 				return bodies, err
 			}
 		}
@@ -110,31 +111,32 @@ func ApplyGroups(ctx context.Context, o ApplyOptions) ([]string, error) {
 	return bodies, nil
 }
 
-// applyGroup edits the manifests one group's updates touch, and runs the tools that follow them.
-func applyGroup(ctx context.Context, o ApplyOptions, us []Update) error {
+// applyGroup edits the manifests one group's updates touch, runs the tools that follow them, and returns
+// the notes of what else changed.
+func applyGroup(ctx context.Context, o ApplyOptions, us []Update) (notes []string, err error) {
 	if slices.ContainsFunc(us, func(u Update) bool { return u.Ecosystem == Go }) {
 		if err := ApplyGoMod(filepath.Join(o.Dir, "go.mod"), us); err != nil {
-			return err
+			return nil, err
 		}
-		if err := GoModTidy(ctx, o.Dir, o.Env); err != nil {
-			return err
+		if notes, err = GoModTidy(ctx, o.Dir, o.Env); err != nil {
+			return nil, err
 		}
 	}
 	if slices.ContainsFunc(us, func(u Update) bool { return u.Ecosystem == Npm }) {
 		if err := ApplyPackageJSON(filepath.Join(o.Dir, "package.json"), us); err != nil {
-			return err
+			return nil, err
 		}
 		if err := NpmLock(ctx, o.Dir, o.Env); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return notes, nil
 }
 
 // commitGroup commits the manifests a group changed.
 func commitGroup(ctx context.Context, repo *gitx.Repo, message string) error {
 	var files []string
-	for _, name := range []string{"go.mod", "go.sum", "package.json", "package-lock.json"} {
+	for _, name := range []string{"go.mod", "go.sum", "vendor", "package.json", "package-lock.json"} {
 		if _, err := os.Stat(filepath.Join(repo.Dir, name)); err == nil {
 			files = append(files, name)
 		}

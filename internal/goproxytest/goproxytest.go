@@ -22,6 +22,8 @@ type Version struct {
 	Time    time.Time
 	// GoMod is more of its go.mod after the go line: retract directives, requires.
 	GoMod string
+	// Go is its go.mod's go version (default 1.21).
+	Go string
 	// Deprecated puts a "// Deprecated:" comment on its module line.
 	Deprecated string
 	// Pseudo versions are not in the list, unless Listed (as a proxy lists one that someone fetched); a
@@ -56,7 +58,11 @@ func Write(dir string, modules map[string][]Version) error {
 			if v.Deprecated != "" {
 				mod = "// Deprecated: " + v.Deprecated + "\nmodule " + path + "\n"
 			}
-			mod += "\ngo 1.21\n" + v.GoMod
+			goVersion := v.Go
+			if goVersion == "" {
+				goVersion = "1.21"
+			}
+			mod += "\ngo " + goVersion + "\n" + v.GoMod
 			if v.Bare {
 				mod = "module " + path + "\n"
 			}
