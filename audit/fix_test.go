@@ -225,7 +225,7 @@ func TestFixNpmInstalls(t *testing.T) {
 	for _, u := range updates {
 		got[u.Name] = u.To
 	}
-	assert.Equal(t, map[string]string{"left-pad": "1.2.0", "@acme/util": "1.1.0", "beta-pkg": "1.1.0", "pinned": "1.0.1", "tagged": "1.1.0", "dev-tool": "0.2.0", "old-lib": "1.0.1"}, got, "0.1 to 0.2 is a minor update, as Dependabot counts it")
+	assert.Equal(t, map[string]string{"left-pad": "1.2.0", "@acme/util": "1.1.0", "beta-pkg": "1.1.0", "pinned": "1.0.1", "tagged": "1.1.0", "dev-tool": "0.2.0", "old-lib": "1.0.1", "engined": "1.1.0"}, got, "0.1 to 0.2 is a minor update, as Dependabot counts it; nothing the Node on PATH cannot run")
 
 	require.NoError(t, ApplyPackageJSON(filepath.Join(dir, "package.json"), updates))
 	npm(t, dir, nil, "install", "--package-lock-only", "--ignore-scripts")

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -26,11 +27,27 @@ type NpmRegistry struct {
 	scopes   map[string]string // @scope → registry URL
 	auth     map[string]string // "//host/path/" → token
 	client   *http.Client
+	// Node is the version of the Node.js on PATH, whose engines.node npm checks when it picks a
+	// version; nil when there is none.
+	Node *semver.Version
+}
+
+// nodeOnPath is the version of the node command on PATH, nil when there is none.
+func nodeOnPath() *semver.Version {
+	out, err := exec.Command("node", "--version").Output()
+	if err != nil {
+		return nil
+	}
+	v, err := semver.NewVersion(strings.TrimSpace(string(out)))
+	if err != nil {
+		return nil
+	}
+	return v
 }
 
 // NewNpmRegistry reads dir/.npmrc, then the user's ~/.npmrc (NPM_CONFIG_USERCONFIG), through getenv.
 func NewNpmRegistry(dir string, getenv func(string) string, client *http.Client) (*NpmRegistry, error) {
-	r := &NpmRegistry{registry: "https://registry.npmjs.org/", scopes: map[string]string{}, auth: map[string]string{}, client: client}
+	r := &NpmRegistry{registry: "https://registry.npmjs.org/", scopes: map[string]string{}, auth: map[string]string{}, client: client, Node: nodeOnPath()}
 	user := getenv("NPM_CONFIG_USERCONFIG")
 	if user == "" && getenv("HOME") != "" {
 		user = filepath.Join(getenv("HOME"), ".npmrc")
@@ -88,6 +105,9 @@ type Packument struct {
 	DistTags map[string]string `json:"dist-tags"`
 	Versions map[string]struct {
 		Deprecated json.RawMessage `json:"deprecated"`
+		Engines    struct {
+			Node string `json:"node"`
+		} `json:"engines"`
 	} `json:"versions"`
 	Time map[string]time.Time `json:"-"`
 }
@@ -104,6 +124,16 @@ func (p *Packument) deprecated(version string) string {
 		return "deprecated"
 	}
 	return ""
+}
+
+// engineOK says whether the version's engines.node accepts node (nil: nothing to check against).
+func (p *Packument) engineOK(version string, node *semver.Version) bool {
+	want := strings.TrimSpace(p.Versions[version].Engines.Node)
+	if node == nil || want == "" || want == "*" {
+		return true
+	}
+	c, err := semver.NewConstraint(want)
+	return err != nil || c.Check(node) // a range npm cannot read does not exclude the version either
 }
 
 // sortedVersions lists the valid versions that are not deprecated, lowest first.
@@ -199,9 +229,9 @@ func OutdatedNpm(ctx context.Context, p *NpmProject, reg *NpmRegistry) ([]Depend
 				deps[i] = dep
 				return nil
 			}
-			dep.Wanted = pickVersion(doc, d.Spec)
-			dep.Range, dep.Versions = d.Spec, doc.sortedVersions()
-			dep.Latest = doc.DistTags["latest"]
+			dep.Wanted = pickVersion(doc, d.Spec, reg.Node)
+			dep.Range, dep.Versions = d.Spec, slices.DeleteFunc(doc.sortedVersions(), func(v string) bool { return !doc.engineOK(v, reg.Node) })
+			dep.Latest, dep.LatestTag = pickVersion(doc, "*", reg.Node), doc.DistTags["latest"]
 			if d.Installed != "" {
 				dep.Deprecated = doc.deprecated(d.Installed)
 				dep.Update = npmUpdateType(d.Installed, dep.Latest)
@@ -226,10 +256,12 @@ func npmType(section string) DependencyType {
 	return Direct
 }
 
-// pickVersion is the version npm would install for spec, as npm-pick-manifest chooses: a dist-tag's
-// version; else the latest dist-tag when it satisfies the range; else the highest satisfying version,
-// preferring versions that are not deprecated. "" when nothing satisfies (or spec is a URL or path).
-func pickVersion(doc *Packument, spec string) string {
+// pickVersion is the version npm would install for spec on node, as npm-pick-manifest chooses: a
+// dist-tag's version; else the latest dist-tag when it satisfies the range, is not deprecated and its
+// engines.node accepts node; else the satisfying version that is best by, in turn: not deprecated with
+// its engines accepting node, its engines accepting node, not deprecated, the highest. npm outdated's
+// Latest is this pick for "*". "" when nothing satisfies (or spec is a URL or path).
+func pickVersion(doc *Packument, spec string, node *semver.Version) string {
 	spec = strings.TrimSpace(spec)
 	if spec == "" {
 		spec = "*"
@@ -242,33 +274,43 @@ func pickVersion(doc *Packument, spec string) string {
 		return ""
 	}
 	if latest, ok := doc.DistTags["latest"]; ok {
-		if v, err := semver.StrictNewVersion(latest); err == nil && c.Check(v) && doc.deprecated(latest) == "" {
+		if v, err := semver.StrictNewVersion(latest); err == nil && c.Check(v) && doc.deprecated(latest) == "" && doc.engineOK(latest, node) {
 			return latest
 		}
 	}
-	var best, bestDeprecated *semver.Version
+	type candidate struct {
+		v                    *semver.Version
+		fresh, engine, ideal bool
+	}
+	var best *candidate
 	for raw := range doc.Versions {
 		v, err := semver.StrictNewVersion(raw)
 		if err != nil || !c.Check(v) {
 			continue
 		}
-		if doc.deprecated(raw) != "" {
-			if bestDeprecated == nil || v.GreaterThan(bestDeprecated) {
-				bestDeprecated = v
-			}
-			continue
+		cand := &candidate{v: v, fresh: doc.deprecated(raw) == "", engine: doc.engineOK(raw, node)}
+		cand.ideal = cand.fresh && cand.engine
+		if best == nil || better(cand.ideal, best.ideal, cand.engine, best.engine, cand.fresh, best.fresh, cand.v.GreaterThan(best.v)) {
+			best = cand
 		}
-		if best == nil || v.GreaterThan(best) {
-			best = v
-		}
-	}
-	if best == nil {
-		best = bestDeprecated
 	}
 	if best == nil {
 		return ""
 	}
-	return best.Original()
+	return best.v.Original()
+}
+
+// better compares two candidates by npm-pick-manifest's keys, in order: each pair is (a's, b's).
+func better(idealA, idealB, engineA, engineB, freshA, freshB, higher bool) bool {
+	switch {
+	case idealA != idealB:
+		return idealA
+	case engineA != engineB:
+		return engineA
+	case freshA != freshB:
+		return freshA
+	}
+	return higher
 }
 
 func npmUpdateType(from, to string) UpdateKind {

@@ -50,12 +50,18 @@ var npmFixture = map[string]npmPackage{
 	"tagged":     {versions: []npmVersion{{"1.0.0", "", 1}, {"1.0.3", "", 2}, {"1.1.0", "", 3}}, tags: map[string]string{"latest": "1.0.3"}},
 	"dev-tool":   {versions: []npmVersion{{"0.1.0", "", 1}, {"0.1.1", "", 2}, {"0.2.0", "", 3}}, tags: map[string]string{"latest": "0.2.0"}},
 	"old-lib":    {versions: []npmVersion{{"1.0.0", "no longer maintained, use left-pad", 1}, {"1.0.1", "", 2}, {"1.0.2", "broken build", 3}}, tags: map[string]string{"latest": "1.0.1"}},
+	// engined's latest dist-tag needs a Node that no runner has: npm outdated shows the newest version
+	// the Node on PATH can run.
+	"engined": {versions: []npmVersion{{"1.0.0", "", 1}, {"1.1.0", "", 2}, {"1.2.0", "", 3}, {"2.0.0", "", 4}}, tags: map[string]string{"latest": "2.0.0"}},
 }
+
+// npmEngines are the engines.node of fixture versions, by name@version.
+var npmEngines = map[string]string{"engined@1.2.0": ">=99", "engined@2.0.0": ">=99.1"}
 
 // The project installs the first versions exactly, then loosens its ranges, so that what is
 // installed lags behind what the ranges allow.
-var npmInstalled = map[string]string{"left-pad": "1.1.0", "@acme/util": "1.0.0", "beta-pkg": "1.0.0", "pinned": "1.0.0", "tagged": "1.0.0", "dev-tool": "0.1.0", "old-lib": "1.0.0"}
-var npmRanges = map[string]string{"left-pad": "^1.1.0", "@acme/util": "~1.0.0", "beta-pkg": "^1.0.0", "pinned": "1.0.0", "tagged": "^1.0.0", "dev-tool": "^0.1.0", "old-lib": "^1.0.0"}
+var npmInstalled = map[string]string{"left-pad": "1.1.0", "@acme/util": "1.0.0", "beta-pkg": "1.0.0", "pinned": "1.0.0", "tagged": "1.0.0", "dev-tool": "0.1.0", "old-lib": "1.0.0", "engined": "1.0.0"}
+var npmRanges = map[string]string{"left-pad": "^1.1.0", "@acme/util": "~1.0.0", "beta-pkg": "^1.0.0", "pinned": "1.0.0", "tagged": "^1.0.0", "dev-tool": "^0.1.0", "old-lib": "^1.0.0", "engined": "^1.0.0"}
 
 const npmToken = "npm-test-token-0123456789"
 
@@ -86,6 +92,9 @@ func fakeNpmRegistry(t *testing.T) *httptest.Server {
 				"tarball": base + "-/" + file, "shasum": hex.EncodeToString(sha[:]), "integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:])}}
 			if v.deprecated != "" {
 				doc["deprecated"] = v.deprecated
+			}
+			if e := npmEngines[name+"@"+v.version]; e != "" {
+				doc["engines"] = map[string]string{"node": e}
 			}
 			versions[v.version] = doc
 			times[v.version] = time.Date(2026, 3, v.day, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
@@ -208,6 +217,8 @@ func TestOutdatedNpmEqualsNpmOutdated(t *testing.T) {
 	assert.Equal(t, "no longer maintained, use left-pad", got["old-lib"].Deprecated)
 	assert.Equal(t, Dev, got["dev-tool"].Type)
 	assert.Equal(t, UpdateMajor, got["left-pad"].Update)
+	assert.Equal(t, "1.1.0", got["engined"].Latest, "the newest version the Node on PATH runs, as npm outdated shows")
+	assert.Equal(t, "2.0.0", got["engined"].LatestTag, "and the dist-tag beside it")
 }
 
 // compareWithNpmOutdated runs npm outdated --json in dir and checks that shipyard finds the same

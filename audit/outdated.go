@@ -25,6 +25,8 @@ type Dependency struct {
 	Wanted     string `json:"wanted"`
 	Latest     string `json:"latest"`
 	LatestName string `json:"latest_name,omitempty"`
+	// LatestTag is npm's latest dist-tag, which Latest is unless the Node on PATH cannot run it.
+	LatestTag string `json:"latest_tag,omitempty"`
 	// Upgrade is what `go list -m -u` reports (Go only): the newest release, not retracted, when it is
 	// newer than Current.
 	Upgrade string         `json:"upgrade,omitempty"`
