@@ -56,16 +56,21 @@ func (e *goScanError) Error() string { return e.msg }
 // build list with its replacements, the standard library of the Go in use, withdrawn advisories left out,
 // and reachability.
 func govulncheck(ctx context.Context, dir, dbURL string, level ScanLevel, getenv func(string) string) ([]Vulnerability, error) {
-	var out, errOut bytes.Buffer
 	args := []string{"-C", dir, "-db", dbURL, "-format", "json", "-scan", string(level)}
 	if level != ScanModule {
 		args = append(args, "./...") // a module scan reads the build list, not packages
 	}
+	return runGovulncheck(ctx, args, getenv)
+}
+
+// runGovulncheck runs govulncheck in this process with args (which ask for JSON) and reads its findings.
+func runGovulncheck(ctx context.Context, args []string, getenv func(string) string) ([]Vulnerability, error) {
+	var out, errOut bytes.Buffer
 	cmd := scan.Command(ctx, args...)
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = strings.NewReader(""), &out, &errOut
 	cmd.Env = goEnv(getenv)
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("scanning %s for vulnerabilities: %w", dir, err)
+		return nil, fmt.Errorf("running govulncheck: %w", err)
 	}
 	err := cmd.Wait()
 	if ctx.Err() != nil {

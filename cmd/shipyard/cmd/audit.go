@@ -17,6 +17,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
+	"github.com/shipyardci/shipyard/registry"
 )
 
 type auditOptions struct {
@@ -26,6 +27,7 @@ type auditOptions struct {
 	SARIF           string
 	Scan            string
 	FailUnreachable bool
+	Image           string
 }
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -78,6 +80,7 @@ Exit 1 when a vulnerability reaches --fail-on (called ones only, unless --fail-o
 	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
 	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
 	c.Flags().StringVar(&o.SARIF, "sarif", "", "also write the findings as SARIF 2.1.0 to `FILE`, for GitHub code scanning")
+	c.Flags().StringVar(&o.Image, "image", "", "audit what an image ships instead: the Go binaries of `REF` or oci:DIR, as govulncheck -mode binary")
 	config.Bind(c.PersistentFlags(), "vuln-db", "audit.vuln_db")
 	config.BindUnder(c.PersistentFlags(), "audit", "scan")
 	config.BindUnder(c.Flags(), "audit", "fail-on-unreachable")
@@ -88,8 +91,14 @@ Exit 1 when a vulnerability reaches --fail-on (called ones only, unless --fail-o
 
 // auditScan runs audit.Scan on the project and says which vulnerability database it read, and how old it is.
 func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit.IgnoreRule) (*audit.Report, error) {
-	r, err := audit.Scan(ctx, audit.Options{Dir: f.Dir, VulnDB: o.VulnDB, Getenv: f.Getenv, Ignore: ignore,
-		Scan: audit.ScanLevel(o.Scan), FailUnreachable: o.FailUnreachable})
+	opts := audit.Options{Dir: f.Dir, VulnDB: o.VulnDB, Getenv: f.Getenv, Ignore: ignore, Scan: audit.ScanLevel(o.Scan), FailUnreachable: o.FailUnreachable}
+	scan := func() (*audit.Report, error) { return audit.Scan(ctx, opts) }
+	if o.Image != "" {
+		scan = func() (*audit.Report, error) {
+			return pipeline.AuditImage(ctx, o.Image, opts, func() (*registry.Client, func(), error) { return f.registryClient(&registryOptions{}) })
+		}
+	}
+	r, err := scan()
 	if err != nil {
 		return nil, err
 	}

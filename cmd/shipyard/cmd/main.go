@@ -61,6 +61,7 @@ var flagOf = map[string]string{
 	"audit.Branch":         "--branch",
 	"audit.Groups":         "--group",
 	"audit.Scan":           "--scan",
+	"audit.Image":          "--image",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
