@@ -39,7 +39,7 @@ func ScanBinaries(ctx context.Context, o Options, bins []Binary) (*Report, error
 	if o.VulnDB == "" {
 		o.VulnDB = DefaultVulnDB
 	}
-	r := &Report{Dependencies: []Dependency{}, Vulnerabilities: []Vulnerability{}, GoScan: "binary"}
+	r := &Report{Dependencies: []Dependency{}, Vulnerabilities: []Vulnerability{}, Runtimes: []Runtime{}, GoScan: "binary"}
 	proxy, err := NewGoProxy(o.Getenv, o.Client)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,11 @@ type Options struct {
 	// FailUnreachable counts the Go vulnerabilities that are not called (only imported or required)
 	// when the report says what fails; by default only the called ones do, where the scan could tell.
 	FailUnreachable bool
+	// RuntimeDB is where the Go and Node.js release data come from: "" for go.dev's release list and the
+	// Node.js release schedule over HTTPS, a directory (file://DIR) of go.json and node.json, or "off".
+	RuntimeDB string
+	// Now is the day the Node.js schedule is read on (time.Now when zero).
+	Now time.Time
 }
 
 // Report is what Scan found.
@@ -49,8 +54,23 @@ type Report struct {
 	// BuildListNote says why the Go dependencies are go.mod's requirements alone, not the whole build
 	// list; "" when they are the build list.
 	BuildListNote string `json:"build_list_note,omitempty"`
+	// Runtimes are the project's Go and Node.js releases in their support windows; RuntimeNote says why
+	// they were not checked.
+	Runtimes    []Runtime `json:"runtimes"`
+	RuntimeNote string    `json:"runtime_note,omitempty"`
 	// failUnreachable is Options.FailUnreachable.
 	failUnreachable bool
+}
+
+// EndOfLife are the runtimes whose releases are no longer supported.
+func (r *Report) EndOfLife() []Runtime {
+	var out []Runtime
+	for _, rt := range r.Runtimes {
+		if rt.EndOfLife() {
+			out = append(out, rt)
+		}
+	}
+	return out
 }
 
 // VulnDBInfo names a vulnerability database and when it last changed (zero when it does not say).
@@ -78,7 +98,13 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
 	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}, BuildListNote: note, failUnreachable: o.FailUnreachable}
+	if r.Runtimes, r.RuntimeNote, err = runtimes(ctx, o); err != nil {
+		return nil, err
+	}
 	if o.VulnDB == VulnDBOff {
 		return r, nil
 	}

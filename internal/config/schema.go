@@ -86,6 +86,11 @@ type Audit struct {
 	Scan string `yaml:"scan"`
 	// FailOnUnreachable lets the Go vulnerabilities that are not called fail the audit too.
 	FailOnUnreachable bool `yaml:"fail_on_unreachable"`
+	// RuntimeDB is the Go and Node.js release data: file://DIR of go.json and node.json, or off
+	// (default: go.dev's release list and the Node.js release schedule).
+	RuntimeDB string `yaml:"runtime_db"`
+	// FailOnEOL fails the audit when the Go or Node.js release in use is past its end of life.
+	FailOnEOL bool `yaml:"fail_on_eol"`
 	// FixLevel is the largest update `audit fix` makes: patch, minor or major.
 	FixLevel string `yaml:"fix_level"`
 	// Allow lists the update types audit fix may make (patch, minor, major); empty: all up to FixLevel.

@@ -224,6 +224,9 @@ func Audit(w io.Writer, r *audit.Report) error {
 			fmt.Fprintf(w, "\n%s %s was published before %s, the version in use", d.Name, d.Latest, d.Current)
 		}
 	}
+	if err := runtimes(w, r); err != nil {
+		return err
+	}
 	if err := vulnerabilities(w, r); err != nil {
 		return err
 	}
@@ -245,6 +248,28 @@ func Audit(w io.Writer, r *audit.Report) error {
 		return err
 	}
 	return nil
+}
+
+// runtimes prints the project's runtimes in their support windows, or why they were not checked.
+func runtimes(w io.Writer, r *audit.Report) error {
+	if r.RuntimeNote != "" {
+		_, err := fmt.Fprintf(w, "\n\n%s", r.RuntimeNote)
+		return err
+	}
+	if len(r.Runtimes) == 0 {
+		return nil
+	}
+	var table strings.Builder
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "Runtime\tVersion\tSource\tRelease\tStatus\tEnd of life\tMove to")
+	for _, rt := range r.Runtimes {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", rt.Name, rt.Version, rt.Source, cmp.Or(rt.Release, "?"), rt.Status, cmp.Or(rt.EOL, "-"), cmp.Or(rt.MoveTo, "-"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprint(w, "\n\n"+strings.TrimRight(table.String(), "\n")) // the next section starts its own lines
+	return err
 }
 
 // vulnerabilities prints the vulnerabilities, worst first, in aligned columns; or that none was found; or,

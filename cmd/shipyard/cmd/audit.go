@@ -28,6 +28,8 @@ type auditOptions struct {
 	Scan            string
 	FailUnreachable bool
 	Image           string
+	RuntimeDB       string
+	FailOnEOL       bool
 }
 
 func newAuditCmd(f *Factory) *cobra.Command {
@@ -80,9 +82,12 @@ Exit 1 when a vulnerability reaches --fail-on (called ones only, unless --fail-o
 	c.Flags().StringVar(&o.FailOn, "fail-on", "low", "exit 1 on a vulnerability of this severity or above: low, moderate, high, critical, none")
 	c.Flags().BoolVar(&o.FailOutdated, "fail-outdated", false, "exit 1 when a dependency is outdated")
 	c.Flags().StringVar(&o.SARIF, "sarif", "", "also write the findings as SARIF 2.1.0 to `FILE`, for GitHub code scanning")
+	c.PersistentFlags().StringVar(&o.RuntimeDB, "runtime-db", "", "Go and Node.js release data: file://DIR of go.json and node.json, or off (default: go.dev and the Node.js schedule)")
+	c.Flags().BoolVar(&o.FailOnEOL, "fail-on-eol", false, "exit 1 when the Go or Node.js release in use is past its end of life")
 	c.Flags().StringVar(&o.Image, "image", "", "audit what an image ships instead: the Go binaries of `REF` or oci:DIR, as govulncheck -mode binary")
 	config.Bind(c.PersistentFlags(), "vuln-db", "audit.vuln_db")
-	config.BindUnder(c.PersistentFlags(), "audit", "scan")
+	config.BindUnder(c.PersistentFlags(), "audit", "scan", "runtime-db")
+	config.BindUnder(c.Flags(), "audit", "fail-on-eol")
 	config.BindUnder(c.Flags(), "audit", "fail-on-unreachable")
 	config.Bind(c.Flags(), "fail-on", "audit.fail_on")
 	c.AddCommand(newAuditFixCmd(f, &o))
@@ -91,7 +96,8 @@ Exit 1 when a vulnerability reaches --fail-on (called ones only, unless --fail-o
 
 // auditScan runs audit.Scan on the project and says which vulnerability database it read, and how old it is.
 func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit.IgnoreRule) (*audit.Report, error) {
-	opts := audit.Options{Dir: f.Dir, VulnDB: o.VulnDB, Getenv: f.Getenv, Ignore: ignore, Scan: audit.ScanLevel(o.Scan), FailUnreachable: o.FailUnreachable}
+	opts := audit.Options{Dir: f.Dir, VulnDB: o.VulnDB, Getenv: f.Getenv, Ignore: ignore, Scan: audit.ScanLevel(o.Scan), FailUnreachable: o.FailUnreachable,
+		RuntimeDB: o.RuntimeDB, Now: f.now()}
 	scan := func() (*audit.Report, error) { return audit.Scan(ctx, opts) }
 	if o.Image != "" {
 		scan = func() (*audit.Report, error) {
@@ -102,7 +108,7 @@ func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit
 	if err != nil {
 		return nil, err
 	}
-	for _, note := range []string{r.BuildListNote, r.GoScanNote} {
+	for _, note := range []string{r.BuildListNote, r.GoScanNote, r.RuntimeNote} {
 		if note != "" {
 			f.IO.Warnf("%s", note)
 		}
@@ -131,7 +137,7 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 	if err := r.Incomplete(); err != nil {
 		return err
 	}
-	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 {
+	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 || o.FailOnEOL && len(r.EndOfLife()) > 0 {
 		return exitcode.Silent(exitcode.Failed)
 	}
 	return nil

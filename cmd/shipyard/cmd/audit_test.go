@@ -38,7 +38,7 @@ func auditProject(t *testing.T) (dir string, env map[string]string) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte("module example.com/app\n\ngo 1.22\n\nrequire (\n\texample.com/alpha v1.0.0\n\texample.com/old v1.0.0\n\tgoogle.golang.org/protobuf v1.32.0 // indirect\n)\n"), 0o644))
 	// The build list comes from this proxy alone: a module cache of its own, no checksum database.
 	return dir, map[string]string{"GOPROXY": "file://" + proxy, "GOSUMDB": "off", "GOMODCACHE": t.TempDir(), "GOFLAGS": "-modcacherw",
-		"SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t)}
+		"SHIPYARD_AUDIT_VULN_DB": testenv.VulnDB(t), "SHIPYARD_AUDIT_RUNTIME_DB": "file://" + filepath.Join(testenv.Root(t), "audit", "testdata", "runtime")}
 }
 
 func TestAudit(t *testing.T) {
@@ -55,6 +55,10 @@ func TestAudit(t *testing.T) {
 	assert.Contains(t, sarifLog, `"ruleId": "retracted-version"`)
 	r = cli(t, dir, env, "audit", "--fail-on", "none", "--fail-outdated")
 	assert.Equal(t, 1, r.code)
+	r = cli(t, dir, env, "audit", "--fail-on", "none")
+	assert.Equal(t, 0, r.code, "go 1.22 is past its end of life, which fails nothing by default")
+	r = cli(t, dir, env, "audit", "--fail-on", "none", "--fail-on-eol")
+	assert.Equal(t, 1, r.code, "--fail-on-eol")
 
 	actions, _, _ := actionsEnv(t)
 	for k, v := range env {

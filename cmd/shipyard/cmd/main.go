@@ -62,6 +62,7 @@ var flagOf = map[string]string{
 	"audit.Groups":         "--group",
 	"audit.Scan":           "--scan",
 	"audit.Image":          "--image",
+	"audit.RuntimeDB":      "--runtime-db",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",
