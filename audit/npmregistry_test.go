@@ -53,6 +53,8 @@ var npmFixture = map[string]npmPackage{
 	// engined's latest dist-tag needs a Node that no runner has: npm outdated shows the newest version
 	// the Node on PATH can run.
 	"engined": {versions: []npmVersion{{"1.0.0", "", 1}, {"1.1.0", "", 2}, {"1.2.0", "", 3}, {"2.0.0", "", 4}}, tags: map[string]string{"latest": "2.0.0"}},
+	// lodash has a real advisory (testdata/osv), which the registry's bulk advisory endpoint serves.
+	"lodash": {versions: []npmVersion{{"4.17.20", "", 1}, {"4.17.21", "", 2}}, tags: map[string]string{"latest": "4.17.21"}},
 }
 
 // npmEngines are the engines.node of fixture versions, by name@version.
@@ -111,6 +113,10 @@ func fakeNpmRegistry(t *testing.T) *httptest.Server {
 				return
 			}
 			path = "/" + rest
+		}
+		if path == "/-/npm/v1/security/advisories/bulk" && r.Method == http.MethodPost {
+			bulkAdvisories(t, w, r)
+			return
 		}
 		if file, ok := strings.CutPrefix(path, "/-/"); ok {
 			mu.Lock()

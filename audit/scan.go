@@ -58,8 +58,18 @@ type Report struct {
 	// they were not checked.
 	Runtimes    []Runtime `json:"runtimes"`
 	RuntimeNote string    `json:"runtime_note,omitempty"`
+	// VulnSources name where each ecosystem's advisories came from: the Go database, the directory of
+	// OSV files, or the npm registry's bulk advisory endpoint (what npm audit asks).
+	VulnSources map[Ecosystem]string `json:"vuln_sources,omitempty"`
 	// failUnreachable is Options.FailUnreachable.
 	failUnreachable bool
+}
+
+func (r *Report) setSource(e Ecosystem, source string) {
+	if r.VulnSources == nil {
+		r.VulnSources = map[Ecosystem]string{}
+	}
+	r.VulnSources[e] = source
 }
 
 // EndOfLife are the runtimes whose releases are no longer supported.
@@ -108,15 +118,6 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if o.VulnDB == VulnDBOff {
 		return r, nil
 	}
-	db, err := OpenVulnDB(o.VulnDB, o.Client)
-	if err != nil {
-		return nil, err
-	}
-	modified, err := db.Modified(ctx)
-	if err != nil {
-		return nil, err
-	}
-	r.VulnDB = &VulnDBInfo{URL: o.VulnDB, Modified: modified}
 	var goDeps, npmDeps []Dependency
 	for _, d := range deps {
 		if d.Ecosystem == Go {
@@ -125,16 +126,47 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 			npmDeps = append(npmDeps, d)
 		}
 	}
-	found, err := Vulnerabilities(ctx, db, npmDeps)
-	if err != nil {
-		return nil, err
-	}
-	if exists(filepath.Join(o.Dir, "go.mod")) {
-		goVulns, err := r.goVulnerabilities(ctx, o, db, goDeps)
+	var found []Vulnerability
+	if exists(filepath.Join(o.Dir, "go.mod")) || strings.HasPrefix(o.VulnDB, "file://") {
+		db, err := OpenVulnDB(o.VulnDB, o.Client)
 		if err != nil {
 			return nil, err
 		}
-		found = append(goVulns, found...)
+		modified, err := db.Modified(ctx)
+		if err != nil {
+			return nil, err
+		}
+		r.VulnDB = &VulnDBInfo{URL: o.VulnDB, Modified: modified}
+		if exists(filepath.Join(o.Dir, "go.mod")) {
+			if found, err = r.goVulnerabilities(ctx, o, db, goDeps); err != nil {
+				return nil, err
+			}
+			r.setSource(Go, o.VulnDB)
+		}
+		if strings.HasPrefix(o.VulnDB, "file://") && len(npmDeps) > 0 {
+			npmVulns, err := Vulnerabilities(ctx, db, npmDeps)
+			if err != nil {
+				return nil, err
+			}
+			found = append(found, npmVulns...)
+			r.setSource(Npm, o.VulnDB)
+		}
+	}
+	if exists(filepath.Join(o.Dir, "package.json")) && !strings.HasPrefix(o.VulnDB, "file://") {
+		// npm's advisories come from the registry .npmrc names, as npm audit asks it.
+		reg, err := NewNpmRegistry(o.Dir, o.Getenv, o.Client)
+		if err != nil {
+			return nil, err
+		}
+		npmVulns, err := reg.NpmVulnerabilities(ctx, npmDeps)
+		if err != nil {
+			return nil, fmt.Errorf("the npm advisories: %w", err)
+		}
+		found = append(found, npmVulns...)
+		r.setSource(Npm, reg.BulkAdvisoryURL())
+		if r.VulnDB == nil {
+			r.VulnDB = &VulnDBInfo{URL: reg.BulkAdvisoryURL()}
+		}
 	}
 	for i, v := range found {
 		if rule, ok := MatchIgnore(o.Ignore, v.Name, v.Version); ok {

@@ -217,3 +217,30 @@ func TestWriteSARIF(t *testing.T) {
 	assert.Equal(t, 4, *lodash.Locations[0].PhysicalLocation.Region.StartLine)
 	assert.Contains(t, buf.String(), `"security-severity": "8.0"`)
 }
+
+// TestWithdrawnAdvisoriesAreSkipped: matching go.mod's lines (when govulncheck cannot load the module)
+// leaves out withdrawn advisories, as govulncheck does: lib/pq v1.10.9 has five in the snapshot.
+func TestWithdrawnAdvisoriesAreSkipped(t *testing.T) {
+	db, err := OpenVulnDB(testenv.VulnDB(t), http.DefaultClient)
+	require.NoError(t, err)
+	all, err := db.Advisories(context.Background(), Go, "github.com/lib/pq")
+	require.NoError(t, err)
+	withdrawn := 0
+	for _, o := range all {
+		if o.Withdrawn != "" {
+			withdrawn++
+		}
+	}
+	require.GreaterOrEqual(t, withdrawn, 5, "the snapshot has lib/pq's withdrawn advisories")
+	found, err := Vulnerabilities(context.Background(), db, []Dependency{{Ecosystem: Go, Name: "github.com/lib/pq", Current: "v1.10.9"}})
+	require.NoError(t, err)
+	for _, v := range found {
+		assert.NotContains(t, v.ID, "GO-2026-61", "withdrawn advisories are not reported: %s", v.ID)
+	}
+}
+
+func TestFixedAbove(t *testing.T) {
+	for in, want := range map[string]string{"<4.17.21": "4.17.21", ">=1.0.0 <1.2.3": "1.2.3", "<=2.0.0": "", "*": "", "": "", ">=3.0.0 <3.0.8 || <2.1.4": "2.1.4"} {
+		assert.Equal(t, want, fixedAbove(in), in)
+	}
+}
