@@ -5,9 +5,6 @@ import (
 	"debug/buildinfo"
 	"errors"
 	"fmt"
-	"net/http"
-	"os"
-	"time"
 )
 
 // Binary is a Go binary to audit: where it is on disk, and the name to report it by (its path in the
@@ -30,15 +27,7 @@ func ScanBinaries(ctx context.Context, o Options, bins []Binary) (*Report, error
 	if len(bins) == 0 {
 		return nil, &InputError{Option: "audit.Image", Msg: "the image holds no Go binary"}
 	}
-	if o.Getenv == nil {
-		o.Getenv = os.Getenv
-	}
-	if o.Client == nil {
-		o.Client = &http.Client{Timeout: time.Minute}
-	}
-	if o.VulnDB == "" {
-		o.VulnDB = DefaultVulnDB
-	}
+	o.defaults()
 	r := &Report{Dependencies: []Dependency{}, Vulnerabilities: []Vulnerability{}, Runtimes: []Runtime{}, GoScan: "binary"}
 	proxy, err := NewGoProxy(o.Getenv, o.Client)
 	if err != nil {

@@ -89,9 +89,9 @@ type VulnDBInfo struct {
 	Modified time.Time `json:"modified,omitzero"`
 }
 
-// Scan reads the project's dependencies, the versions each could move to, and the advisories of the
-// vulnerability database that affect the versions in use.
-func Scan(ctx context.Context, o Options) (*Report, error) {
+// defaults fills what the options leave unset: the process's environment, a client with a minute's
+// timeout, the Go vulnerability database.
+func (o *Options) defaults() {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
@@ -101,6 +101,12 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if o.VulnDB == "" {
 		o.VulnDB = DefaultVulnDB
 	}
+}
+
+// Scan reads the project's dependencies, the versions each could move to, and the advisories of the
+// vulnerability database that affect the versions in use.
+func Scan(ctx context.Context, o Options) (*Report, error) {
+	o.defaults()
 	if _, ok := ParseScanLevel(string(o.Scan)); !ok && o.Scan != "" {
 		return nil, &InputError{Option: "audit.Scan", Msg: fmt.Sprintf("%q is not module, package or symbol", o.Scan)}
 	}
