@@ -232,11 +232,13 @@ func newMajor(ctx context.Context, proxy *GoProxy, path, current string) (string
 	for next := major + 1; next < major+10; next++ {
 		candidate := fmt.Sprintf("%s/v%d", prefix, next)
 		versions, err := proxy.Versions(ctx, candidate)
-		if errors.Is(err, ErrDirect) {
-			return name, version, nil
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
 		}
 		if err != nil {
-			return "", "", err
+			// A path that a proxy refuses is no new major it has (some answer 403, not 404, for a
+			// module they do not know): the probe ends there, and the version in use stays checked.
+			return name, version, nil
 		}
 		v := newestWhere(versions, func(v string) bool { return semver.Prerelease(v) == "" })
 		if v == "" {

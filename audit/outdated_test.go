@@ -8,9 +8,11 @@ import (
 	"io"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/shipyardci/shipyard/internal/goproxytest"
@@ -173,4 +175,27 @@ func TestBuildListEqualsGoList(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, goFixtureMod, string(data), "go.mod untouched")
 	assert.NoFileExists(t, filepath.Join(dir, "go.sum"), "no go.sum written")
+}
+
+// TestNewMajorProbeRefused: a proxy that refuses the probe of a next major path (403, as some do for a
+// module they do not know) leaves the dependency checked, with no new major.
+func TestNewMajorProbeRefused(t *testing.T) {
+	proxy := writeGoProxy(t, map[string][]goproxytest.Version{"example.com/alpha": {{Version: "v1.0.0", Time: day(1)}, {Version: "v1.1.0", Time: day(2)}}})
+	files := http.FileServer(http.Dir(proxy))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/example.com/alpha/v") {
+			http.Error(w, "forbidden", http.StatusForbidden)
+			return
+		}
+		files.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	p, err := NewGoProxy(func(k string) string { return map[string]string{"GOPROXY": srv.URL}[k] }, srv.Client())
+	require.NoError(t, err)
+	deps, err := OutdatedGo(context.Background(), &GoModule{File: "go.mod", Requires: []GoRequire{{Path: "example.com/alpha", Version: "v1.0.0", Line: 5}}}, p)
+	require.NoError(t, err)
+	require.Len(t, deps, 1)
+	assert.Empty(t, deps[0].Error)
+	assert.Equal(t, "v1.1.0", deps[0].Latest)
+	assert.Empty(t, deps[0].LatestName)
 }
