@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -126,6 +127,36 @@ func ParsePackageLock(file string, data []byte) (map[string]string, error) {
 		out[name] = p.Version
 	}
 	return out, nil
+}
+
+// lockTree is every package of dir/package-lock.json (v2 or v3), nested ones included, by name, with the
+// versions installed: what npm audit asks the registry about. Empty without a lockfile.
+func lockTree(dir string) map[string][]string {
+	data, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		return nil
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version string `json:"version"`
+			Link    bool   `json:"link"`
+		} `json:"packages"`
+	}
+	if json.Unmarshal(data, &lock) != nil {
+		return nil
+	}
+	tree := map[string][]string{}
+	for path, p := range lock.Packages {
+		i := strings.LastIndex(path, "node_modules/")
+		if i < 0 || p.Version == "" || p.Link {
+			continue
+		}
+		name := path[i+len("node_modules/"):]
+		if !slices.Contains(tree[name], p.Version) {
+			tree[name] = append(tree[name], p.Version)
+		}
+	}
+	return tree
 }
 
 func nodeModulesVersion(dir, name string) string {

@@ -83,10 +83,20 @@ func npmRange(ranges []OSVRange) string {
 }
 
 // TestNpmAdvisoriesEqualNpmAudit: with no OSV directory, the npm advisories come from the bulk endpoint
-// of the registry .npmrc names, and are the ones npm audit --json reports for the same lockfile.
+// of the registry .npmrc names, and are the ones npm audit --json reports for the same lockfile, for a
+// dependency and for a dependency of a dependency.
 func TestNpmAdvisoriesEqualNpmAudit(t *testing.T) {
+	for name, deps := range map[string]map[string]string{
+		"direct":     {"lodash": "4.17.20", "left-pad": "1.1.0"},
+		"transitive": {"wrapper": "1.0.0", "left-pad": "1.1.0"},
+	} {
+		t.Run(name, func(t *testing.T) { npmAdvisoriesEqualNpmAudit(t, deps) })
+	}
+}
+
+func npmAdvisoriesEqualNpmAudit(t *testing.T, deps map[string]string) {
 	srv := fakeNpmRegistry(t)
-	dir := npmProject(t, srv, map[string]string{"lodash": "4.17.20", "left-pad": "1.1.0"})
+	dir := npmProject(t, srv, deps)
 	npm(t, dir, nil, "install", "--ignore-scripts")
 	out := npm(t, dir, []int{1}, "audit", "--json")
 	var audited struct {

@@ -55,7 +55,12 @@ var npmFixture = map[string]npmPackage{
 	"engined": {versions: []npmVersion{{"1.0.0", "", 1}, {"1.1.0", "", 2}, {"1.2.0", "", 3}, {"2.0.0", "", 4}}, tags: map[string]string{"latest": "2.0.0"}},
 	// lodash has a real advisory (testdata/osv), which the registry's bulk advisory endpoint serves.
 	"lodash": {versions: []npmVersion{{"4.17.20", "", 1}, {"4.17.21", "", 2}}, tags: map[string]string{"latest": "4.17.21"}},
+	// wrapper brings lodash in as a dependency of a dependency.
+	"wrapper": {versions: []npmVersion{{"1.0.0", "", 1}}, tags: map[string]string{"latest": "1.0.0"}},
 }
+
+// npmDependencies are the dependencies of fixture versions, by name@version.
+var npmDependencies = map[string]map[string]string{"wrapper@1.0.0": {"lodash": "4.17.20"}}
 
 // npmEngines are the engines.node of fixture versions, by name@version.
 var npmEngines = map[string]string{"engined@1.2.0": ">=99", "engined@2.0.0": ">=99.1"}
@@ -97,6 +102,9 @@ func fakeNpmRegistry(t *testing.T) *httptest.Server {
 			}
 			if e := npmEngines[name+"@"+v.version]; e != "" {
 				doc["engines"] = map[string]string{"node": e}
+			}
+			if deps := npmDependencies[name+"@"+v.version]; deps != nil {
+				doc["dependencies"] = deps
 			}
 			versions[v.version] = doc
 			times[v.version] = time.Date(2026, 3, v.day, 0, 0, 0, 0, time.UTC).Format(time.RFC3339)
@@ -152,9 +160,14 @@ func tarball(t *testing.T, name, version string) []byte {
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(gz)
-	body := []byte(`{"name":"` + name + `","version":"` + version + `"}`)
+	manifest := map[string]any{"name": name, "version": version}
+	if deps := npmDependencies[name+"@"+version]; deps != nil {
+		manifest["dependencies"] = deps
+	}
+	body, err := json.Marshal(manifest)
+	require.NoError(t, err)
 	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(body)), ModTime: time.Unix(499162500, 0)}))
-	_, err := tw.Write(body)
+	_, err = tw.Write(body)
 	require.NoError(t, err)
 	require.NoError(t, tw.Close())
 	require.NoError(t, gz.Close())

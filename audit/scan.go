@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
@@ -63,6 +65,25 @@ type Report struct {
 	VulnSources map[Ecosystem]string `json:"vuln_sources,omitempty"`
 	// failUnreachable is Options.FailUnreachable.
 	failUnreachable bool
+}
+
+// withLockTree is deps and, after them, every other package of the lockfile (the dependencies of
+// dependencies), named by package-lock.json: npm audit asks about the whole tree.
+func withLockTree(dir string, deps []Dependency) []Dependency {
+	have := map[string]bool{}
+	for _, d := range deps {
+		have[d.Name+"@"+d.Current] = true
+	}
+	out := slices.Clone(deps)
+	tree := lockTree(dir)
+	for _, name := range slices.Sorted(maps.Keys(tree)) {
+		for _, v := range tree[name] {
+			if !have[name+"@"+v] {
+				out = append(out, Dependency{Ecosystem: Npm, Name: name, Current: v, Type: Indirect, File: "package-lock.json"})
+			}
+		}
+	}
+	return out
 }
 
 func (r *Report) setSource(e Ecosystem, source string) {
@@ -164,7 +185,7 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		npmVulns, err := reg.NpmVulnerabilities(ctx, npmDeps)
+		npmVulns, err := reg.NpmVulnerabilities(ctx, withLockTree(o.Dir, npmDeps))
 		if err != nil {
 			return nil, fmt.Errorf("the npm advisories: %w", err)
 		}
