@@ -191,10 +191,41 @@ func (p *GoProxy) Info(ctx context.Context, path, version string) (*VersionInfo,
 // Latest is the proxy's @latest: the newest version when the module has no tags (a pseudo-version).
 func (p *GoProxy) Latest(ctx context.Context, path string) (*VersionInfo, error) {
 	data, err := p.get(ctx, path, "@latest")
+	if errors.Is(err, errNotFound) || errors.Is(err, ErrDirect) { // a proxy without it, then direct
+		return p.latestListed(ctx, path)
+	}
 	if err != nil {
 		return nil, err
 	}
 	return decodeInfo(data)
+}
+
+// latestListed is what the go command takes when a proxy has no @latest: the newest version of the
+// list, pseudo-versions included, by the time they were made, then by version.
+func (p *GoProxy) latestListed(ctx context.Context, path string) (*VersionInfo, error) {
+	data, err := p.get(ctx, path, "@v/list")
+	if err != nil {
+		return nil, err
+	}
+	var best VersionInfo
+	for _, v := range strings.Fields(string(data)) {
+		if !semver.IsValid(v) {
+			continue
+		}
+		t, err := module.PseudoVersionTime(v)
+		if err != nil {
+			if info, ierr := p.Info(ctx, path, v); ierr == nil {
+				t = info.Time
+			}
+		}
+		if best.Version == "" || t.After(best.Time) || t.Equal(best.Time) && semver.Compare(v, best.Version) > 0 {
+			best = VersionInfo{Version: v, Time: t}
+		}
+	}
+	if best.Version == "" {
+		return nil, fmt.Errorf("%s: no version: %w", path, errNotFound)
+	}
+	return &best, nil
 }
 
 func decodeInfo(data []byte) (*VersionInfo, error) {

@@ -183,3 +183,55 @@ func FuzzParseGovulncheck(f *testing.F) {
 		}
 	})
 }
+
+// TestOutdatedEqualsGoListOnRealModules: on the real fixture modules and the public Go module proxy,
+// the build list and each module's wanted version (the compatible upgrade) are go list -m -u -json
+// all's, asked at the same moment.
+func TestOutdatedEqualsGoListOnRealModules(t *testing.T) {
+	if out, err := exec.Command("go", "list", "-m", "-versions", "golang.org/x/mod").CombinedOutput(); err != nil {
+		testenv.Missing(t, "the Go module proxy cannot be reached: "+string(out))
+	}
+	entries, err := os.ReadDir(filepath.Join("testdata", "modules"))
+	require.NoError(t, err)
+	for _, e := range entries {
+		t.Run(e.Name(), func(t *testing.T) {
+			dir, _ := fixtureModule(t, e.Name())
+			getenv := func(k string) string {
+				return map[string]string{"GOFLAGS": "-mod=mod", "GOWORK": "off", "GOTOOLCHAIN": "local"}[k]
+			}
+			r, err := Scan(context.Background(), Options{Dir: dir, VulnDB: VulnDBOff, RuntimeDB: "off", Getenv: getenv})
+			require.NoError(t, err)
+			require.Empty(t, r.BuildListNote)
+			require.NoError(t, r.Incomplete())
+			peer := filepath.Join(t.TempDir(), e.Name())
+			require.NoError(t, os.CopyFS(peer, os.DirFS(dir)))
+			cmd := exec.Command("go", "list", "-m", "-u", "-json", "all")
+			cmd.Dir, cmd.Env = peer, append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+			out, err := cmd.Output()
+			require.NoError(t, err)
+			want := map[string]string{}
+			dec := json.NewDecoder(strings.NewReader(string(out)))
+			for {
+				var m goListModule
+				if err := dec.Decode(&m); err == io.EOF {
+					break
+				} else {
+					require.NoError(t, err)
+				}
+				if !m.Main {
+					want[m.Path] = cmpOr(func() string {
+						if m.Update != nil {
+							return m.Update.Version
+						}
+						return ""
+					}(), m.Version)
+				}
+			}
+			got := map[string]string{}
+			for _, d := range r.Dependencies {
+				got[d.Name] = d.Wanted
+			}
+			assert.Equal(t, want, got, "each module of the build list, and its wanted version")
+		})
+	}
+}
