@@ -5,9 +5,11 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -35,11 +37,11 @@ func AuditImage(ctx context.Context, image string, o audit.Options, client func(
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	bins, err := goBinaries(img, dir)
+	bins, trees, err := shipped(img, dir)
 	if err != nil {
 		return nil, fmt.Errorf("reading the files of %s: %w", image, err)
 	}
-	return audit.ScanBinaries(ctx, o, bins)
+	return audit.ScanBinaries(ctx, o, bins, trees...)
 }
 
 // imageToAudit is the image of one platform that image names.
@@ -100,34 +102,84 @@ func platformImage(idx v1.ImageIndex, platform v1.Platform) (v1.Image, error) {
 	return idx.Image(first.Digest)
 }
 
-// goBinaries writes the executable files of img's file system (its layers flattened) into dir, and
-// returns those that are Go binaries, named by their path in the image.
-func goBinaries(img v1.Image, dir string) ([]audit.Binary, error) {
+// shipped writes into dir what an audit reads of img's file system (its layers flattened): the
+// executable files, of which it returns the Go binaries, and the Node.js applications, a package.json
+// beside a package-lock.json or a node_modules/.package-lock.json (npm's record of what it installed);
+// each named by its path in the image.
+func shipped(img v1.Image, dir string) ([]audit.Binary, []audit.NpmTree, error) {
 	rc := mutate.Extract(img)
 	defer rc.Close()
 	tr := tar.NewReader(rc)
 	var bins []audit.Binary
+	apps := map[string]map[string]bool{} // image directory → which of its two files were written
 	for n := 0; ; n++ {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return bins, nil
+			break
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if hdr.Typeflag != tar.TypeReg || hdr.Mode&0o111 == 0 {
+		if hdr.Typeflag != tar.TypeReg {
+			continue
+		}
+		name := path.Clean("/" + hdr.Name)
+		if app, kind, ok := npmFile(name); ok {
+			appDir := filepath.Join(dir, "npm", filepath.FromSlash(app))
+			if err := os.MkdirAll(appDir, 0o755); err != nil {
+				return nil, nil, err
+			}
+			file := map[string]string{"manifest": "package.json", "lock": "package-lock.json"}[kind]
+			if err := writeFile(filepath.Join(appDir, file), tr); err != nil {
+				return nil, nil, err
+			}
+			if apps[app] == nil {
+				apps[app] = map[string]bool{}
+			}
+			apps[app][kind] = true
+			continue
+		}
+		if hdr.Mode&0o111 == 0 {
 			continue
 		}
 		file := filepath.Join(dir, fmt.Sprintf("%d", n))
 		if err := writeFile(file, tr); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if audit.IsGoBinary(file) {
-			bins = append(bins, audit.Binary{Path: file, Name: path.Clean("/" + hdr.Name)})
+			bins = append(bins, audit.Binary{Path: file, Name: name})
 		} else {
 			os.Remove(file)
 		}
 	}
+	var trees []audit.NpmTree
+	for _, app := range slices.Sorted(maps.Keys(apps)) {
+		if apps[app]["manifest"] && apps[app]["lock"] {
+			trees = append(trees, audit.NpmTree{Dir: filepath.Join(dir, "npm", filepath.FromSlash(app)), Name: app})
+		}
+	}
+	return bins, trees, nil
+}
+
+// npmFile says whether name is an application's package.json (kind "manifest") or lockfile ("lock"),
+// and the application's directory: not a package inside node_modules.
+func npmFile(name string) (app, kind string, ok bool) {
+	dir, base := path.Split(name)
+	dir = path.Clean(dir)
+	switch {
+	case base == ".package-lock.json" && path.Base(dir) == "node_modules":
+		app, kind = path.Dir(dir), "lock"
+	case base == "package-lock.json":
+		app, kind = dir, "lock"
+	case base == "package.json":
+		app, kind = dir, "manifest"
+	default:
+		return "", "", false
+	}
+	if strings.Contains(app+"/", "/node_modules/") {
+		return "", "", false
+	}
+	return app, kind, true
 }
 
 func writeFile(file string, r io.Reader) error {
