@@ -2,6 +2,9 @@ package audit
 
 import (
 	"context"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -67,4 +70,50 @@ func FuzzLowestMajor(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestRuntimesFromTheLiveSources: with no --runtime-db, the release data comes over HTTPS from go.dev's
+// release list and the nodejs/Release schedule, which a TLS server in the test answers for (with the
+// fixture files, in the sources' formats); a source that fails leaves the runtimes not checked, saying
+// which source and why.
+func TestRuntimesFromTheLiveSources(t *testing.T) {
+	var asked []string
+	status := http.StatusOK
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked = append(asked, r.Host+r.URL.RequestURI())
+		file := map[string]string{"go.dev": "go.json", "raw.githubusercontent.com": "node.json"}[r.Host]
+		if file == "" {
+			http.NotFound(w, r)
+			return
+		}
+		if status != http.StatusOK {
+			http.Error(w, "unavailable", status)
+			return
+		}
+		http.ServeFile(w, r, filepath.Join("testdata", "runtime", file))
+	}))
+	defer srv.Close()
+	transport := srv.Client().Transport.(*http.Transport).Clone()
+	transport.TLSClientConfig.ServerName = "example.com" // the test certificate's name, whichever host is asked
+	transport.DialContext = func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, network, srv.Listener.Addr().String())
+	}
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), "module example.com/app\n\ngo 1.22\n")
+	write(t, filepath.Join(dir, ".nvmrc"), "22\n")
+	o := Options{Dir: dir, Client: &http.Client{Transport: transport}, Now: time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)}
+	got, note, err := runtimes(context.Background(), o)
+	require.NoError(t, err)
+	assert.Empty(t, note)
+	assert.Equal(t, []string{"go.dev/dl/?mode=json&include=all", "raw.githubusercontent.com/nodejs/Release/main/schedule.json"}, asked)
+	assert.Equal(t, []Runtime{
+		{Name: "go", Version: "1.22", Source: "go", Release: "1.22", Status: "end-of-life", MoveTo: "go1.27.4", File: "go.mod", Line: 3},
+		{Name: "node", Version: "22", Source: ".nvmrc", Release: "22", Status: "maintenance-lts", EOL: "2027-04-30", MoveTo: "26", File: ".nvmrc", Line: 1},
+	}, got)
+
+	status = http.StatusBadGateway
+	got, note, err = runtimes(context.Background(), o)
+	require.NoError(t, err)
+	assert.Empty(t, got)
+	assert.Equal(t, "runtimes: not checked: reading https://go.dev/dl/?mode=json&include=all: 502 Bad Gateway", note)
 }
