@@ -189,7 +189,7 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 		res.ResumedAt, res.ResumedRows = b.Last, b.Rows
 		r.opts.Logger.Info("resuming the backfill", "table", spec.Table, "after_key", b.Last, "rows_done", b.Rows, "total", b.Total)
 		b.Runs++
-		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET backfill_runs = ? WHERE version = ?"), b.Runs, int64(m.Version)); err != nil {
+		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+r.tbl(phaseTable)+" SET backfill_runs = ? WHERE version = ?"), b.Runs, int64(m.Version)); err != nil {
 			return nil, fmt.Errorf("recording the backfill's run: %w", err)
 		}
 	} else {
@@ -198,7 +198,7 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 			return nil, err
 		}
 		b.Upper, b.Total, b.Runs = upper.String, total, 1
-		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET backfill_upper = ?, backfill_total = ?, backfill_runs = 1 WHERE version = ?"), upper, total, int64(m.Version)); err != nil {
+		if _, err := r.db.ExecContext(ctx, r.query("UPDATE "+r.tbl(phaseTable)+" SET backfill_upper = ?, backfill_total = ?, backfill_runs = 1 WHERE version = ?"), upper, total, int64(m.Version)); err != nil {
 			return nil, fmt.Errorf("recording the backfill's start: %w", err)
 		}
 		if !upper.Valid { // an empty table
@@ -223,7 +223,7 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 			if done {
 				phase = PhaseBackfill
 			}
-			_, err = tx.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET phase = ?, backfill_last = ?, backfill_rows = backfill_rows + ?, backfill_batches = backfill_batches + 1, updated_at = ? WHERE version = ?"),
+			_, err = tx.ExecContext(ctx, r.query("UPDATE "+r.tbl(phaseTable)+" SET phase = ?, backfill_last = ?, backfill_rows = backfill_rows + ?, backfill_batches = backfill_batches + 1, updated_at = ? WHERE version = ?"),
 				string(phase), hi, n, time.Now().UTC().Truncate(time.Second), int64(m.Version))
 			return err
 		}, &res.Retries)

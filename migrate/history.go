@@ -45,7 +45,7 @@ func (r *Runner) query(q string) string {
 }
 
 func (r *Runner) ensureHistory(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+historyTable+` (
+	_, err := r.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+r.tbl(historyTable)+` (
 	version BIGINT NOT NULL PRIMARY KEY,
 	name VARCHAR(255) NOT NULL,
 	checksum CHAR(64) NOT NULL,
@@ -78,11 +78,11 @@ func (r *Runner) record(ctx context.Context, m Migration, s Step) error {
 
 // recordTx is record inside the transaction q.
 func (r *Runner) recordTx(ctx context.Context, q queryer, m Migration, s Step) error {
-	if _, err := q.ExecContext(ctx, r.query("DELETE FROM "+historyTable+" WHERE version = ?"), int64(m.Version)); err != nil {
+	if _, err := q.ExecContext(ctx, r.query("DELETE FROM "+r.tbl(historyTable)+" WHERE version = ?"), int64(m.Version)); err != nil {
 		return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
 	}
 	if s.Direction == "up" {
-		_, err := q.ExecContext(ctx, r.query("INSERT INTO "+historyTable+" (version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+		_, err := q.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(historyTable)+" (version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version) VALUES (?, ?, ?, ?, ?, ?, ?)"),
 			int64(m.Version), m.Name, m.Checksum, time.Now().UTC().Truncate(time.Second), s.Duration.Milliseconds(), r.opts.AppliedBy, r.opts.ToolVersion)
 		if err != nil {
 			return fmt.Errorf("recording %d_%s: %w", m.Version, m.Name, err)
@@ -101,7 +101,7 @@ func (r *Runner) History(ctx context.Context) ([]Applied, error) {
 	if !exists {
 		return nil, nil
 	}
-	rows, err := r.db.QueryContext(ctx, "SELECT version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version FROM "+historyTable+" ORDER BY version")
+	rows, err := r.db.QueryContext(ctx, "SELECT version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version FROM "+r.tbl(historyTable)+" ORDER BY version")
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", historyTable, err)
 	}

@@ -63,7 +63,7 @@ func (s *LiveState) Summary() string {
 }
 
 func (r *Runner) ensurePhases(ctx context.Context) error {
-	_, err := r.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+phaseTable+` (
+	_, err := r.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+r.tbl(phaseTable)+` (
 	version BIGINT NOT NULL PRIMARY KEY,
 	name VARCHAR(255) NOT NULL,
 	phase VARCHAR(16) NOT NULL,
@@ -96,7 +96,7 @@ func (r *Runner) liveState(ctx context.Context, q queryer, v uint64) (*LiveState
 	s := &LiveState{Version: v, Backfill: &BackfillState{}}
 	var last, upper sql.NullString
 	var at sql.NullTime
-	err = q.QueryRowContext(ctx, r.query("SELECT name, phase, backfill_last, backfill_upper, backfill_rows, backfill_total, backfill_batches, backfill_runs, updated_at FROM "+phaseTable+" WHERE version = ?"), int64(v)).
+	err = q.QueryRowContext(ctx, r.query("SELECT name, phase, backfill_last, backfill_upper, backfill_rows, backfill_total, backfill_batches, backfill_runs, updated_at FROM "+r.tbl(phaseTable)+" WHERE version = ?"), int64(v)).
 		Scan(&s.Name, &s.Phase, &last, &upper, &s.Backfill.Rows, &s.Backfill.Total, &s.Backfill.Batches, &s.Backfill.Runs, &at)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -111,11 +111,11 @@ func (r *Runner) liveState(ctx context.Context, q queryer, v uint64) (*LiveState
 // setPhase records that live migration m reached phase p, keeping the backfill's checkpoint.
 func (r *Runner) setPhase(ctx context.Context, q queryer, m Migration, p Phase) error {
 	now := time.Now().UTC().Truncate(time.Second)
-	res, err := q.ExecContext(ctx, r.query("UPDATE "+phaseTable+" SET phase = ?, updated_at = ? WHERE version = ?"), string(p), now, int64(m.Version))
+	res, err := q.ExecContext(ctx, r.query("UPDATE "+r.tbl(phaseTable)+" SET phase = ?, updated_at = ? WHERE version = ?"), string(p), now, int64(m.Version))
 	if err == nil {
 		var n int64
 		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			_, err = q.ExecContext(ctx, r.query("INSERT INTO "+phaseTable+" (version, name, phase, backfill_rows, backfill_total, backfill_batches, backfill_runs, updated_at) VALUES (?, ?, ?, 0, 0, 0, 0, ?)"),
+			_, err = q.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(phaseTable)+" (version, name, phase, backfill_rows, backfill_total, backfill_batches, backfill_runs, updated_at) VALUES (?, ?, ?, 0, 0, 0, 0, ?)"),
 				int64(m.Version), m.Name, string(p), now)
 		}
 	}
@@ -127,7 +127,7 @@ func (r *Runner) setPhase(ctx context.Context, q queryer, m Migration, p Phase) 
 
 // clearPhase forgets live migration v: it was rolled back.
 func (r *Runner) clearPhase(ctx context.Context, q queryer, v uint64) error {
-	if _, err := q.ExecContext(ctx, r.query("DELETE FROM "+phaseTable+" WHERE version = ?"), int64(v)); err != nil {
+	if _, err := q.ExecContext(ctx, r.query("DELETE FROM "+r.tbl(phaseTable)+" WHERE version = ?"), int64(v)); err != nil {
 		return fmt.Errorf("clearing the phase of %d: %w", v, err)
 	}
 	return nil
@@ -136,7 +136,7 @@ func (r *Runner) clearPhase(ctx context.Context, q queryer, v uint64) error {
 // writeVersion sets golang-migrate's version table the way its drivers do (one row; none for version 0
 // when clean), inside the transaction of the part that changed it.
 func (r *Runner) writeVersion(ctx context.Context, q queryer, v uint64, dirty bool) error {
-	if _, err := q.ExecContext(ctx, "DELETE FROM "+r.table); err != nil {
+	if _, err := q.ExecContext(ctx, "DELETE FROM "+r.tbl(r.table)); err != nil {
 		return fmt.Errorf("setting version %d: %w", v, err)
 	}
 	if v == 0 && !dirty {
@@ -146,7 +146,7 @@ func (r *Runner) writeVersion(ctx context.Context, q queryer, v uint64, dirty bo
 	if v == 0 {
 		version = -1 // golang-migrate's NilVersion
 	}
-	if _, err := q.ExecContext(ctx, r.query("INSERT INTO "+r.table+" (version, dirty) VALUES (?, ?)"), version, dirty); err != nil {
+	if _, err := q.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(r.table)+" (version, dirty) VALUES (?, ?)"), version, dirty); err != nil {
 		return fmt.Errorf("setting version %d: %w", v, err)
 	}
 	return nil

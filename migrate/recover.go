@@ -29,10 +29,24 @@ import (
 const (
 	progressTable = "shipyard_migration_progress" // the migration running now, and which run
 	commitTable   = "shipyard_migration_commits"  // written in the migration's own transaction
+	// commitMarker begins the statement added to an up file: a failed file's statement is cut there.
+	commitMarker = "\n;\nINSERT INTO "
 )
 
-// nonTransactional finds what breaks the implicit transaction of a file.
-var nonTransactional = regexp.MustCompile(`(?i)\b(BEGIN|COMMIT|ROLLBACK|CONCURRENTLY|VACUUM)\b`)
+// txControl is a statement that ends, opens or steps outside the implicit transaction of a file.
+var txControl = regexp.MustCompile(`(?i)^(?:BEGIN|COMMIT|END|ROLLBACK|ABORT|START TRANSACTION|PREPARE TRANSACTION|SET (?:SESSION CHARACTERISTICS|TRANSACTION))\b`)
+
+// oneTransaction reports whether PostgreSQL runs the file body as one implicit transaction: no
+// statement of it controls the transaction or refuses to run in one (a BEGIN inside a function's body
+// is not a statement of the file).
+func oneTransaction(body []byte) bool {
+	for _, st := range SplitSQL(string(body), false) {
+		if txControl.MatchString(st.Words) || noTxRE.MatchString(st.Words) || strings.Contains(strings.ToUpper(st.Words), "CONCURRENTLY") {
+			return false
+		}
+	}
+	return true
+}
 
 func newRunID() string {
 	b := make([]byte, 8)
@@ -64,8 +78,8 @@ func (r *Runner) engineSource() (fs.FS, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", name, err)
 			}
-			if name == m.Up && r.target.Dialect == Postgres && !nonTransactional.Match(body) {
-				body = append(body, fmt.Sprintf("\n;\nINSERT INTO %s (version, run) VALUES (%d, '%s');\n", commitTable, m.Version, r.runID)...)
+			if name == m.Up && r.target.Dialect == Postgres && oneTransaction(body) {
+				body = append(body, fmt.Sprintf("%s%s (version, run) VALUES (%d, '%s');\n", commitMarker, r.tbl(commitTable), m.Version, r.runID)...)
 			}
 			out[name] = &fstest.MapFile{Data: body, Mode: 0o644}
 		}
@@ -93,8 +107,8 @@ func (r *Runner) engineURL() string {
 
 func (r *Runner) ensureProgress(ctx context.Context) error {
 	for _, ddl := range []string{
-		`CREATE TABLE IF NOT EXISTS ` + progressTable + ` (version BIGINT NOT NULL, direction VARCHAR(4) NOT NULL, run VARCHAR(64) NOT NULL, started_at TIMESTAMP NOT NULL)`,
-		`CREATE TABLE IF NOT EXISTS ` + commitTable + ` (version BIGINT NOT NULL, run VARCHAR(64) NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + r.tbl(progressTable) + ` (version BIGINT NOT NULL, direction VARCHAR(4) NOT NULL, run VARCHAR(64) NOT NULL, started_at TIMESTAMP NOT NULL)`,
+		`CREATE TABLE IF NOT EXISTS ` + r.tbl(commitTable) + ` (version BIGINT NOT NULL, run VARCHAR(64) NOT NULL)`,
 	} {
 		if _, err := r.db.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("creating shipyard's tables: %w", err)
@@ -109,7 +123,7 @@ func (r *Runner) markProgress(ctx context.Context, m Migration, dir int) error {
 	if err := r.clearProgress(ctx); err != nil {
 		return err
 	}
-	_, err := r.db.ExecContext(ctx, r.query("INSERT INTO "+progressTable+" (version, direction, run, started_at) VALUES (?, ?, ?, ?)"),
+	_, err := r.db.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(progressTable)+" (version, direction, run, started_at) VALUES (?, ?, ?, ?)"),
 		int64(m.Version), direction(dir), r.runID, time.Now().UTC().Truncate(time.Second))
 	if err != nil {
 		return fmt.Errorf("recording the start of %d_%s: %w", m.Version, m.Name, err)
@@ -119,7 +133,7 @@ func (r *Runner) markProgress(ctx context.Context, m Migration, dir int) error {
 
 func (r *Runner) clearProgress(ctx context.Context) error {
 	for _, table := range []string{progressTable, commitTable} {
-		if _, err := r.db.ExecContext(ctx, "DELETE FROM "+table); err != nil {
+		if _, err := r.db.ExecContext(ctx, "DELETE FROM "+r.tbl(table)); err != nil {
 			return fmt.Errorf("clearing %s: %w", table, err)
 		}
 	}
@@ -136,7 +150,7 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	}
 	var mv int64
 	var dir, run string
-	err := r.db.QueryRowContext(ctx, "SELECT version, direction, run FROM "+progressTable+" LIMIT 1").Scan(&mv, &dir, &run)
+	err := r.db.QueryRowContext(ctx, "SELECT version, direction, run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&mv, &dir, &run)
 	if errors.Is(err, sql.ErrNoRows) {
 		return dirty // the migration failed: its runner cleared the record
 	}
@@ -151,11 +165,11 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", m.Up, err)
 	}
-	if nonTransactional.Match(body) {
+	if !oneTransaction(body) {
 		return dirty // not one transaction: part of it may have stayed
 	}
 	var committed bool
-	if err := r.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+commitTable+" WHERE version = $1 AND run = $2)", mv, run).Scan(&committed); err != nil {
+	if err := r.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+r.tbl(commitTable)+" WHERE version = $1 AND run = $2)", mv, run).Scan(&committed); err != nil {
 		return fmt.Errorf("reading %s: %w", commitTable, err)
 	}
 	to, what := r.previous(v), "rolled back, so it runs again"
@@ -180,7 +194,7 @@ func (r *Runner) endKilledRun(ctx context.Context) error {
 		return nil
 	}
 	var run string
-	err := r.db.QueryRowContext(ctx, "SELECT run FROM "+progressTable+" LIMIT 1").Scan(&run)
+	err := r.db.QueryRowContext(ctx, "SELECT run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&run)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && run == r.runID {
 		return nil
 	}

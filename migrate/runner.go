@@ -79,9 +79,12 @@ type Runner struct {
 	fsys   fs.FS
 	db     *sql.DB // shipyard's own connection: the lock and reading the version
 	table  string  // golang-migrate's version table
-	lock   locker
-	opts   Options
-	runID  string // tags this run's sessions and commit markers
+	// schema qualifies shipyard's tables (`"public".`), whatever search_path a migration sets;
+	// schemaName is the schema (or MySQL database) itself.
+	schema, schemaName string
+	lock               locker
+	opts               Options
+	runID              string // tags this run's sessions and commit markers
 	// m is golang-migrate, created once the lock is held: its drivers take a blocking lock of their own
 	// as they connect, which would make a waiting runner ignore its lock timeout.
 	m *gomigrate.Migrate
@@ -130,7 +133,13 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 		db.Close()
 		return nil, err
 	}
-	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: runID}, nil
+	qualifier, schema, err := bookkeepingSchema(ctx, t.Dialect, db)
+	if err != nil {
+		db.Close()
+		lock.close()
+		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
+	}
+	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: runID, schema: qualifier, schemaName: schema}, nil
 }
 
 // engine is golang-migrate, connected on first use; call it with the lock held.
@@ -244,7 +253,7 @@ func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
 	}
 	var v int64
 	var dirty bool
-	err = r.db.QueryRowContext(ctx, "SELECT version, dirty FROM "+r.table+" LIMIT 1").Scan(&v, &dirty)
+	err = r.db.QueryRowContext(ctx, "SELECT version, dirty FROM "+r.tbl(r.table)+" LIMIT 1").Scan(&v, &dirty)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, false, nil
 	}
@@ -261,9 +270,9 @@ func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
 func (r *Runner) tableExists(ctx context.Context, table string) (exists bool, err error) {
 	switch r.target.Dialect {
 	case Postgres:
-		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&exists)
+		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", r.tbl(table)).Scan(&exists)
 	case MySQL:
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?", table).Scan(&exists)
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", r.schemaName, table).Scan(&exists)
 	default:
 		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&exists)
 	}
@@ -289,7 +298,7 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 	}
 	var dbErr database.Error
 	if errors.As(cause, &dbErr) {
-		e.Statement, _, _ = strings.Cut(string(dbErr.Query), "\n;\nINSERT INTO "+commitTable) // shipyard's marker, not the user's SQL
+		e.Statement, _, _ = strings.Cut(string(dbErr.Query), commitMarker) // shipyard's marker, not the user's SQL
 		if dbErr.OrigErr != nil {
 			e.Cause = dbErr.OrigErr
 		}

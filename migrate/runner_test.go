@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -141,5 +142,61 @@ func TestLockTimeout(t *testing.T) {
 			require.NoError(t, err, "free again")
 			assert.Len(t, res.Steps, 3)
 		})
+	}
+}
+
+// TestSearchPathInAMigration: a PostgreSQL file that moves its session's search_path to a schema of its
+// own (valid SQL that golang-migrate and psql apply) does not move shipyard's bookkeeping with it: the
+// file and the ones after it apply, and the history, version and commit markers stay where they were.
+func TestSearchPathInAMigration(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"1_app_schema.up.sql":   "CREATE SCHEMA app;\nSET search_path TO app;\nCREATE TABLE u (id int);\n",
+		"1_app_schema.down.sql": "DROP SCHEMA app CASCADE;\n",
+		"2_more.up.sql":         "CREATE TABLE v (id int);\n",
+		"2_more.down.sql":       "DROP TABLE v;\n",
+	} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+	}
+	url := dbtest.Postgres(t)
+	r := open(t, url, dir)
+	res, err := r.Up(ctx, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{1, 2}, versions(res.Steps))
+	assert.Equal(t, uint64(2), res.To)
+	st, err := r.Status(ctx)
+	require.NoError(t, err)
+	assert.False(t, st.Dirty)
+	assert.Len(t, st.Applied, 2)
+	history, err := r.History(ctx)
+	require.NoError(t, err)
+	assert.Len(t, history, 2)
+
+	res, err = r.Down(ctx, 0)
+	require.NoError(t, err)
+	assert.Equal(t, []uint64{2, 1}, versions(res.Steps))
+}
+
+// TestOneTransaction: which files PostgreSQL runs as one implicit transaction, so that a commit marker
+// appended to them commits exactly when they do.
+func TestOneTransaction(t *testing.T) {
+	for _, tc := range []struct {
+		body string
+		one  bool
+	}{
+		{"CREATE TABLE a (id int);\nINSERT INTO a VALUES (1);\n", true},
+		{"CREATE FUNCTION f() RETURNS trigger AS $$\nBEGIN\n  RETURN NEW;\nEND;\n$$ LANGUAGE plpgsql;\n", true},
+		{"SELECT CASE WHEN true THEN 1 END;\n", true},
+		{"-- begin; commit; in a comment\nCREATE TABLE b (begin_at date);\n", true},
+		{"CREATE TABLE a (id int);\nCOMMIT;\nCREATE TABLE b (id int);\n", false},
+		{"BEGIN;\nCREATE TABLE a (id int);\nCOMMIT;\n", false},
+		{"CREATE TABLE a (id int);\nEND;\n", false},
+		{"START TRANSACTION;\nCREATE TABLE a (id int);\n", false},
+		{"CREATE INDEX CONCURRENTLY i ON a (id);\n", false},
+		{"VACUUM a;\n", false},
+		{"ROLLBACK;\n", false},
+	} {
+		assert.Equal(t, tc.one, oneTransaction([]byte(tc.body)), tc.body)
 	}
 }

@@ -109,7 +109,7 @@ func (r *Runner) lockTimedOut(err error, name string) bool {
 		return false
 	}
 	body, rerr := fs.ReadFile(r.fsys, name)
-	return rerr == nil && !nonTransactional.Match(body)
+	return rerr == nil && oneTransaction(body)
 }
 
 // setVersion sets golang-migrate's version, clean; 0 is no migration applied.
