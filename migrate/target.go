@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -52,17 +53,33 @@ func (e *URLError) InputError() bool { return true }
 // mysqlTCP is golang-migrate's MySQL form, user:pass@tcp(host:port)/db.
 var mysqlTCP = regexp.MustCompile(`^mysql://(?:([^@]*)@)?tcp\(([^)]*)\)/([^?]*)(?:\?(.*))?$`)
 
-// ParseURL reads a database URL: postgres://user:pass@host:5432/db?sslmode=disable (or postgresql://),
+// ParseURL reads a database URL: postgres://user:pass@host:5432/db?sslmode=disable (or postgresql://,
+// or golang-migrate's pgx://, pgx4:// and pgx5://, or libpq's keyword form host=h user=u dbname=db),
 // mysql://user:pass@host:3306/db (or golang-migrate's mysql://user:pass@tcp(host:3306)/db), and
 // sqlite://path/to/file.db (relative to dir) or sqlite:///absolute/file.db.
 func ParseURL(raw, dir string) (*Target, error) {
 	red := Redact(raw)
 	scheme, _, ok := strings.Cut(raw, "://")
 	if !ok {
+		if keywordDSN.MatchString(raw) {
+			u, err := keywordURL(raw)
+			if err != nil {
+				return nil, &URLError{red, err.Error()}
+			}
+			t, err := ParseURL(u, dir)
+			var uerr *URLError
+			if errors.As(err, &uerr) {
+				return nil, &URLError{red, strings.ReplaceAll(uerr.Msg, "after the host", "(dbname=)")}
+			}
+			if t != nil {
+				t.redacted = red
+			}
+			return t, err
+		}
 		return nil, &URLError{red, "no scheme: want postgres://, mysql:// or sqlite://"}
 	}
 	switch strings.ToLower(scheme) {
-	case "postgres", "postgresql":
+	case "postgres", "postgresql", "pgx", "pgx4", "pgx5":
 		u, err := url.Parse(raw)
 		if err != nil {
 			return nil, &URLError{red, "not a URL"}
@@ -132,6 +149,13 @@ func parseMySQL(raw, red string) (*Target, error) {
 	if err != nil {
 		return nil, &URLError{red, "bad query parameters"}
 	}
+	if q.Has("password") { // the driver would send it to the server as SET password=…
+		if !hasPass {
+			creds += ":" + q.Get("password")
+		}
+		q.Del("password")
+		query = q.Encode()
+	}
 	own := withoutCustom(q)
 	own.Set("multiStatements", "true")
 	own.Set("parseTime", "true")
@@ -157,18 +181,117 @@ func withoutCustom(q url.Values) url.Values {
 // the last "@" before the path, since golang-migrate's MySQL form allows a raw "@" in it.
 var userinfo = regexp.MustCompile(`^([a-zA-Z0-9+.-]+://)?([^:@/]*):([^/]*)@`)
 
-// Redact hides the password of a database URL ("postgres://app:xxxxx@db/app").
+// passwordParam matches a password given as a query parameter (?password=, &sslpassword=) or as a
+// keyword of libpq's form (password=s3cret, password = 'a b'), up to its end.
+var passwordParam = regexp.MustCompile(`(?i)(^|[?&;\s])((?:ssl)?password\s*=\s*)('(?:[^'\\]|\\.)*'?|[^&;\s]*)`)
+
+// Redact hides the passwords of a database URL or DSN, in every form it can carry them
+// ("postgres://app:xxxxx@db/app", "host=db password=xxxxx", "mysql://u@tcp(db)/x?password=xxxxx").
 func Redact(raw string) string {
 	out := userinfo.ReplaceAllString(raw, "${1}${2}:xxxxx@")
-	if u, err := url.Parse(out); err == nil {
-		q := u.Query()
-		if q.Has("password") {
-			q.Set("password", "xxxxx")
-			u.RawQuery = q.Encode()
-			out = u.String()
+	return passwordParam.ReplaceAllString(out, "${1}${2}xxxxx")
+}
+
+// Secrets are the passwords a database URL or DSN holds, as written and decoded: what a message must
+// never show, and what GitHub Actions masks.
+func Secrets(raw string) []string {
+	var out []string
+	add := func(s string) { // with the escaped forms a URL made of it would show
+		for _, form := range []string{s, url.PathEscape(s), url.QueryEscape(s)} {
+			if form != "" && !slices.Contains(out, form) {
+				out = append(out, form)
+			}
+		}
+	}
+	if m := userinfo.FindStringSubmatch(raw); m != nil {
+		add(m[3])
+		if s, err := url.PathUnescape(m[3]); err == nil {
+			add(s)
+		}
+	}
+	for _, m := range passwordParam.FindAllStringSubmatch(raw, -1) {
+		add(m[3])
+		if v := m[3]; strings.HasPrefix(v, "'") {
+			add(unquoteKeyword(v))
+		} else if s, err := url.QueryUnescape(v); err == nil {
+			add(s)
 		}
 	}
 	return out
+}
+
+// keywordDSN is libpq's keyword/value form of a connection string: "host=db user=app dbname=shop".
+var keywordDSN = regexp.MustCompile(`^\s*[a-z_]+\s*=`)
+
+// keywordPair is one keyword=value of a keyword DSN, the value bare or single-quoted with \' and \\.
+var keywordPair = regexp.MustCompile(`\s*([a-z_]+)\s*=\s*('(?:[^'\\]|\\.)*'|[^\s']*)`)
+
+// keywordURL writes libpq's keyword form as the postgres:// URL golang-migrate's driver wants.
+func keywordURL(raw string) (string, error) {
+	u := url.URL{Scheme: "postgres"}
+	q := url.Values{}
+	var user, password string
+	var hasPassword bool
+	host, port := "", ""
+	rest := raw
+	for strings.TrimSpace(rest) != "" {
+		loc := keywordPair.FindStringSubmatchIndex(rest)
+		if loc == nil || loc[0] != 0 {
+			return "", fmt.Errorf("not a keyword=value connection string near %q", Redact(strings.TrimSpace(rest)))
+		}
+		key, value := rest[loc[2]:loc[3]], rest[loc[4]:loc[5]]
+		if strings.HasPrefix(value, "'") {
+			value = unquoteKeyword(value)
+		}
+		rest = rest[loc[1]:]
+		switch key {
+		case "host":
+			host = value
+		case "port":
+			port = value
+		case "user":
+			user = value
+		case "password":
+			password, hasPassword = value, true
+		case "dbname":
+			u.Path = "/" + value
+		default:
+			q.Set(key, value)
+		}
+	}
+	if strings.HasPrefix(host, "/") { // a Unix socket directory goes in the query
+		q.Set("host", host)
+		host = ""
+	}
+	if port != "" {
+		if host == "" {
+			q.Set("port", port)
+		} else {
+			host += ":" + port
+		}
+	}
+	u.Host = host
+	switch {
+	case hasPassword:
+		u.User = url.UserPassword(user, password)
+	case user != "":
+		u.User = url.User(user)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), nil
+}
+
+// unquoteKeyword reads a single-quoted keyword value: 'it\'s' is it's.
+func unquoteKeyword(v string) string {
+	v = strings.TrimSuffix(strings.TrimPrefix(v, "'"), "'")
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		if v[i] == '\\' && i+1 < len(v) {
+			i++
+		}
+		b.WriteByte(v[i])
+	}
+	return b.String()
 }
 
 // ErrNoDatabase means no database URL was configured.

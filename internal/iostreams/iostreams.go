@@ -29,6 +29,7 @@ type IO struct {
 
 	outTTY, errTTY bool
 	noColor        bool
+	hidden         []string
 }
 
 // System returns the process's streams. getenv decides NO_COLOR and TERM=dumb.
@@ -62,22 +63,41 @@ func (s *IO) IsStderrTTY() bool { return s.errTTY }
 func (s *IO) OutPalette() Palette { return Palette{on: s.outTTY && !s.noColor} }
 func (s *IO) ErrPalette() Palette { return Palette{on: s.errTTY && !s.noColor} }
 
+// Hide makes Scrub, and so every later status line, warning, error and log, replace each secret
+// with xxxxx: a password that a library error or a database driver quotes is never printed.
+func (s *IO) Hide(secrets ...string) {
+	for _, secret := range secrets {
+		if secret != "" && !slices.Contains(s.hidden, secret) {
+			s.hidden = append(s.hidden, secret)
+		}
+	}
+	slices.SortFunc(s.hidden, func(a, b string) int { return len(b) - len(a) }) // the longest first
+}
+
+// Scrub is text with the secrets given to Hide replaced.
+func (s *IO) Scrub(text string) string {
+	for _, secret := range s.hidden {
+		text = strings.ReplaceAll(text, secret, "xxxxx")
+	}
+	return text
+}
+
 // Infof logs a status line to stderr unless Quiet.
 func (s *IO) Infof(format string, args ...any) {
 	if s.Quiet {
 		return
 	}
-	fmt.Fprintf(s.ErrOut, format+"\n", args...)
+	fmt.Fprintln(s.ErrOut, s.Scrub(fmt.Sprintf(format, args...)))
 }
 
 // Warnf logs a warning to stderr, even when Quiet.
 func (s *IO) Warnf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Yellow("warning:"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Yellow("warning:"), s.Scrub(fmt.Sprintf(format, args...)))
 }
 
 // Errorf prints an error to stderr, even when Quiet.
 func (s *IO) Errorf(format string, args ...any) {
-	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Red("error:"), fmt.Sprintf(format, args...))
+	fmt.Fprintf(s.ErrOut, "%s %s\n", s.ErrPalette().Red("error:"), s.Scrub(fmt.Sprintf(format, args...)))
 }
 
 // Palette wraps text in ANSI colours when enabled.

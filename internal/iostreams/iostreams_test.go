@@ -2,6 +2,7 @@ package iostreams
 
 import (
 	"bytes"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -76,4 +77,17 @@ func TestLockedKeepsConcurrentWrites(t *testing.T) {
 		<-done
 	}
 	assert.Equal(t, 4000, b.Len())
+}
+
+// TestHide: a hidden secret never reaches stderr, whether a status line, a warning, an error or a log
+// quotes it, and a secret inside a longer one does not leave the rest of the longer one behind.
+func TestHide(t *testing.T) {
+	s, _, _, errOut := Test()
+	s.Hide("pw", "", "pw-longer")
+	s.Infof("connecting with %s", "pw-longer")
+	s.Warnf("retrying with %s", "pw")
+	s.Errorf("refused: password=%s", "pw")
+	slog.New(s.LogHandler()).Info("dsn", "url", "postgres://u:pw@h/db")
+	assert.Equal(t, "connecting with xxxxx\nwarning: retrying with xxxxx\nerror: refused: password=xxxxx\ndsn url=postgres://u:xxxxx@h/db\n", errOut.String())
+	assert.Equal(t, "nothing secret", s.Scrub("nothing secret"))
 }

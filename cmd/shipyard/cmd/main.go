@@ -41,7 +41,7 @@ func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 	if err == nil || exitcode.IsSilent(err) {
 		return code
 	}
-	msg := withFlag(err)
+	msg := f.IO.Scrub(withFlag(err))
 	if code == exitcode.Interrupted {
 		msg = "interrupted"
 	}

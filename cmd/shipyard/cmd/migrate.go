@@ -1,9 +1,9 @@
 package cmd
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
-	"net/url"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,17 +68,13 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 }
 
 // databaseURL is the URL to migrate: --database, which the configuration fills (SHIPYARD_MIGRATE_DATABASE,
-// DATABASE_URL, migrate.database), then the embedded default. Its password is masked under GitHub Actions
-// before anything can print it.
+// DATABASE_URL, migrate.database), then the embedded default. Its passwords, in whichever form it holds
+// them, are hidden from every message and masked under GitHub Actions before anything can print them.
 func (f *Factory) databaseURL(o *migrateOptions) string {
-	raw := o.Database
-	if raw == "" {
-		raw = migrate.DefaultURL
-	}
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		if pw, ok := u.User.Password(); ok {
-			f.Actions.Mask(pw)
-		}
+	raw := cmp.Or(o.Database, migrate.DefaultURL)
+	for _, secret := range migrate.Secrets(raw) {
+		f.Actions.Mask(secret)
+		f.IO.Hide(secret)
 	}
 	return raw
 }

@@ -119,7 +119,7 @@ func (f *Factory) configRegistryOptions() registryOptions {
 // outputs, and its error.
 func (f *Factory) stageEnded(r pipeline.StageReport) {
 	if r.Err != nil {
-		msg := withFlag(r.Err)
+		msg := f.IO.Scrub(withFlag(r.Err))
 		f.IO.Errorf("%s", msg)
 		f.Actions.Annotate(ghactions.Annotation{Title: "shipyard pipeline: " + r.Stage, Message: msg})
 	}
