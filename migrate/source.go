@@ -44,15 +44,23 @@ func (e *FileError) InputError() bool { return true }
 // fileName is golang-migrate's naming: {version}_{name}.{up|down}.{ext}.
 var fileName = regexp.MustCompile(`^([0-9]+)_(.*)\.(up|down)\.([a-z]+)$`)
 
-// ParseFileName reads a migration file name. ok is false for files that are not migrations (README.md),
-// err is set for names that look like migrations but cannot be one.
+// looksLikeMigration is a name that starts with a version or says up or down: a migration misnamed,
+// not a README or a seed file.
+var looksLikeMigration = regexp.MustCompile(`(?i)^[0-9]+([_.-]|$)|\.(up|down)(\.|$)|_(up|down)\.sql$`)
+
+// ParseFileName reads a migration file name. ok is false for files that are not migrations (README.md,
+// seed.sql); err is set, with ok, for names that look like migrations but are not one, so that a
+// misnamed file is never skipped without a word.
 func ParseFileName(name string) (version uint64, title, direction string, ok bool, err error) {
 	m := fileName.FindStringSubmatch(name)
 	if m == nil {
-		return 0, "", "", false, nil
+		if !looksLikeMigration.MatchString(name) {
+			return 0, "", "", false, nil
+		}
+		return 0, "", "", true, misnamed(name)
 	}
 	if m[4] != "sql" {
-		return 0, "", "", false, nil
+		return 0, "", "", true, fmt.Errorf("migrations are .sql files (want %s_%s.%s.sql)", m[1], m[2], m[3])
 	}
 	version, perr := strconv.ParseUint(m[1], 10, 64)
 	if perr != nil {
@@ -61,7 +69,32 @@ func ParseFileName(name string) (version uint64, title, direction string, ok boo
 	if m[2] == "" {
 		return 0, "", "", true, fmt.Errorf("no name after the version (want %s_create_users.%s.sql)", m[1], m[3])
 	}
+	if version == 0 {
+		return 0, "", "", true, fmt.Errorf("version 0 reads as no migration applied, so it would never run: number migrations from 1 (want 1_%s.%s.sql)", m[2], m[3])
+	}
 	return version, m[2], m[3], true, nil
+}
+
+// anyCaseDirection is .up.sql or .down.sql in any case, at the end of a name.
+var anyCaseDirection = regexp.MustCompile(`(?i)\.(up|down)\.sql$`)
+
+// misnamed says what is wrong with the name of a file that looks like a migration but does not parse.
+func misnamed(name string) error {
+	const want = "want {version}_{name}.up.sql and {version}_{name}.down.sql, as 1_create_users.up.sql"
+	version, rest, hasUnderscore := strings.Cut(name, "_")
+	switch {
+	case !hasUnderscore && strings.Trim(strings.SplitN(name, ".", 2)[0], "0123456789") == "":
+		return fmt.Errorf("no name after the version (%s)", want)
+	case hasUnderscore && strings.Trim(version, "0123456789") != "":
+		return fmt.Errorf("the version before the first _ must be a number, such as a timestamp (%s)", want)
+	case hasUnderscore && anyCaseDirection.MatchString(rest):
+		return fmt.Errorf(".up and .down are written in lower case (want %s)", anyCaseDirection.ReplaceAllStringFunc(name, strings.ToLower))
+	case hasUnderscore && !strings.Contains(rest, ".up.") && !strings.Contains(rest, ".down."):
+		base := strings.TrimSuffix(name, ".sql")
+		base = strings.TrimSuffix(strings.TrimSuffix(base, "_up"), "_down")
+		return fmt.Errorf("no .up or .down before the extension (want %s.up.sql and %s.down.sql)", base, base)
+	}
+	return fmt.Errorf("not a migration file name (%s)", want)
 }
 
 // ReadSource lists the migrations of fsys (a directory's os.DirFS or an embed.FS sub-tree). It refuses two

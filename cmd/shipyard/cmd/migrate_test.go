@@ -215,3 +215,26 @@ func TestMigratePostgresTimeouts(t *testing.T) {
 	assert.Equal(t, 1, r.code, r.stderr)
 	assert.Contains(t, r.stderr, "canceling statement due to statement timeout", "the flag overrides the file: no lock_timeout, the statement_timeout ends the wait")
 }
+
+// TestMigrateMisnamedFiles: a file in the migrations directory that looks like a migration but does
+// not parse stops up, plan, status and lint with exit 2, naming the file and the form it should have;
+// nothing is applied. Version 0, which would read as nothing applied, is refused the same way.
+func TestMigrateMisnamedFiles(t *testing.T) {
+	for _, tc := range []struct{ file, want string }{
+		{"1_add_x.sql", "1_add_x.sql: no .up or .down before the extension (want 1_add_x.up.sql and 1_add_x.down.sql)"},
+		{"x.up.sqll", "x.up.sqll: not a migration file name"},
+		{"1.up.sql", "1.up.sql: no name after the version"},
+		{"abc_x.up.sql", "abc_x.up.sql: the version before the first _ must be a number"},
+		{"0_z.up.sql", "0_z.up.sql: version 0 reads as no migration applied"},
+	} {
+		dir := migrationsProject(t, map[string]string{tc.file: "CREATE TABLE misnamed (id int);\n", "README.md": "not a migration\n"})
+		for _, args := range [][]string{{"migrate", "up"}, {"migrate", "plan"}, {"migrate", "status"}, {"migrate", "lint"}} {
+			r := cli(t, dir, nil, args...)
+			assert.Equal(t, 2, r.code, "%s %v: %s", tc.file, args, r.stderr)
+			assert.Contains(t, r.stderr, tc.want, "%s %v", tc.file, args)
+		}
+		require.NoError(t, os.Remove(filepath.Join(dir, "migrations", tc.file)))
+		r := cli(t, dir, nil, "migrate", "status")
+		assert.Contains(t, r.stdout, "version  0 (clean)", "nothing was applied")
+	}
+}
