@@ -29,7 +29,7 @@ type PartError struct {
 }
 
 func (e *PartError) Error() string {
-	return fmt.Sprintf("%s:%d failed, nothing was changed: %v\n  in: %s", e.File, e.Line, e.Cause, oneLine(e.Statement))
+	return fmt.Sprintf("%s:%d failed, nothing was changed: %s\n  in: %s", e.File, e.Line, cut(e.Cause.Error(), 1000), excerpt(e.Statement, 3, "\n      "))
 }
 
 func (e *PartError) Unwrap() error { return e.Cause }

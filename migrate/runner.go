@@ -1,6 +1,7 @@
 package migrate
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	gomigrate "github.com/golang-migrate/migrate/v4"
 	"github.com/golang-migrate/migrate/v4/database"
@@ -191,8 +193,11 @@ type Step struct {
 
 // Result is what a run did. No steps means there was nothing to do, which is success.
 type Result struct {
-	From  uint64 `json:"from"`
+	From uint64 `json:"from"`
+	// To is the version the database is at after the run, also when it failed or was stopped; Dirty
+	// says a failed migration left it dirty there.
 	To    uint64 `json:"to"`
+	Dirty bool   `json:"dirty,omitempty"`
 	Steps []Step `json:"steps"`
 	// Backfill is what the backfill of a live migration did in this run.
 	Backfill *BackfillResult `json:"backfill,omitempty"`
@@ -205,7 +210,8 @@ type Result struct {
 type DirtyError struct {
 	Version   uint64
 	File      string // the migration file that failed, when known
-	Statement string // the statement that failed, when known
+	Statement string // the statement that failed, when the database said where
+	Line      int    // the line of the file it starts on
 	Cause     error
 	Previous  uint64 // the version before the failed migration (0: none)
 }
@@ -213,9 +219,9 @@ type DirtyError struct {
 func (e *DirtyError) Error() string {
 	var b strings.Builder
 	if e.Cause != nil {
-		fmt.Fprintf(&b, "migration %s failed: %v", e.File, e.Cause)
+		fmt.Fprintf(&b, "migration %s failed: %s", e.File, cut(e.Cause.Error(), 1000))
 		if e.Statement != "" {
-			fmt.Fprintf(&b, "\n  in: %s", oneLine(e.Statement))
+			fmt.Fprintf(&b, "\n  at line %d: %s", e.Line, excerpt(e.Statement, 3, "\n    "))
 		}
 		b.WriteString("\n")
 	}
@@ -233,12 +239,29 @@ func orUnknown(s string) string {
 	return s
 }
 
-func oneLine(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	if len(s) > 200 {
-		s = s[:200] + "…"
+// cut is s up to n bytes (at a rune boundary), with … when there was more.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+// excerpt is a statement's first lines, each cut to 160 bytes, joined with sep and ending in … when
+// the statement runs on: an error quotes what failed, never a whole file.
+func excerpt(sql string, lines int, sep string) string {
+	all := strings.Split(strings.TrimSpace(sql), "\n")
+	out := all[:min(lines, len(all))]
+	for i, l := range out {
+		out[i] = cut(strings.TrimRight(l, " \t\r"), 160)
+	}
+	if len(all) > lines {
+		out = append(out, "…")
+	}
+	return strings.Join(out, sep)
 }
 
 // version reads golang-migrate's version table with shipyard's own connection, without its lock, so that
@@ -296,14 +319,45 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 	if m, ok := r.source.Find(v); ok {
 		e.File = m.Up
 	}
-	var dbErr database.Error
-	if errors.As(cause, &dbErr) {
-		e.Statement, _, _ = strings.Cut(string(dbErr.Query), commitMarker) // shipyard's marker, not the user's SQL
-		if dbErr.OrigErr != nil {
-			e.Cause = dbErr.OrigErr
+	if orig, query, line, ok := engineError(cause); ok {
+		e.Cause = orig
+		body, _, _ := strings.Cut(string(query), commitMarker) // shipyard's marker, not the user's SQL
+		if st, ok := statementAt(body, line, r.target.Dialect == MySQL); ok {
+			e.Statement, e.Line = st.SQL, st.Line
 		}
 	}
 	return e
+}
+
+// engineError unpacks golang-migrate's database.Error, which its drivers return as a value or as a
+// pointer and which does not unwrap: the database's own error, the query (a whole file), and the line
+// of the file the database pointed at (0: it did not say).
+func engineError(err error) (orig error, query []byte, line uint, ok bool) {
+	var v database.Error
+	var p *database.Error
+	switch {
+	case errors.As(err, &v):
+	case errors.As(err, &p) && p != nil:
+		v = *p
+	default:
+		return err, nil, 0, false
+	}
+	return cmp.Or(v.OrigErr, err), v.Query, v.Line, true
+}
+
+// statementAt is the statement of body on line (from 1), when the database said where it failed.
+func statementAt(body string, line uint, mysql bool) (Statement, bool) {
+	if line == 0 {
+		return Statement{}, false
+	}
+	var found Statement
+	for _, st := range SplitSQL(body, mysql) {
+		if uint(st.Line) > line {
+			break
+		}
+		found = st
+	}
+	return found, found.SQL != ""
 }
 
 // locked runs fn while holding the migration lock.
@@ -407,10 +461,17 @@ func (r *Runner) Goto(ctx context.Context, v uint64) (*Result, error) {
 }
 
 // run takes the lock, reads the version, and steps through the migrations plan picks, one at a time so
-// that each is timed and a cancelled context stops between two migrations.
-func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int, mode runMode) (*Result, error) {
-	var res *Result
-	err := r.locked(ctx, func() error {
+// that each is timed and a cancelled context stops between two migrations. However the run ends (a
+// failure, SIGTERM), the result's To is the version the database is at.
+func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration, dir int, mode runMode) (res *Result, err error) {
+	defer func() {
+		if err != nil && res != nil {
+			if v, dirty, verr := r.version(context.WithoutCancel(ctx)); verr == nil {
+				res.To, res.Dirty = v, dirty
+			}
+		}
+	}()
+	err = r.locked(ctx, func() error {
 		current, err := r.cleanVersion(ctx)
 		if err != nil {
 			return err
@@ -463,7 +524,7 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			if err := r.record(context.WithoutCancel(ctx), m, step); err != nil {
 				return err
 			}
-			if res.To, _, err = r.version(ctx); err != nil {
+			if res.To, _, err = r.version(context.WithoutCancel(ctx)); err != nil {
 				return err
 			}
 		}

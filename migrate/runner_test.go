@@ -2,8 +2,12 @@ package migrate
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -198,5 +202,87 @@ func TestOneTransaction(t *testing.T) {
 		{"ROLLBACK;\n", false},
 	} {
 		assert.Equal(t, tc.one, oneTransaction([]byte(tc.body)), tc.body)
+	}
+}
+
+// TestInterruptedRunReportsTheVersion: a run stopped (SIGTERM cancels its context) while a migration
+// runs lets that migration finish, stops before the next, and reports the version the database is at.
+func TestInterruptedRunReportsTheVersion(t *testing.T) {
+	for _, db := range []struct{ name, url, sleep string }{
+		{"postgres", dbtest.Postgres(t), "SELECT pg_sleep(1.5)"},
+		{"mariadb", dbtest.MariaDB(t), "SELECT SLEEP(1.5)"},
+	} {
+		t.Run(db.name, func(t *testing.T) {
+			dir := t.TempDir()
+			for name, body := range map[string]string{
+				"1_a.up.sql": "CREATE TABLE a (id int);\n", "1_a.down.sql": "DROP TABLE a;\n",
+				"2_slow.up.sql": db.sleep + ";\nCREATE TABLE b (id int);\n", "2_slow.down.sql": "DROP TABLE b;\n",
+				"3_c.up.sql": "CREATE TABLE c (id int);\n", "3_c.down.sql": "DROP TABLE c;\n",
+			} {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644))
+			}
+			r := open(t, db.url, dir)
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			started := make(chan struct{})
+			r.opts.Logger = slog.New(slog.NewTextHandler(whenLogged{"2_slow.up.sql", sync.OnceFunc(func() { close(started) })}, nil))
+			go func() {
+				<-started
+				time.Sleep(300 * time.Millisecond) // inside the file's sleep
+				cancel()
+			}()
+			res, err := r.Up(ctx, 0)
+			require.ErrorIs(t, err, context.Canceled)
+			assert.Contains(t, err.Error(), "stopped before 3_c.up.sql")
+			assert.Equal(t, []uint64{1, 2}, versions(res.Steps))
+			assert.Equal(t, uint64(0), res.From)
+			assert.Equal(t, uint64(2), res.To, "the version the database is at")
+			st, err := r.Status(context.Background())
+			require.NoError(t, err)
+			assert.Equal(t, uint64(2), st.Version)
+			assert.False(t, st.Dirty)
+		})
+	}
+}
+
+// whenLogged calls do when a log line mentions what.
+type whenLogged struct {
+	what string
+	do   func()
+}
+
+func (w whenLogged) Write(p []byte) (int, error) {
+	if strings.Contains(string(p), w.what) {
+		w.do()
+	}
+	return len(p), nil
+}
+
+// TestFailedMigrationErrorIsShort: a 20,000-line file failing near its end gives an error of a few
+// lines: the database's own message and, where the database says where (PostgreSQL), the failing
+// statement with its line number, never the file.
+func TestFailedMigrationErrorIsShort(t *testing.T) {
+	var body strings.Builder
+	body.WriteString("CREATE TABLE t (id int);\n")
+	for i := range 20000 {
+		fmt.Fprintf(&body, "INSERT INTO t VALUES (%d);\n", i)
+	}
+	body.WriteString("INSERT INTO nosuch\n  SELECT id\n  FROM t\n  WHERE id > 1\n  ORDER BY id;\nINSERT INTO t VALUES (-1);\n")
+	dir := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "1_big.up.sql"), []byte(body.String()), 0o644))
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			_, err := open(t, db.URL, dir).Up(context.Background(), 0)
+			var dirty *DirtyError
+			require.ErrorAs(t, err, &dirty)
+			msg := err.Error()
+			t.Log(msg)
+			assert.Less(t, len(msg), 1500, "a few lines, not the file")
+			assert.NotContains(t, msg, "VALUES (5)")
+			assert.Contains(t, msg, "nosuch")
+			if db.Name == "postgres" {
+				assert.Contains(t, msg, "\n  at line 20002: INSERT INTO nosuch\n      SELECT id\n      FROM t\n    …\n")
+			}
+		})
 	}
 }

@@ -37,8 +37,9 @@ func BackfillDone(b *migrate.BackfillResult) string {
 }
 
 // Migration prints the steps of a run, its backfill and the live migration in progress, and the version
-// it went from and to.
-func Migration(w io.Writer, res *migrate.Result) error {
+// it went from and to; for a run that failed or was stopped, the version the database was left at (and
+// never "nothing to do").
+func Migration(w io.Writer, res *migrate.Result, failed bool) error {
 	for _, s := range res.Steps {
 		phase := ""
 		if s.Phase != "" {
@@ -52,7 +53,17 @@ func Migration(w io.Writer, res *migrate.Result) error {
 	if res.Live != nil {
 		fmt.Fprintf(w, "live migration %d_%s: %s\n", res.Live.Version, res.Live.Name, res.Live.Summary())
 	}
-	if len(res.Steps) == 0 {
+	switch {
+	case failed && res.Dirty:
+		_, err := fmt.Fprintf(w, "version %d → %d (dirty)\n", res.From, res.To)
+		return err
+	case failed && res.From == res.To:
+		_, err := fmt.Fprintf(w, "still at version %d\n", res.To)
+		return err
+	case failed:
+		_, err := fmt.Fprintf(w, "version %d → %d, then stopped\n", res.From, res.To)
+		return err
+	case len(res.Steps) == 0:
 		_, err := fmt.Fprintf(w, "nothing to do: at version %d\n", res.To)
 		return err
 	}

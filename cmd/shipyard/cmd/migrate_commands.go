@@ -190,7 +190,7 @@ func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*m
 	defer r.Close()
 	res, err := op(r)
 	if res != nil {
-		if rerr := f.renderMigration(res); rerr != nil {
+		if rerr := f.renderMigration(res, err != nil); rerr != nil {
 			return errors.Join(err, rerr)
 		}
 	}
@@ -200,11 +200,11 @@ func (f *Factory) runMigration(cmd *cobra.Command, o *migrateOptions, op func(*m
 	return f.SetOutputs("migration_version", strconv.FormatUint(res.To, 10))
 }
 
-func (f *Factory) renderMigration(res *migrate.Result) error {
+func (f *Factory) renderMigration(res *migrate.Result, failed bool) error {
 	if res.Backfill != nil {
 		_ = f.Actions.AddSummary(fmt.Sprintf("**shipyard migrate**: %s\n", textreport.BackfillDone(res.Backfill)))
 	}
-	return f.Render(res, func(w io.Writer) error { return textreport.Migration(w, res) })
+	return f.Render(res, func(w io.Writer) error { return textreport.Migration(w, res, failed) })
 }
 
 func newMigrateForceCmd(f *Factory, o *migrateOptions) *cobra.Command {

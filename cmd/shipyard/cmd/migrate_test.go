@@ -238,3 +238,29 @@ func TestMigrateMisnamedFiles(t *testing.T) {
 		assert.Contains(t, r.stdout, "version  0 (clean)", "nothing was applied")
 	}
 }
+
+// TestMigrateFailureReportsWhereTheDatabaseIs: a run whose first migration fails says where it left
+// the database, never "nothing to do", in text and in JSON.
+func TestMigrateFailureReportsWhereTheDatabaseIs(t *testing.T) {
+	for _, db := range dbtest.All(t) {
+		t.Run(db.Name, func(t *testing.T) {
+			dir := t.TempDir()
+			require.NoError(t, os.MkdirAll(filepath.Join(dir, "migrations"), 0o755))
+			require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "1_broken.up.sql"), []byte("INSERT INTO no_such_table VALUES (1);\n"), 0o644))
+			r := cli(t, dir, nil, "migrate", "up", "--database", db.URL)
+			assert.Equal(t, 1, r.code, r.stderr)
+			assert.NotContains(t, r.stdout, "nothing to do")
+			assert.Equal(t, "version 0 → 1 (dirty)\n", r.stdout)
+			require.Equal(t, 0, cli(t, dir, nil, "migrate", "force", "0", "--database", db.URL).code)
+			r = cli(t, dir, nil, "-o", "json", "migrate", "up", "--database", db.URL)
+			assert.Equal(t, 1, r.code, r.stderr)
+			var res struct {
+				From, To uint64
+				Dirty    bool
+			}
+			require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+			assert.Equal(t, uint64(1), res.To)
+			assert.True(t, res.Dirty)
+		})
+	}
+}
