@@ -319,7 +319,7 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 	if m, ok := r.source.Find(v); ok {
 		e.File = m.Up
 	}
-	if orig, query, line, ok := engineError(cause); ok {
+	if query, line, orig, ok := engineError(cause); ok {
 		e.Cause = orig
 		body, _, _ := strings.Cut(string(query), commitMarker) // shipyard's marker, not the user's SQL
 		if st, ok := statementAt(body, line, r.target.Dialect == MySQL); ok {
@@ -330,9 +330,9 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 }
 
 // engineError unpacks golang-migrate's database.Error, which its drivers return as a value or as a
-// pointer and which does not unwrap: the database's own error, the query (a whole file), and the line
-// of the file the database pointed at (0: it did not say).
-func engineError(err error) (orig error, query []byte, line uint, ok bool) {
+// pointer and which does not unwrap: the query (a whole file), the line of the file the database
+// pointed at (0: it did not say), and the database's own error.
+func engineError(err error) (query []byte, line uint, orig error, ok bool) {
 	var v database.Error
 	var p *database.Error
 	switch {
@@ -340,9 +340,9 @@ func engineError(err error) (orig error, query []byte, line uint, ok bool) {
 	case errors.As(err, &p) && p != nil:
 		v = *p
 	default:
-		return err, nil, 0, false
+		return nil, 0, err, false
 	}
-	return cmp.Or(v.OrigErr, err), v.Query, v.Line, true
+	return v.Query, v.Line, cmp.Or(v.OrigErr, err), true
 }
 
 // statementAt is the statement of body on line (from 1), when the database said where it failed.

@@ -76,7 +76,7 @@ func (r *Runner) step(ctx context.Context, m Migration, dir int, before uint64, 
 		if ferr := r.setVersion(before); ferr != nil {
 			return fmt.Errorf("setting version %d back after a lock timeout in %s: %w", before, name, ferr)
 		}
-		cause, _, _, _ := engineError(err)
+		_, _, cause, _ := engineError(err)
 		if attempt > r.opts.LockRetries {
 			return &LockWaitError{File: name, Attempts: attempt, LockTimeout: r.opts.PGLockTimeout, Cause: cause}
 		}
@@ -96,7 +96,7 @@ func (r *Runner) lockTimedOut(err error, name string) bool {
 	if r.target.Dialect != Postgres {
 		return false
 	}
-	err, _, _, _ = engineError(err)
+	_, _, err, _ = engineError(err)
 	var pgErr *pgconn.PgError
 	if !errors.As(err, &pgErr) || pgErr.Code != lockNotAvailable {
 		return false
