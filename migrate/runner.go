@@ -570,6 +570,9 @@ type Status struct {
 	// golang-migrate sets before it starts one, not a failure.
 	Running bool        `json:"running"`
 	Applied []Migration `json:"applied"`
+	// Failed is the migration a dirty version names when no runner is running it: it failed part way,
+	// and is neither applied nor pending until someone forces the version.
+	Failed  []Migration `json:"failed"`
 	Pending []Migration `json:"pending"`
 	// Findings are what Verify reports: applied files edited or deleted, files out of order.
 	Findings []Finding `json:"findings"`
@@ -583,7 +586,7 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Status{Version: v, Dirty: dirty, Applied: []Migration{}, Pending: []Migration{}}
+	s := &Status{Version: v, Dirty: dirty, Applied: []Migration{}, Failed: []Migration{}, Pending: []Migration{}}
 	if dirty {
 		free, err := r.lock.tryLock(ctx)
 		if err != nil {
@@ -603,9 +606,12 @@ func (r *Runner) Status(ctx context.Context) (*Status, error) {
 		return nil, err
 	}
 	for _, m := range r.source.Migrations {
-		if m.Version <= v {
+		switch {
+		case m.Version < v || m.Version == v && !dirty:
 			s.Applied = append(s.Applied, m)
-		} else {
+		case m.Version == v && !s.Running:
+			s.Failed = append(s.Failed, m)
+		default:
 			s.Pending = append(s.Pending, m)
 		}
 	}

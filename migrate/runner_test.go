@@ -107,6 +107,9 @@ func TestDirtyAndForce(t *testing.T) {
 			require.NoError(t, err)
 			assert.True(t, st.Dirty)
 			assert.Equal(t, uint64(2), st.Version)
+			assert.Equal(t, []uint64{1}, migrationVersions(st.Applied))
+			assert.Equal(t, []uint64{2}, migrationVersions(st.Failed), "the dirty migration failed: it is not applied")
+			assert.Empty(t, st.Pending)
 
 			_, err = r.Up(ctx, 0)
 			require.ErrorAs(t, err, &dirty, "a dirty database refuses to migrate")
@@ -285,4 +288,12 @@ func TestFailedMigrationErrorIsShort(t *testing.T) {
 			}
 		})
 	}
+}
+
+func migrationVersions(ms []Migration) []uint64 {
+	out := []uint64{}
+	for _, m := range ms {
+		out = append(out, m.Version)
+	}
+	return out
 }

@@ -88,6 +88,9 @@ func Status(w io.Writer, database string, st *migrate.Status) error {
 	for _, m := range st.Applied {
 		fmt.Fprintf(w, "  applied  %d_%s\n", m.Version, m.Name)
 	}
+	for _, m := range st.Failed {
+		fmt.Fprintf(w, "  FAILED   %d_%s\n", m.Version, m.Name)
+	}
 	for _, m := range st.Pending {
 		fmt.Fprintf(w, "  pending  %d_%s\n", m.Version, m.Name)
 	}

@@ -60,6 +60,7 @@ type StatusResult struct {
 	Phase    string             `json:"phase"`
 	Live     *migrate.LiveState `json:"live,omitempty"`
 	Applied  []MigrationState   `json:"applied"`
+	Failed   []MigrationState   `json:"failed"`
 	Pending  []MigrationState   `json:"pending"`
 	Findings []migrate.Finding  `json:"findings"`
 }
@@ -74,7 +75,7 @@ func NewStatusResult(database string, st *migrate.Status) StatusResult {
 		return out
 	}
 	out := StatusResult{Database: database, Version: st.Version, Dirty: st.Dirty, Running: st.Running, Live: st.Live,
-		Applied: states(st.Applied), Pending: states(st.Pending), Findings: st.Findings}
+		Applied: states(st.Applied), Failed: states(st.Failed), Pending: states(st.Pending), Findings: st.Findings}
 	if st.Live != nil {
 		out.Phase = string(st.Live.Phase)
 	}

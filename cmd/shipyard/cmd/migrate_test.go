@@ -100,6 +100,13 @@ func TestMigrateDirtyDatabaseExitsOne(t *testing.T) {
 
 	r = cli(t, dir, nil, "migrate", "status")
 	assert.Contains(t, r.stdout, "version  4 (DIRTY")
+	assert.Contains(t, r.stdout, "  applied  3_create_orders\n  FAILED   4_broken\n", "the dirty migration is not listed as applied")
+	r = cli(t, dir, nil, "-o", "json", "migrate", "status")
+	var st struct{ Applied, Failed, Pending []struct{ Version uint64 } }
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &st), r.stdout)
+	assert.Len(t, st.Applied, 3)
+	assert.Equal(t, uint64(4), st.Failed[0].Version)
+	assert.Empty(t, st.Pending)
 	r = cli(t, dir, nil, "migrate", "force", "3")
 	assert.Equal(t, 0, r.code, r.stderr)
 	assert.Equal(t, "forced version 3 (not dirty)\n", r.stdout)
