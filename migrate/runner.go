@@ -111,11 +111,6 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 	if err := src.Generate(t.Dialect); err != nil {
 		return nil, err
 	}
-	if t.Dialect == SQLite {
-		if err := os.MkdirAll(filepath.Dir(t.Database), 0o755); err != nil {
-			return nil, fmt.Errorf("creating the directory of %s: %w", t.Database, err)
-		}
-	}
 	runID := newRunID()
 	dsn := t.DSN
 	if t.Dialect == Postgres { // the parts of live migrations run on these sessions: tag them like golang-migrate's
@@ -289,15 +284,19 @@ func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
 	return uint64(v), dirty, nil
 }
 
-// tableExists reports whether the database has the table, without touching it.
+// tableExists reports whether the database has the table, without touching it (a SQLite file that does
+// not exist yet has none, and is not created).
 func (r *Runner) tableExists(ctx context.Context, table string) (exists bool, err error) {
 	switch r.target.Dialect {
+	case SQLite:
+		if _, err := os.Stat(r.target.Database); errors.Is(err, fs.ErrNotExist) {
+			return false, nil
+		}
+		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&exists)
 	case Postgres:
 		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", r.tbl(table)).Scan(&exists)
 	case MySQL:
 		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", r.schemaName, table).Scan(&exists)
-	default:
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&exists)
 	}
 	return exists, err
 }
@@ -360,8 +359,14 @@ func statementAt(body string, line uint, mysql bool) (Statement, bool) {
 	return found, found.SQL != ""
 }
 
-// locked runs fn while holding the migration lock.
+// locked runs fn while holding the migration lock. A SQLite file, and its directory, are created here:
+// what only reads (status, plan, verify) leaves no file behind.
 func (r *Runner) locked(ctx context.Context, fn func() error) error {
+	if r.target.Dialect == SQLite {
+		if err := os.MkdirAll(filepath.Dir(r.target.Database), 0o755); err != nil {
+			return fmt.Errorf("creating the directory of %s: %w", r.target.Database, err)
+		}
+	}
 	err := acquire(ctx, r.lock, r.opts.LockTimeout, func(lock string) {
 		r.opts.Logger.Info("waiting for another migration runner", "lock", lock, "timeout", r.opts.LockTimeout)
 	})

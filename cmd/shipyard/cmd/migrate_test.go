@@ -271,3 +271,20 @@ func TestMigrateFailureReportsWhereTheDatabaseIs(t *testing.T) {
 		})
 	}
 }
+
+// TestMigrateReadingCreatesNothing: status, plan and verify of a SQLite database that does not exist
+// yet report version 0 with everything pending, and create neither the file nor its directory; up does.
+func TestMigrateReadingCreatesNothing(t *testing.T) {
+	dir := migrationsProject(t, nil)
+	db := filepath.Join(t.TempDir(), "nonexistent", "dir", "x.db")
+	for _, args := range [][]string{{"migrate", "status"}, {"migrate", "plan"}, {"migrate", "verify"}, {"-o", "json", "migrate", "status"}} {
+		r := cli(t, dir, nil, append(args, "--database", "sqlite://"+db)...)
+		assert.Equal(t, 0, r.code, "%v: %s", args, r.stderr)
+		assert.NoDirExists(t, filepath.Dir(filepath.Dir(db)), "%v", args)
+	}
+	r := cli(t, dir, nil, "migrate", "status", "--database", "sqlite://"+db)
+	assert.Contains(t, r.stdout, "version  0 (clean)\n  pending  1_create_users\n")
+	r = cli(t, dir, nil, "migrate", "up", "--database", "sqlite://"+db)
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.FileExists(t, db)
+}
