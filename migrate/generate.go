@@ -1,16 +1,12 @@
 package migrate
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strings"
-
-	"go.yaml.in/yaml/v3"
 )
 
 // Generated live migrations.
@@ -62,13 +58,8 @@ var (
 // ParseOperation reads a .live.yaml file; errors name the file and line.
 func ParseOperation(file string, data []byte) (*Operation, error) {
 	op := &Operation{}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(op); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &FileError{File: file, Msg: "empty: it needs operation and table"}
-		}
-		return nil, &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if err := decodeYAML(file, data, op, "it needs operation and table"); err != nil {
+		return nil, err
 	}
 	op.File = file
 	if op.Key == "" {
@@ -116,6 +107,9 @@ func (op *Operation) check() error {
 		}
 	case "rename_column":
 		errs = append(errs, need("column", op.Column), need("to", op.To), need("type (the column's type)", op.Type))
+		if op.To != "" && strings.EqualFold(op.To, op.Column) { // unquoted names fold: Name and name are one column
+			errs = append(errs, fmt.Errorf("rename_column: to is column's own name %s: name the new one", op.Column))
+		}
 	case "change_column_type":
 		errs = append(errs, need("column", op.Column), need("type (the new type)", op.Type))
 	case "add_foreign_key":

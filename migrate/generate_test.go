@@ -95,7 +95,9 @@ func TestParseOperationErrors(t *testing.T) {
 		{"operation: add_unique\ntable: t\n", "add_unique needs columns"},
 		{"operation: add_index\ntable: t; DROP TABLE x\ncolumns: [a]\n", "must be a plain name"},
 		{"operation: add_column\ntable: t\ncolumn: c\ntype: int\ndefault: 1; DROP TABLE t\n", "default must be one SQL expression"},
-		{"operation: add_column\ntable: t\ncolum: c\n", "line 3: field colum not found"},
+		{"operation: add_column\ntable: t\ncolum: c\n", "5_x.live.yaml:3: unknown key colum (the keys are operation, table, column, type, default, not_null, up, to, references, on_delete, columns, name, key, batch_size)"},
+		{"operation: rename_column\ntable: t\ncolumn: a\nto: a\ntype: int\n", "rename_column: to is column's own name a: name the new one"},
+		{"operation: rename_column\ntable: t\ncolumn: Name\nto: name\ntype: int\n", "rename_column: to is column's own name Name: name the new one"},
 	} {
 		_, err := ParseOperation("5_x.live.yaml", []byte(tc.yaml))
 		require.Error(t, err, tc.yaml)
@@ -112,7 +114,7 @@ func TestParseBackfillErrors(t *testing.T) {
 		{"table: t\nset: a = 1\nkey: a, b\n", "must be one column name"},
 		{"table: t\nset:\n  a: [1]\n", "b.yaml:3: set.a must be an SQL expression"},
 		{"table: t\nset: a = 1\nbatch_size: -3\n", "batch_size must be above 0"},
-		{"table: t\nset: a = 1\nbatchsize: 3\n", "field batchsize not found"},
+		{"table: t\nset: a = 1\nbatchsize: 3\n", "b.yaml:3: unknown key batchsize (the keys are table, key, set, where, batch_size)"},
 	} {
 		_, err := ParseBackfill("b.yaml", []byte(tc.yaml))
 		require.Error(t, err, tc.yaml)

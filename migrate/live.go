@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -143,13 +144,8 @@ func ParseBackfill(file string, data []byte) (*Backfill, error) {
 		Where     string    `yaml:"where"`
 		BatchSize int       `yaml:"batch_size"`
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&raw); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, &FileError{File: file, Msg: "empty: it needs table, key and set"}
-		}
-		return nil, &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	if err := decodeYAML(file, data, &raw, "it needs table, key and set"); err != nil {
+		return nil, err
 	}
 	b := &Backfill{File: file, Table: raw.Table, Key: raw.Key, Where: raw.Where, BatchSize: raw.BatchSize}
 	if b.Key == "" {
@@ -191,3 +187,35 @@ var (
 	plainIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	tableIdent = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$`)
 )
+
+// unknownField is yaml.v3's message for a key that the struct it decodes into lacks.
+var unknownField = regexp.MustCompile(`^line (\d+): field (\S+) not found in type .*$`)
+
+// decodeYAML decodes data into v (a pointer to a struct), refusing keys v lacks. Errors name the file,
+// the line and, for an unknown key, the keys there are, never a Go type.
+func decodeYAML(file string, data []byte, v any, empty string) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	err := dec.Decode(v)
+	if errors.Is(err, io.EOF) {
+		return &FileError{File: file, Msg: "empty: " + empty}
+	}
+	var te *yaml.TypeError
+	if errors.As(err, &te) {
+		var keys []string
+		t := reflect.TypeOf(v).Elem()
+		for i := range t.NumField() {
+			if k, _, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ","); k != "" && k != "-" {
+				keys = append(keys, k)
+			}
+		}
+		if m := unknownField.FindStringSubmatch(te.Errors[0]); m != nil {
+			return &FileError{File: file + ":" + m[1], Msg: fmt.Sprintf("unknown key %s (the keys are %s)", m[2], strings.Join(keys, ", "))}
+		}
+		return &FileError{File: file, Msg: strings.Join(te.Errors, "; ")}
+	}
+	if err != nil {
+		return &FileError{File: file, Msg: strings.TrimPrefix(err.Error(), "yaml: ")}
+	}
+	return nil
+}

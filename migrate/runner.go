@@ -21,6 +21,7 @@ import (
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // pgx5://
 	_ "github.com/golang-migrate/migrate/v4/database/sqlite" // sqlite://, pure Go
 	"github.com/golang-migrate/migrate/v4/source/iofs"
+	"github.com/shipyardci/shipyard/internal/usererr"
 )
 
 // Options configures a Runner. Set them with the With… functions; defaults are set in Open.
@@ -109,6 +110,9 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 		return nil, err
 	}
 	if err := src.Generate(t.Dialect); err != nil {
+		if databaseURL == DefaultURL { // nothing configured: say why SQLite
+			return nil, &usererr.Error{Option: "migrate.Database", Err: fmt.Errorf("%w (with no database URL given, the embedded default %s is used: give the PostgreSQL or MySQL database the migrations are for)", err, DefaultURL)}
+		}
 		return nil, err
 	}
 	runID := newRunID()

@@ -90,6 +90,7 @@ var flagOf = map[string]string{
 	"pipeline.Stages":      "--stages",
 	"release.Store":        "--store",
 	"migrate.Dir":          "--dir",
+	"migrate.Database":     "--database",
 	"migrate.Dialect":      "--dialect",
 	"semver.Bump":          "--bump",
 	"semver.Pre":           "--pre",

@@ -288,3 +288,19 @@ func TestMigrateReadingCreatesNothing(t *testing.T) {
 	require.Equal(t, 0, r.code, r.stderr)
 	assert.FileExists(t, db)
 }
+
+// TestMigratePlanOfAGeneratedOperationNeedsItsDatabase: a generated live operation has no SQLite form;
+// planned with no database URL (so on the embedded SQLite default) it says so and which flag to give,
+// and planned for PostgreSQL it shows the SQL.
+func TestMigratePlanOfAGeneratedOperationNeedsItsDatabase(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, os.CopyFS(filepath.Join(dir, "migrations"), os.DirFS(filepath.Join("..", "..", "..", "migrate", "testdata", "ops", "rename_column"))))
+	r := cli(t, dir, nil, "migrate", "plan")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "error: --database: 2_rename_column.live.yaml: generated operations are for PostgreSQL and MySQL")
+	assert.Contains(t, r.stderr, "with no database URL given, the embedded default sqlite://.shipyard/dev.db is used")
+	assert.NoDirExists(t, filepath.Join(dir, ".shipyard"))
+	r = cli(t, dir, nil, "migrate", "plan", "--database", dbtest.Postgres(t))
+	assert.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "ALTER TABLE people ADD COLUMN full_name text")
+}
