@@ -237,7 +237,7 @@ func (r *Runner) rollbackStep(ctx context.Context, m Migration, res *Result) err
 
 // timed runs one phase of m and adds it to the steps when it succeeds.
 func (r *Runner) timed(res *Result, m Migration, dir string, p Phase, fn func() error) error {
-	r.opts.Logger.Info("migrating", "migration", fmt.Sprintf("%d_%s", m.Version, m.Name), "phase", p, "direction", dir)
+	r.opts.Logger.Debug("migrating", "migration", fmt.Sprintf("%d_%s", m.Version, m.Name), "phase", p, "direction", dir)
 	start := time.Now()
 	if err := fn(); err != nil {
 		return err

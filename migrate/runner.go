@@ -523,7 +523,7 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			if dir < 0 {
 				name = m.Down
 			}
-			r.opts.Logger.Info("migrating", "file", name)
+			r.opts.Logger.Debug("migrating", "file", name) // with --verbose: stdout says what ran
 			start := time.Now()
 			if err := r.step(ctx, m, dir, res.To, name); err != nil {
 				return err

@@ -228,7 +228,7 @@ func TestInterruptedRunReportsTheVersion(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			started := make(chan struct{})
-			r.opts.Logger = slog.New(slog.NewTextHandler(whenLogged{"2_slow.up.sql", sync.OnceFunc(func() { close(started) })}, nil))
+			r.opts.Logger = slog.New(slog.NewTextHandler(whenLogged{"2_slow.up.sql", sync.OnceFunc(func() { close(started) })}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 			go func() {
 				<-started
 				time.Sleep(300 * time.Millisecond) // inside the file's sleep

@@ -144,7 +144,7 @@ func TestKilledRunnerOnPostgres(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "2_slow.down.sql"), []byte("DROP TABLE slow;\n"), 0o644))
 
 	errOut := &syncBuffer{}
-	first := exec.Command(binary, "migrate", "up", "--database", url, "--dir", dir)
+	first := exec.Command(binary, "migrate", "up", "--verbose", "--database", url, "--dir", dir)
 	first.Stderr = errOut
 	require.NoError(t, first.Start())
 	require.Eventually(t, func() bool { return strings.Contains(errOut.String(), "migrating file=2_slow.up.sql") }, 10*time.Second, 50*time.Millisecond)

@@ -66,6 +66,9 @@ func Migration(w io.Writer, res *migrate.Result, failed bool) error {
 	case len(res.Steps) == 0:
 		_, err := fmt.Fprintf(w, "nothing to do: at version %d\n", res.To)
 		return err
+	case res.From == res.To: // phases of the live migration at this version ran
+		_, err := fmt.Fprintf(w, "at version %d\n", res.To)
+		return err
 	}
 	_, err := fmt.Fprintf(w, "version %d → %d\n", res.From, res.To)
 	return err

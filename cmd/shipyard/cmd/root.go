@@ -92,7 +92,7 @@ func (g *globalFlags) add(pf *pflag.FlagSet, f *Factory) {
 	pf.StringVar(&g.config, "config", "", "configuration `FILE` (default: shipyard.yaml at the repository root; env SHIPYARD_CONFIG)")
 	pf.VarP(&f.Output, "output", "o", "output format: text or json")
 	pf.BoolVarP(&g.quiet, "quiet", "q", false, "print results and errors only, no progress or status")
-	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also print debug logs (each request of registry serve, each pushed reference)")
+	pf.BoolVarP(&g.verbose, "verbose", "v", false, "also print debug logs (each request of registry serve, each pushed reference, each migration as it starts)")
 	pf.BoolVar(&g.noColor, "no-color", false, "never colour the output (also NO_COLOR=1)")
 }
 
