@@ -5,10 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // The backfill.
@@ -93,30 +90,9 @@ func (k *keyset) asText(expr string) string { return "CAST(" + expr + " AS " + k
 
 // newKeyset checks the table and key of spec against the database and prepares the batch SQL.
 func (r *Runner) newKeyset(ctx context.Context, spec *Backfill) (*keyset, error) {
-	k := &keyset{spec: spec, param: "?", textType: "TEXT"}
-	var typ string
+	k := &keyset{spec: spec}
 	var err error
-	switch r.target.Dialect {
-	case Postgres:
-		err = r.db.QueryRowContext(ctx, `SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a
-			WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND a.attnum > 0 AND NOT a.attisdropped`, spec.Table, spec.Key).Scan(&typ)
-		k.param = "CAST(? AS " + typ + ")"
-	case MySQL:
-		table, schema := spec.Table, "DATABASE()"
-		if s, t, ok := strings.Cut(spec.Table, "."); ok {
-			schema, table = "'"+s+"'", t
-		}
-		err = r.db.QueryRowContext(ctx, "SELECT column_type FROM information_schema.columns WHERE table_schema = "+schema+" AND table_name = ? AND column_name = ?", table, spec.Key).Scan(&typ)
-		k.textType = "CHAR"
-		if strings.Contains(typ, "int") {
-			k.param = "CAST(? AS SIGNED)"
-			if strings.Contains(typ, "unsigned") {
-				k.param = "CAST(? AS UNSIGNED)"
-			}
-		}
-	default:
-		err = r.db.QueryRowContext(ctx, "SELECT type FROM pragma_table_info(?) WHERE name = ?", spec.Table, spec.Key).Scan(&typ)
-	}
+	k.param, k.textType, err = r.d.keyType(ctx, r.db, spec.Table, spec.Key)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, &FileError{File: spec.File, Msg: fmt.Sprintf("the database has no column %s in table %s", spec.Key, spec.Table)}
 	}
@@ -275,10 +251,7 @@ func (r *Runner) liveOptions(spec *Backfill) LiveOptions {
 // batchTx runs one batch in a transaction with a short lock_timeout, again after a pause when it hit
 // the timeout, a deadlock or a serialization failure (the transaction rolled back: nothing was done).
 func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx) error, retries *int) error {
-	opts := &sql.TxOptions{}
-	if r.target.Dialect != SQLite {
-		opts.Isolation = sql.LevelReadCommitted // no gap locks on MySQL: inserts next to the batch go on
-	}
+	opts, settings := r.d.batchTx(o.LockTimeout)
 	for attempt := 1; ; attempt++ {
 		err := func() error {
 			tx, err := r.db.BeginTx(ctx, opts)
@@ -286,8 +259,8 @@ func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx)
 				return err
 			}
 			defer tx.Rollback()
-			if r.target.Dialect == Postgres {
-				if _, err := tx.ExecContext(ctx, fmt.Sprintf("SET LOCAL lock_timeout = %d", o.LockTimeout.Milliseconds())); err != nil {
+			for _, set := range settings {
+				if _, err := tx.ExecContext(ctx, set); err != nil {
 					return err
 				}
 			}
@@ -296,7 +269,7 @@ func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx)
 			}
 			return tx.Commit()
 		}()
-		if err == nil || !retryable(err) || attempt > max(r.opts.LockRetries, 10) {
+		if err == nil || !r.d.retryable(err) || attempt > max(r.opts.LockRetries, 10) {
 			return err
 		}
 		*retries++
@@ -306,17 +279,6 @@ func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx)
 			return err
 		}
 	}
-}
-
-// retryable is a batch that lost a lock race: PostgreSQL's lock_timeout, deadlock or serialization
-// failure, MySQL's lock wait timeout or deadlock, SQLite's busy database.
-func retryable(err error) bool {
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) {
-		return pgErr.Code == lockNotAvailable || pgErr.Code == "40P01" || pgErr.Code == "40001"
-	}
-	msg := err.Error()
-	return strings.Contains(msg, "Error 1205") || strings.Contains(msg, "Error 1213") || strings.Contains(msg, "SQLITE_BUSY") || strings.Contains(msg, "database is locked")
 }
 
 // adapt is the next batch size: the one that would have taken o.BatchTime, within half and double of
@@ -345,25 +307,24 @@ func throttle(ctx context.Context, rate float64, rows int64, elapsed time.Durati
 
 // backfillPause waits while a replica lags or sessions wait for locks beyond the bounds (PostgreSQL).
 func (r *Runner) backfillPause(ctx context.Context, o LiveOptions, res *BackfillResult, b *BackfillState) error {
-	if r.target.Dialect != Postgres || o.MaxLag < 0 && o.MaxLockWait < 0 {
+	if o.MaxLag < 0 && o.MaxLockWait < 0 {
 		return nil
 	}
 	var logged time.Time
 	for {
-		var lag, wait float64
-		err := r.db.QueryRowContext(ctx, `SELECT
-	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(replay_lag)) FROM pg_stat_replication), 0),
-	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(now() - state_change)) FROM pg_stat_activity
-		WHERE wait_event_type = 'Lock' AND state = 'active' AND pid <> pg_backend_pid()), 0)`).Scan(&lag, &wait)
+		lag, wait, ok, err := r.d.pressure(ctx, r.db)
 		if err != nil {
 			return fmt.Errorf("reading replication lag and lock waits: %w", err)
 		}
+		if !ok {
+			return nil
+		}
 		reason := ""
 		switch {
-		case o.MaxLag >= 0 && seconds(lag) > o.MaxLag:
-			reason = fmt.Sprintf("a replica is %s behind (above %s)", seconds(lag).Round(time.Millisecond), o.MaxLag)
-		case o.MaxLockWait >= 0 && seconds(wait) > o.MaxLockWait:
-			reason = fmt.Sprintf("a session has waited %s for a lock (above %s)", seconds(wait).Round(time.Millisecond), o.MaxLockWait)
+		case o.MaxLag >= 0 && lag > o.MaxLag:
+			reason = fmt.Sprintf("a replica is %s behind (above %s)", lag.Round(time.Millisecond), o.MaxLag)
+		case o.MaxLockWait >= 0 && wait > o.MaxLockWait:
+			reason = fmt.Sprintf("a session has waited %s for a lock (above %s)", wait.Round(time.Millisecond), o.MaxLockWait)
 		}
 		if reason == "" {
 			return nil

@@ -154,7 +154,7 @@ func readLiveFile(data []byte, name string) (*Migration, bool, error) {
 // generate writes the parts of a generated live migration for dialect.
 func (m *Migration) generate(d Dialect) error {
 	op := m.Live.Operation
-	parts, backfill, err := op.sql(d)
+	parts, backfill, err := dialectOf(d, nil).generate(op)
 	if err != nil {
 		return &FileError{File: op.File, Msg: err.Error()}
 	}
@@ -174,16 +174,9 @@ func (m *Migration) generate(d Dialect) error {
 	return nil
 }
 
-// sql is the operation's parts on dialect, and its backfill (nil when it needs none).
-func (op *Operation) sql(d Dialect) (map[string]string, *Backfill, error) {
-	switch d {
-	case MySQL:
-		return mysqlGen{op}.sql()
-	case SQLite:
-		return nil, nil, fmt.Errorf("generated operations are for PostgreSQL and MySQL; on sqlite, write the parts in a directory %s/", strings.TrimSuffix(strings.TrimSuffix(op.File, ".yaml"), ".live"))
-	}
-	g := pgGen{op: op}
-	switch op.Op {
+// sql is the operation's parts on PostgreSQL, and its backfill (nil when it needs none).
+func (g pgGen) sql() (map[string]string, *Backfill, error) {
+	switch g.op.Op {
 	case "add_column":
 		return g.addColumn()
 	case "rename_column":

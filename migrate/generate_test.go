@@ -142,7 +142,7 @@ func FuzzParseOperation(f *testing.F) {
 			}
 			return
 		}
-		if _, _, err := op.sql(Postgres); err != nil {
+		if _, _, err := dialectOf(Postgres, nil).generate(op); err != nil {
 			t.Fatalf("a valid operation must generate: %v", err)
 		}
 	})

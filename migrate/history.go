@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"os"
 	"os/user"
-	"strconv"
-	"strings"
 	"time"
 )
 
@@ -27,22 +25,7 @@ type Applied struct {
 }
 
 // query writes ? placeholders as the dialect wants them.
-func (r *Runner) query(q string) string {
-	if r.target.Dialect != Postgres {
-		return q
-	}
-	var b strings.Builder
-	n := 0
-	for _, c := range q {
-		if c == '?' {
-			n++
-			b.WriteString("$" + strconv.Itoa(n))
-			continue
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+func (r *Runner) query(q string) string { return r.d.placeholders(q) }
 
 func (r *Runner) ensureHistory(ctx context.Context) error {
 	_, err := r.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS `+r.tbl(historyTable)+` (

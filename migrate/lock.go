@@ -2,10 +2,7 @@ package migrate
 
 import (
 	"context"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"time"
 
@@ -62,24 +59,6 @@ func acquire(ctx context.Context, l locker, timeout time.Duration, onWait func(l
 		case <-time.After(wait):
 		}
 	}
-}
-
-// newLocker returns the lock of t, on a connection of db that it keeps for as long as the lock lives: the
-// server releases the lock when the process dies.
-func newLocker(ctx context.Context, t *Target, db *sql.DB) (locker, error) {
-	if t.Dialect == SQLite {
-		return &fileLock{f: flock.New(t.Database + ".lock")}, nil
-	}
-	conn, err := db.Conn(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
-	}
-	key := sha256.Sum256([]byte("shipyard migrate " + t.Database))
-	if t.Dialect == Postgres {
-		return &pgLock{conn: conn, key: int64(binary.BigEndian.Uint64(key[:8]))}, nil
-	}
-	// MySQL lock names are at most 64 characters.
-	return &mysqlLock{conn: conn, lockName: "shipyard_migrate_" + hex.EncodeToString(key[:12])}, nil
 }
 
 type pgLock struct {

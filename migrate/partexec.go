@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Running the parts of a live migration.
@@ -43,9 +41,8 @@ type group struct {
 // groups cuts a part into its transactions.
 func (r *Runner) groups(body string) []group {
 	var out []group
-	for _, st := range SplitSQL(body, r.target.Dialect == MySQL) {
-		// MySQL commits around every DDL statement: pretending otherwise would hide a half-done part.
-		alone := r.target.Dialect == MySQL || noTxRE.MatchString(st.Words)
+	for _, st := range SplitSQL(body, r.d.mysqlEscapes()) {
+		alone := r.d.runsAlone(st)
 		if alone || len(out) == 0 || !out[len(out)-1].tx {
 			out = append(out, group{tx: !alone})
 		}
@@ -101,7 +98,7 @@ func (r *Runner) inTx(ctx context.Context, file string, sts []Statement, finish 
 		if err == nil {
 			return nil
 		}
-		if st.SQL == "" || !isLockTimeout(err) {
+		if st.SQL == "" || !r.d.lockTimedOut(err) {
 			if st.SQL == "" {
 				return err
 			}
@@ -161,8 +158,8 @@ func (r *Runner) alone(ctx context.Context, file string, st Statement) error {
 		}
 	}
 	_, err = conn.ExecContext(ctx, st.SQL)
-	if r.target.Dialect == Postgres {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "RESET lock_timeout; RESET statement_timeout")
+	if reset := r.d.resetSession(); reset != "" {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), reset)
 	}
 	if err != nil {
 		return &PartError{File: file, Line: st.Line, Statement: st.SQL, Cause: err}
@@ -170,34 +167,11 @@ func (r *Runner) alone(ctx context.Context, file string, st Statement) error {
 	return nil
 }
 
-// sessionSettings are the PostgreSQL timeouts of a part's statements, for a transaction (SET LOCAL) or
-// a session: the short lock_timeout of live migrations, so that an ALTER TABLE waiting for a busy table
-// holds the service's queries up for no longer than that.
+// sessionSettings are the timeouts of a part's statements, for a transaction (local) or a session: the
+// short lock timeout of live migrations, so that an ALTER TABLE waiting for a busy table holds the
+// service's queries up for no longer than that.
 func (r *Runner) sessionSettings(local bool) []string {
-	if r.target.Dialect == MySQL { // the wait for the table's metadata lock, in whole seconds
-		return []string{fmt.Sprintf("SET SESSION lock_wait_timeout = %d", max(1, int(r.liveOptions(nil).LockTimeout.Round(time.Second).Seconds())))}
-	}
-	if r.target.Dialect != Postgres {
-		return nil
-	}
-	scope := "SET "
-	if local {
-		scope = "SET LOCAL "
-	}
-	var out []string
-	for _, p := range []struct {
-		name string
-		d    time.Duration
-	}{{"lock_timeout", r.liveOptions(nil).LockTimeout}, {"statement_timeout", r.opts.PGStatementTimeout}} {
-		out = append(out, fmt.Sprintf("%s%s = %d", scope, p.name, p.d.Milliseconds()))
-	}
-	return out
-}
-
-// isLockTimeout reports PostgreSQL's lock_timeout (55P03).
-func isLockTimeout(err error) bool {
-	var pgErr *pgconn.PgError
-	return errors.As(err, &pgErr) && pgErr.Code == lockNotAvailable
+	return r.d.sessionSettings(r.liveOptions(nil).LockTimeout, r.opts.PGStatementTimeout, local)
 }
 
 // sleep waits d, or less when ctx ends.

@@ -8,29 +8,32 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing/fstest"
 	"time"
 )
 
-// Recovering from a killed runner (SIGKILL, OOM, node loss) on PostgreSQL.
+// Recovering from a killed runner (SIGKILL, OOM, node loss).
 //
 // golang-migrate marks the version dirty, runs the file, then marks it clean. A runner killed in between
-// leaves it dirty, and PostgreSQL does not notice a vanished client during a query: the orphaned session
-// may still finish the file and commit it. So shipyard serves each up file to golang-migrate with one more
-// statement, an INSERT of a commit marker, which lands in the file's implicit transaction: the marker
-// exists exactly when the migration committed. The next runner ends the dead run's sessions (found by
-// their application_name) and reads the marker: committed, the version is set clean; not, it is set back
-// and the migration runs again. Files with explicit transaction control or CONCURRENTLY are not one
-// transaction and always need a person.
+// leaves it dirty, and the server may not notice: PostgreSQL and MySQL keep running a vanished client's
+// query, so the orphaned session may still finish the file. So shipyard serves each up file to
+// golang-migrate with one more statement at its end, an INSERT of a commit marker, which runs only when
+// everything before it did and, where the file is one transaction (PostgreSQL's implicit transaction,
+// golang-migrate's around a SQLite file), commits with it: the marker exists exactly when the migration
+// completed. The next runner ends the dead run's sessions (PostgreSQL: by their application_name;
+// MySQL: the connection the file recorded as it started) and reads the marker: there, the version is
+// set clean; not there, on a database that rolled the file back, the version is set back and the
+// migration runs again; on MySQL, which commits each DDL statement, part of the file may have run and
+// a person decides. Files with explicit transaction control or CONCURRENTLY are not one transaction.
 
 const (
 	progressTable = "shipyard_migration_progress" // the migration running now, and which run
 	commitTable   = "shipyard_migration_commits"  // written in the migration's own transaction
-	// commitMarker begins the statement added to an up file: a failed file's statement is cut there.
-	commitMarker = "\n;\nINSERT INTO "
+	sessionsTable = "shipyard_migration_sessions" // MySQL: the connection each file of a run started on
+	// commitMarker sets the commit marker off from the end of an up file: a failed file is cut there.
+	commitMarker = "\n;\n"
 )
 
 // txControl is a statement that ends, opens or steps outside the implicit transaction of a file.
@@ -57,9 +60,9 @@ func newRunID() string {
 // applicationName tags the sessions of one run, so that a later run can find them.
 func applicationName(run string) string { return "shipyard-migrate-" + run }
 
-// engineSource is what golang-migrate reads: the migration files, with the commit marker added to each up
-// file that PostgreSQL can run as one transaction. A live migration is there as a placeholder pair of
-// files: golang-migrate must know its version to step around it, but shipyard runs its parts.
+// engineSource is what golang-migrate reads: the migration files, each up file as the dialect serves it
+// (with the commit marker). A live migration is there as a placeholder pair of files: golang-migrate
+// must know its version to step around it, but shipyard runs its parts.
 func (r *Runner) engineSource() (fs.FS, error) {
 	out := fstest.MapFS{}
 	for _, m := range r.source.Migrations {
@@ -78,8 +81,8 @@ func (r *Runner) engineSource() (fs.FS, error) {
 			if err != nil {
 				return nil, fmt.Errorf("reading %s: %w", name, err)
 			}
-			if name == m.Up && r.target.Dialect == Postgres && oneTransaction(body) {
-				body = append(body, fmt.Sprintf("%s%s (version, run) VALUES (%d, '%s');\n", commitMarker, r.tbl(commitTable), m.Version, r.runID)...)
+			if name == m.Up {
+				body, _ = r.serveUp(m, body)
 			}
 			out[name] = &fstest.MapFile{Data: body, Mode: 0o644}
 		}
@@ -87,29 +90,31 @@ func (r *Runner) engineSource() (fs.FS, error) {
 	return out, nil
 }
 
-// engineURL tags golang-migrate's PostgreSQL sessions with this run's application_name, and sets their
-// timeouts.
+// progressTables is how many of the progress, commits and sessions tables the dialect keeps.
+func (r *Runner) progressTables() int {
+	if r.d.recordsSessions() {
+		return 3
+	}
+	return 2
+}
+
+// serveUp is m's up file body as golang-migrate runs it; marked says it carries the commit marker.
+func (r *Runner) serveUp(m Migration, body []byte) (served []byte, marked bool) {
+	marker := fmt.Sprintf("INSERT INTO %s (version, run) VALUES (%d, '%s');\n", r.tbl(commitTable), m.Version, r.runID)
+	return r.d.serveUp(body, marker, r.tbl(sessionsTable), r.runID)
+}
+
+// engineURL is golang-migrate's URL with this run's tag and timeouts.
 func (r *Runner) engineURL() string {
-	if r.target.Dialect != Postgres {
-		return r.target.MigrateURL
-	}
-	u, err := url.Parse(r.target.MigrateURL)
-	if err != nil {
-		return r.target.MigrateURL
-	}
-	q := u.Query()
-	for k, v := range r.runtimeParams() {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
+	return r.d.engineURL(r.target.MigrateURL, r.runID, r.opts.PGLockTimeout, r.opts.PGStatementTimeout)
 }
 
 func (r *Runner) ensureProgress(ctx context.Context) error {
 	for _, ddl := range []string{
 		`CREATE TABLE IF NOT EXISTS ` + r.tbl(progressTable) + ` (version BIGINT NOT NULL, direction VARCHAR(4) NOT NULL, run VARCHAR(64) NOT NULL, started_at TIMESTAMP NOT NULL)`,
 		`CREATE TABLE IF NOT EXISTS ` + r.tbl(commitTable) + ` (version BIGINT NOT NULL, run VARCHAR(64) NOT NULL)`,
-	} {
+		`CREATE TABLE IF NOT EXISTS ` + r.tbl(sessionsTable) + ` (run VARCHAR(64) NOT NULL, conn BIGINT NOT NULL)`,
+	}[:r.progressTables()] {
 		if _, err := r.db.ExecContext(ctx, ddl); err != nil {
 			return fmt.Errorf("creating shipyard's tables: %w", err)
 		}
@@ -132,7 +137,7 @@ func (r *Runner) markProgress(ctx context.Context, m Migration, dir int) error {
 }
 
 func (r *Runner) clearProgress(ctx context.Context) error {
-	for _, table := range []string{progressTable, commitTable} {
+	for _, table := range []string{progressTable, commitTable, sessionsTable}[:r.progressTables()] {
 		if _, err := r.db.ExecContext(ctx, "DELETE FROM "+r.tbl(table)); err != nil {
 			return fmt.Errorf("clearing %s: %w", table, err)
 		}
@@ -140,14 +145,12 @@ func (r *Runner) clearProgress(ctx context.Context) error {
 	return nil
 }
 
-// recoverKilled decides, with the lock held, what to do with a database dirty at version v: after a
-// killed run on PostgreSQL, set the version to what the commit marker says and carry on; in every other
-// case return the DirtyError, for a person to look.
+// recoverKilled decides, with the lock held, what to do with a database dirty at version v. After a
+// killed run whose file carried the commit marker: the marker there, the migration completed and counts
+// as applied; not there, on a database that rolled the file back, it runs again. In every other case
+// the DirtyError is returned, for a person to look.
 func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	dirty := r.dirty(v, nil)
-	if r.target.Dialect != Postgres {
-		return dirty
-	}
 	var mv int64
 	var dir, run string
 	err := r.db.QueryRowContext(ctx, "SELECT version, direction, run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&mv, &dir, &run)
@@ -165,16 +168,20 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", m.Up, err)
 	}
-	if !oneTransaction(body) {
+	if _, marked := r.serveUp(m, body); !marked {
 		return dirty // not one transaction: part of it may have stayed
 	}
 	var committed bool
-	if err := r.db.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM "+r.tbl(commitTable)+" WHERE version = $1 AND run = $2)", mv, run).Scan(&committed); err != nil {
+	if err := r.db.QueryRowContext(ctx, r.query("SELECT COUNT(*) > 0 FROM "+r.tbl(commitTable)+" WHERE version = ? AND run = ?"), mv, run).Scan(&committed); err != nil {
 		return fmt.Errorf("reading %s: %w", commitTable, err)
+	}
+	if !committed && !r.d.rollsBack() {
+		dirty.Cause = fmt.Errorf("the runner applying it was killed part way through, and %s commits each statement: part of the file may have run", r.target.Dialect)
+		return dirty
 	}
 	to, what := r.previous(v), "rolled back, so it runs again"
 	if committed {
-		to, what = v, "committed, so it counts as applied"
+		to, what = v, "completed, so it counts as applied"
 	}
 	if err := r.setVersion(to); err != nil {
 		return fmt.Errorf("setting version %d after a killed runner: %w", to, err)
@@ -188,11 +195,8 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	return r.clearProgress(ctx)
 }
 
-// endKilledRun ends the sessions of a run that left its progress record behind (PostgreSQL only).
+// endKilledRun ends the sessions of a run that left its progress record behind.
 func (r *Runner) endKilledRun(ctx context.Context) error {
-	if r.target.Dialect != Postgres {
-		return nil
-	}
 	var run string
 	err := r.db.QueryRowContext(ctx, "SELECT run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&run)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && run == r.runID {
@@ -201,32 +205,5 @@ func (r *Runner) endKilledRun(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", progressTable, err)
 	}
-	return r.endSessions(ctx, run)
-}
-
-// endSessions terminates the sessions a dead run left on the server and waits until they are gone: their
-// transactions then either committed or rolled back, for good.
-func (r *Runner) endSessions(ctx context.Context, run string) error {
-	name := applicationName(run)
-	if _, err := r.db.ExecContext(ctx, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1", name); err != nil {
-		return fmt.Errorf("ending the sessions of the killed runner: %w", err)
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var left int
-		if err := r.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = $1", name).Scan(&left); err != nil {
-			return fmt.Errorf("waiting for the sessions of the killed runner: %w", err)
-		}
-		if left == 0 {
-			return nil
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("the %d sessions of the killed runner (%s) do not end", left, strings.TrimSpace(name))
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return r.d.endRun(ctx, r.db, r.tbl(sessionsTable), run)
 }

@@ -8,9 +8,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -78,6 +75,7 @@ func WithLockRetries(n int, backoff time.Duration) Option {
 // Runner migrates one database from one source of migrations.
 type Runner struct {
 	target *Target
+	d      dialect
 	source *Source
 	fsys   fs.FS
 	db     *sql.DB // shipyard's own connection: the lock and reading the version
@@ -116,31 +114,24 @@ func Open(ctx context.Context, databaseURL string, fsys fs.FS, opts ...Option) (
 		return nil, err
 	}
 	runID := newRunID()
-	dsn := t.DSN
-	if t.Dialect == Postgres { // the parts of live migrations run on these sessions: tag them like golang-migrate's
-		if u, err := url.Parse(dsn); err == nil {
-			q := u.Query()
-			q.Set("application_name", applicationName(runID))
-			u.RawQuery = q.Encode()
-			dsn = u.String()
-		}
-	}
-	db, err := sql.Open(t.SQLDriver, dsn)
+	d := dialectOf(t.Dialect, t)
+	// The parts of live migrations run on these sessions: they are tagged like golang-migrate's.
+	db, err := sql.Open(t.SQLDriver, d.ownDSN(t.DSN, runID))
 	if err != nil {
 		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
 	}
-	lock, err := newLocker(ctx, t, db)
+	lock, err := d.newLocker(ctx, db)
 	if err != nil {
 		db.Close()
-		return nil, err
+		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
 	}
-	qualifier, schema, err := bookkeepingSchema(ctx, t.Dialect, db)
+	qualifier, schema, err := d.schema(ctx, db)
 	if err != nil {
 		db.Close()
 		lock.close()
 		return nil, fmt.Errorf("connecting to %s: %w", t.Redacted(), err)
 	}
-	return &Runner{target: t, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: runID, schema: qualifier, schemaName: schema}, nil
+	return &Runner{target: t, d: d, source: src, fsys: fsys, db: db, table: t.table(), lock: lock, opts: o, runID: runID, schema: qualifier, schemaName: schema}, nil
 }
 
 // engine is golang-migrate, connected on first use; call it with the lock held.
@@ -290,19 +281,8 @@ func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
 
 // tableExists reports whether the database has the table, without touching it (a SQLite file that does
 // not exist yet has none, and is not created).
-func (r *Runner) tableExists(ctx context.Context, table string) (exists bool, err error) {
-	switch r.target.Dialect {
-	case SQLite:
-		if _, err := os.Stat(r.target.Database); errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = ?", table).Scan(&exists)
-	case Postgres:
-		err = r.db.QueryRowContext(ctx, "SELECT to_regclass($1) IS NOT NULL", r.tbl(table)).Scan(&exists)
-	case MySQL:
-		err = r.db.QueryRowContext(ctx, "SELECT COUNT(*) > 0 FROM information_schema.tables WHERE table_schema = ? AND table_name = ?", r.schemaName, table).Scan(&exists)
-	}
-	return exists, err
+func (r *Runner) tableExists(ctx context.Context, table string) (bool, error) {
+	return r.d.tableExists(ctx, r.db, r.schemaName, r.tbl(table), table)
 }
 
 // previous is the version before v in the source, 0 when v is the first.
@@ -324,8 +304,11 @@ func (r *Runner) dirty(v uint64, cause error) *DirtyError {
 	}
 	if query, line, orig, ok := engineError(cause); ok {
 		e.Cause = orig
-		body, _, _ := strings.Cut(string(query), commitMarker) // shipyard's marker, not the user's SQL
-		if st, ok := statementAt(body, line, r.target.Dialect == MySQL); ok {
+		body := string(query)
+		if i := strings.LastIndex(body, commitMarker); i >= 0 {
+			body = body[:i] // shipyard's marker, not the user's SQL
+		}
+		if st, ok := statementAt(body, line, r.d.mysqlEscapes()); ok {
 			e.Statement, e.Line = st.SQL, st.Line
 		}
 	}
@@ -363,13 +346,11 @@ func statementAt(body string, line uint, mysql bool) (Statement, bool) {
 	return found, found.SQL != ""
 }
 
-// locked runs fn while holding the migration lock. A SQLite file, and its directory, are created here:
-// what only reads (status, plan, verify) leaves no file behind.
+// locked runs fn while holding the migration lock. What the database needs before the lock is made here
+// (a SQLite file's directory): what only reads (status, plan, verify) leaves nothing behind.
 func (r *Runner) locked(ctx context.Context, fn func() error) error {
-	if r.target.Dialect == SQLite {
-		if err := os.MkdirAll(filepath.Dir(r.target.Database), 0o755); err != nil {
-			return fmt.Errorf("creating the directory of %s: %w", r.target.Database, err)
-		}
+	if err := r.d.prepare(); err != nil {
+		return err
 	}
 	err := acquire(ctx, r.lock, r.opts.LockTimeout, func(lock string) {
 		r.opts.Logger.Info("waiting for another migration runner", "lock", lock, "timeout", r.opts.LockTimeout)

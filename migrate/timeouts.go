@@ -2,14 +2,12 @@ package migrate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io/fs"
 	"math/rand/v2"
 	"time"
 
 	"github.com/golang-migrate/migrate/v4/database"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Lock waits on PostgreSQL.
@@ -20,8 +18,6 @@ import (
 // implicit transaction has rolled back, the version is set back to where it was, and the migration runs
 // again after a pause. A file that is not one transaction (explicit BEGIN/COMMIT, CONCURRENTLY) may have
 // changed things before it failed, so it is not retried: it is dirty like any other failure.
-
-const lockNotAvailable = "55P03"
 
 // LockWaitError is a migration that could not take its locks within lock_timeout, however often it
 // was tried. Nothing was changed: the database is at the version it was.
@@ -38,19 +34,6 @@ func (e *LockWaitError) Error() string {
 }
 
 func (e *LockWaitError) Unwrap() error { return e.Cause }
-
-// runtimeParams are the session settings golang-migrate's PostgreSQL connections start with: pgx passes
-// unknown URL parameters to the server.
-func (r *Runner) runtimeParams() map[string]string {
-	p := map[string]string{"application_name": applicationName(r.runID)}
-	if r.opts.PGLockTimeout > 0 {
-		p["lock_timeout"] = fmt.Sprint(r.opts.PGLockTimeout.Milliseconds())
-	}
-	if r.opts.PGStatementTimeout > 0 {
-		p["statement_timeout"] = fmt.Sprint(r.opts.PGStatementTimeout.Milliseconds())
-	}
-	return p
-}
 
 // step runs one migration, file name, in direction dir, from version before; a lock timeout sets the
 // version back and runs it again.
@@ -91,14 +74,10 @@ func (r *Runner) step(ctx context.Context, m Migration, dir int, before uint64, 
 	}
 }
 
-// lockTimedOut reports whether err is PostgreSQL's lock_timeout in a file that rolled back as a whole.
+// lockTimedOut reports whether err is a lock wait that timed out in a file that rolled back as a whole.
 func (r *Runner) lockTimedOut(err error, name string) bool {
-	if r.target.Dialect != Postgres {
-		return false
-	}
 	_, _, err, _ = engineError(err)
-	var pgErr *pgconn.PgError
-	if !errors.As(err, &pgErr) || pgErr.Code != lockNotAvailable {
+	if !r.d.lockTimedOut(err) {
 		return false
 	}
 	body, rerr := fs.ReadFile(r.fsys, name)
