@@ -1,7 +1,6 @@
 package migrate
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"errors"
@@ -10,67 +9,14 @@ import (
 	"log/slog"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	gomigrate "github.com/golang-migrate/migrate/v4"
-	"github.com/golang-migrate/migrate/v4/database"
 	_ "github.com/golang-migrate/migrate/v4/database/mysql"  // mysql://
 	_ "github.com/golang-migrate/migrate/v4/database/pgx/v5" // pgx5://
 	_ "github.com/golang-migrate/migrate/v4/database/sqlite" // sqlite://, pure Go
 	"github.com/golang-migrate/migrate/v4/source/iofs"
 	"github.com/shipyardci/shipyard/internal/usererr"
 )
-
-// Options configures a Runner. Set them with the With… functions; defaults are set in Open.
-type Options struct {
-	LockTimeout time.Duration
-	// AppliedBy and ToolVersion go into the history of each migration applied.
-	AppliedBy, ToolVersion string
-	Logger                 *slog.Logger
-	// Dir resolves relative sqlite:// paths (default ".").
-	Dir string
-	// Postgres only: each migration runs with these lock_timeout and statement_timeout (0: no limit), and
-	// is retried up to LockRetries times, LockBackoff apart and doubling, when its lock wait times out.
-	PGLockTimeout, PGStatementTimeout time.Duration
-	LockRetries                       int
-	LockBackoff                       time.Duration
-	// Live tunes how live migrations run.
-	Live LiveOptions
-}
-
-// DefaultPGLockTimeout is the lock_timeout a migration runs with on PostgreSQL unless told otherwise.
-const DefaultPGLockTimeout = 2 * time.Second
-
-// Option changes one of the Options.
-type Option func(*Options)
-
-// WithLockTimeout is how long a runner waits for another to finish (default 5 minutes).
-func WithLockTimeout(d time.Duration) Option { return func(o *Options) { o.LockTimeout = d } }
-
-// WithLogger receives progress: each migration as it starts and ends, and lock waits. Default: none.
-func WithLogger(l *slog.Logger) Option { return func(o *Options) { o.Logger = l } }
-
-// WithAppliedBy names who applies migrations in the history (default user@host).
-func WithAppliedBy(who string) Option { return func(o *Options) { o.AppliedBy = who } }
-
-// WithToolVersion is the shipyard version recorded in the history.
-func WithToolVersion(v string) Option { return func(o *Options) { o.ToolVersion = v } }
-
-// WithDir is the directory relative sqlite:// paths are read from.
-func WithDir(dir string) Option { return func(o *Options) { o.Dir = dir } }
-
-// WithPostgresTimeouts sets the lock_timeout (default 2s) and statement_timeout (default none) each
-// migration runs with on PostgreSQL. A short lock_timeout keeps a migration that waits for a busy table
-// from queueing the application's queries behind it.
-func WithPostgresTimeouts(lock, statement time.Duration) Option {
-	return func(o *Options) { o.PGLockTimeout, o.PGStatementTimeout = lock, statement }
-}
-
-// WithLockRetries is how often a migration whose lock wait timed out runs again (default 5), and the
-// first pause between two tries (default 1s, doubling, with jitter).
-func WithLockRetries(n int, backoff time.Duration) Option {
-	return func(o *Options) { o.LockRetries, o.LockBackoff = n, backoff }
-}
 
 // Runner migrates one database from one source of migrations.
 type Runner struct {
@@ -195,96 +141,6 @@ type Result struct {
 	Live *LiveState `json:"live,omitempty"`
 }
 
-// DirtyError is a database left dirty by a migration that failed part way: golang-migrate will not run
-// again until someone checks the database and says with force which version it is at.
-type DirtyError struct {
-	Version   uint64
-	File      string // the migration file that failed, when known
-	Statement string // the statement that failed, when the database said where
-	Line      int    // the line of the file it starts on
-	Cause     error
-	Previous  uint64 // the version before the failed migration (0: none)
-}
-
-func (e *DirtyError) Error() string {
-	var b strings.Builder
-	if e.Cause != nil {
-		fmt.Fprintf(&b, "migration %s failed: %s", e.File, cut(e.Cause.Error(), 1000))
-		if e.Statement != "" {
-			fmt.Fprintf(&b, "\n  at line %d: %s", e.Line, excerpt(e.Statement, 3, "\n    "))
-		}
-		b.WriteString("\n")
-	}
-	fmt.Fprintf(&b, "the database is dirty at version %d: check what %s changed, then either undo it by hand and run `shipyard migrate force %d` to retry, or finish it by hand and run `shipyard migrate force %d`",
-		e.Version, orUnknown(e.File), e.Previous, e.Version)
-	return b.String()
-}
-
-func (e *DirtyError) Unwrap() error { return e.Cause }
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "the failed migration"
-	}
-	return s
-}
-
-// cut is s up to n bytes (at a rune boundary), with … when there was more.
-func cut(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
-}
-
-// excerpt is a statement's first lines, each cut to 160 bytes, joined with sep and ending in … when
-// the statement runs on: an error quotes what failed, never a whole file.
-func excerpt(sql string, lines int, sep string) string {
-	all := strings.Split(strings.TrimSpace(sql), "\n")
-	out := all[:min(lines, len(all))]
-	for i, l := range out {
-		out[i] = cut(strings.TrimRight(l, " \t\r"), 160)
-	}
-	if len(all) > lines {
-		out = append(out, "…")
-	}
-	return strings.Join(out, sep)
-}
-
-// version reads golang-migrate's version table with shipyard's own connection, without its lock, so that
-// status answers while another runner migrates (0, false: nothing applied, or no table yet).
-func (r *Runner) version(ctx context.Context) (uint64, bool, error) {
-	exists, err := r.tableExists(ctx, r.table)
-	if err != nil {
-		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
-	}
-	if !exists {
-		return 0, false, nil
-	}
-	var v int64
-	var dirty bool
-	err = r.db.QueryRowContext(ctx, "SELECT version, dirty FROM "+r.tbl(r.table)+" LIMIT 1").Scan(&v, &dirty)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("reading the version of %s: %w", r.target.Redacted(), err)
-	}
-	if v < 0 { // golang-migrate's NilVersion, kept when dirty
-		v = 0
-	}
-	return uint64(v), dirty, nil
-}
-
-// tableExists reports whether the database has the table, without touching it (a SQLite file that does
-// not exist yet has none, and is not created).
-func (r *Runner) tableExists(ctx context.Context, table string) (bool, error) {
-	return r.d.tableExists(ctx, r.db, r.schemaName, r.tbl(table), table)
-}
-
 // previous is the version before v in the source, 0 when v is the first.
 func (r *Runner) previous(v uint64) uint64 {
 	prev := uint64(0)
@@ -295,55 +151,6 @@ func (r *Runner) previous(v uint64) uint64 {
 		prev = m.Version
 	}
 	return prev
-}
-
-func (r *Runner) dirty(v uint64, cause error) *DirtyError {
-	e := &DirtyError{Version: v, Previous: r.previous(v), Cause: cause}
-	if m, ok := r.source.Find(v); ok {
-		e.File = m.Up
-	}
-	if query, line, orig, ok := engineError(cause); ok {
-		e.Cause = orig
-		body := string(query)
-		if i := strings.LastIndex(body, commitMarker); i >= 0 {
-			body = body[:i] // shipyard's marker, not the user's SQL
-		}
-		if st, ok := statementAt(body, line, r.d.mysqlEscapes()); ok {
-			e.Statement, e.Line = st.SQL, st.Line
-		}
-	}
-	return e
-}
-
-// engineError unpacks golang-migrate's database.Error, which its drivers return as a value or as a
-// pointer and which does not unwrap: the query (a whole file), the line of the file the database
-// pointed at (0: it did not say), and the database's own error.
-func engineError(err error) (query []byte, line uint, orig error, ok bool) {
-	var v database.Error
-	var p *database.Error
-	switch {
-	case errors.As(err, &v):
-	case errors.As(err, &p) && p != nil:
-		v = *p
-	default:
-		return nil, 0, err, false
-	}
-	return v.Query, v.Line, cmp.Or(v.OrigErr, err), true
-}
-
-// statementAt is the statement of body on line (from 1), when the database said where it failed.
-func statementAt(body string, line uint, mysql bool) (Statement, bool) {
-	if line == 0 {
-		return Statement{}, false
-	}
-	var found Statement
-	for _, st := range SplitSQL(body, mysql) {
-		if uint(st.Line) > line {
-			break
-		}
-		found = st
-	}
-	return found, found.SQL != ""
 }
 
 // locked runs fn while holding the migration lock. What the database needs before the lock is made here
@@ -542,138 +349,4 @@ func (r *Runner) Force(ctx context.Context, v uint64) error {
 		}
 		return nil
 	})
-}
-
-// VersionError names a version that no migration has.
-type VersionError struct{ Version uint64 }
-
-func (e *VersionError) Error() string { return fmt.Sprintf("no migration has version %d", e.Version) }
-
-// InputError says that the user asked for a version there is no migration of: the command exits 2.
-func (e *VersionError) InputError() bool { return true }
-
-// Status is where the database stands against the migrations.
-type Status struct {
-	Version uint64 `json:"version"`
-	Dirty   bool   `json:"dirty"`
-	// Running says another runner holds the lock: a dirty flag then marks the migration in progress, which
-	// golang-migrate sets before it starts one, not a failure.
-	Running bool        `json:"running"`
-	Applied []Migration `json:"applied"`
-	// Failed is the migration a dirty version names when no runner is running it: it failed part way,
-	// and is neither applied nor pending until someone forces the version.
-	Failed  []Migration `json:"failed"`
-	Pending []Migration `json:"pending"`
-	// Findings are what Verify reports: applied files edited or deleted, files out of order.
-	Findings []Finding `json:"findings"`
-	// Live is the state of the live migration at the current version, when it is one.
-	Live *LiveState `json:"live,omitempty"`
-}
-
-// Status reads the version and splits the migrations into applied and pending.
-func (r *Runner) Status(ctx context.Context) (*Status, error) {
-	v, dirty, err := r.version(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s := &Status{Version: v, Dirty: dirty, Applied: []Migration{}, Failed: []Migration{}, Pending: []Migration{}}
-	if dirty {
-		free, err := r.lock.tryLock(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("checking the migration lock: %w", err)
-		}
-		if free {
-			if err := r.lock.unlock(ctx); err != nil {
-				return nil, err
-			}
-		}
-		s.Running = !free
-	}
-	if s.Findings, err = r.Verify(ctx); err != nil {
-		return nil, err
-	}
-	if _, s.Live, err = r.currentLive(ctx, v); err != nil {
-		return nil, err
-	}
-	for _, m := range r.source.Migrations {
-		switch {
-		case m.Version < v || m.Version == v && !dirty:
-			s.Applied = append(s.Applied, m)
-		case m.Version == v && !s.Running:
-			s.Failed = append(s.Failed, m)
-		default:
-			s.Pending = append(s.Pending, m)
-		}
-	}
-	return s, nil
-}
-
-// PlannedStep is a migration, or a part of a live one, that up would apply, with its SQL.
-type PlannedStep struct {
-	Version uint64 `json:"version"`
-	File    string `json:"file"`
-	Phase   Phase  `json:"phase,omitempty"`
-	SQL     string `json:"sql"`
-}
-
-// Plan returns the migrations up would apply now, with their SQL (for a live migration, each of its
-// remaining parts: a backfill as the UPDATE of one batch); nothing runs and no lock is taken.
-func (r *Runner) Plan(ctx context.Context, n int) ([]PlannedStep, error) {
-	current, _, err := r.version(ctx)
-	if err != nil {
-		return nil, err
-	}
-	plan := []PlannedStep{}
-	if m, st, err := r.currentLive(ctx, current); err != nil {
-		return nil, err
-	} else if st != nil && st.Phase != PhaseContract {
-		if plan, err = r.planLive(m, st.Phase, plan); err != nil {
-			return nil, err
-		}
-	}
-	for _, m := range r.source.Migrations {
-		if m.Version <= current || (n > 0 && len(plan) >= n) {
-			continue
-		}
-		if m.Live != nil {
-			if plan, err = r.planLive(m, "", plan); err != nil {
-				return nil, err
-			}
-			continue
-		}
-		body, err := fs.ReadFile(r.fsys, m.Up)
-		if err != nil {
-			return nil, fmt.Errorf("reading %s: %w", m.Up, err)
-		}
-		plan = append(plan, PlannedStep{Version: m.Version, File: m.Up, SQL: string(body)})
-	}
-	return plan, nil
-}
-
-// planLive adds the parts of live migration m after phase (all for "") to plan.
-func (r *Runner) planLive(m Migration, after Phase, plan []PlannedStep) ([]PlannedStep, error) {
-	parts := []struct {
-		phase Phase
-		file  string
-	}{{PhaseExpand, m.Up}, {PhaseBackfill, ""}, {PhaseContract, m.Live.ContractUp}}
-	started := after == ""
-	for _, p := range parts {
-		if !started {
-			started = p.phase == after
-			continue
-		}
-		switch {
-		case p.phase == PhaseBackfill && m.Live.Backfill != nil:
-			k := &keyset{spec: m.Live.Backfill}
-			plan = append(plan, PlannedStep{Version: m.Version, File: m.Live.Backfill.File, Phase: p.phase,
-				SQL: fmt.Sprintf("-- in batches by %s, each its own transaction\n%s\n", k.spec.Key, k.sql())})
-		case p.file != "":
-			body, err := r.partSQL(m, p.file)
-			if err != nil {
-				return nil, err
-			}
-			plan = append(plan, PlannedStep{Version: m.Version, File: p.file, Phase: p.phase, SQL: body})
-		}
-	}
-	return plan, nil
 }
