@@ -230,6 +230,19 @@ func TestOutdatedEqualsGoListOnRealModules(t *testing.T) {
 			got := map[string]string{}
 			for _, d := range r.Dependencies {
 				got[d.Name] = d.Wanted
+				if d.LatestName == "" {
+					assert.Equal(t, d.Wanted, d.Latest, "%s: no new major path, so latest is the compatible upgrade", d.Name)
+					continue
+				}
+				// latest on a new major path: what the go command resolves path@latest to.
+				t.Logf("%s: latest %s on %s", d.Name, d.Latest, d.LatestName)
+				cmd := exec.Command("go", "list", "-m", "-json", d.LatestName+"@latest")
+				cmd.Dir, cmd.Env = peer, append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off", "GOTOOLCHAIN=local")
+				out, err := cmd.Output()
+				require.NoError(t, err, d.LatestName)
+				var m goListModule
+				require.NoError(t, json.Unmarshal(out, &m))
+				assert.Equal(t, m.Version, d.Latest, "%s: the newest major path %s at go list's @latest", d.Name, d.LatestName)
 			}
 			assert.Equal(t, want, got, "each module of the build list, and its wanted version")
 		})
