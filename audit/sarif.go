@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
+	"github.com/google/renameio/v2"
 	"github.com/owenrumney/go-sarif/v3/pkg/report"
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 )
@@ -123,4 +126,20 @@ func fixedText(fixed string) string {
 		return " (no fixed version yet)"
 	}
 	return " (fixed in " + fixed + ")"
+}
+
+// WriteSARIFFile writes the report's findings as SARIF to path, whole or not at all (its directory is
+// made).
+func WriteSARIFFile(path, toolVersion string, r *Report) error {
+	var buf bytes.Buffer
+	if err := WriteSARIF(&buf, toolVersion, r.Dependencies, r.Vulnerabilities); err != nil {
+		return fmt.Errorf("writing SARIF: %w", err)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return &InputError{Option: "audit.SARIF", Msg: err.Error()}
+	}
+	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+		return &InputError{Option: "audit.SARIF", Msg: err.Error()}
+	}
+	return nil
 }

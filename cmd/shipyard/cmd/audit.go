@@ -1,15 +1,11 @@
 package cmd
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"time"
 
-	"github.com/google/renameio/v2"
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/audit"
@@ -121,7 +117,7 @@ func (f *Factory) auditScan(ctx context.Context, o *auditOptions, ignore []audit
 
 func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 	if o.SARIF != "" {
-		if err := f.writeSARIF(o.SARIF, r); err != nil {
+		if err := audit.WriteSARIFFile(f.Path(o.SARIF), f.ToolVersion, r); err != nil {
 			return err
 		}
 	}
@@ -139,22 +135,6 @@ func (f *Factory) reportAudit(o *auditOptions, r *audit.Report) error {
 	}
 	if len(r.Failing(o.FailOn)) > 0 || o.FailOutdated && len(r.Outdated()) > 0 || o.FailOnEOL && len(r.EndOfLife()) > 0 {
 		return exitcode.Silent(exitcode.Failed)
-	}
-	return nil
-}
-
-// writeSARIF writes the report's findings as SARIF to file, whole or not at all.
-func (f *Factory) writeSARIF(file string, r *audit.Report) error {
-	var buf bytes.Buffer
-	if err := audit.WriteSARIF(&buf, f.ToolVersion, r.Dependencies, r.Vulnerabilities); err != nil {
-		return fmt.Errorf("writing SARIF: %w", err)
-	}
-	path := f.Path(file)
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return exitcode.Input(fmt.Errorf("--sarif: %w", err))
-	}
-	if err := renameio.WriteFile(path, buf.Bytes(), 0o644); err != nil {
-		return exitcode.Input(fmt.Errorf("--sarif: %w", err))
 	}
 	return nil
 }

@@ -63,6 +63,7 @@ var flagOf = map[string]string{
 	"audit.Scan":           "--scan",
 	"audit.Image":          "--image",
 	"audit.RuntimeDB":      "--runtime-db",
+	"audit.SARIF":          "--sarif",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",

@@ -79,12 +79,7 @@ func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
 		Use:   "tags REPO",
 		Short: "List the tags of a repository, highest version first",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, done, err := f.registryClient(o)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.withRegistry(o, func(cmd *cobra.Command, args []string, c *registry.Client) error {
 			repo, err := c.ParseRepository(args[0])
 			if err != nil {
 				return err
@@ -94,7 +89,7 @@ func newRegistryTagsCmd(f *Factory, o *registryOptions) *cobra.Command {
 				return err
 			}
 			return f.RenderLines(map[string][]string{"tags": tags}, tags...)
-		},
+		}),
 	}
 }
 
@@ -107,12 +102,7 @@ registries they stream from one to the other, never through the disk. DST withou
 		Example: `  shipyard registry copy registry.example.com/api:1.4.2 registry.example.com/api:prod
   shipyard registry copy staging.example.com/api@sha256:… prod.example.com/api:1.4.2`,
 		Args: cobra.ExactArgs(2),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, done, err := f.registryClient(o)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.withRegistry(o, func(cmd *cobra.Command, args []string, c *registry.Client) error {
 			src, err := c.ParseReference(args[0])
 			if err != nil {
 				return err
@@ -130,7 +120,7 @@ registries they stream from one to the other, never through the disk. DST withou
 				return err
 			}
 			return f.RenderLines(res, res.Destination.String())
-		},
+		}),
 	}
 }
 
@@ -179,12 +169,7 @@ func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
 		Use:   "delete REF",
 		Short: "Delete an image by tag or digest, with every tag on it",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, done, err := f.registryClient(o)
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.withRegistry(o, func(cmd *cobra.Command, args []string, c *registry.Client) error {
 			ref, err := c.ParseReference(args[0])
 			if err != nil {
 				return err
@@ -194,7 +179,7 @@ func newRegistryDeleteCmd(f *Factory, o *registryOptions) *cobra.Command {
 				return err
 			}
 			return f.RenderLines(d, textreport.DeletedLine("deleted", *d))
-		},
+		}),
 	}
 }
 
@@ -233,4 +218,16 @@ HTTPS. SIGINT or SIGTERM stops it gracefully.`,
 	c.Flags().StringVar(&so.TLSCert, "tls-cert", "", "PEM certificate `FILE` to serve HTTPS")
 	c.Flags().StringVar(&so.TLSKey, "tls-key", "", "PEM key `FILE` of --tls-cert")
 	return c
+}
+
+// withRegistry is a command's RunE that runs fn with the registry client of o, closed after.
+func (f *Factory) withRegistry(o *registryOptions, fn func(cmd *cobra.Command, args []string, c *registry.Client) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		c, done, err := f.registryClient(o)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(cmd, args, c)
+	}
 }

@@ -50,6 +50,18 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	return c
 }
 
+// withStore is a command's RunE that runs fn with the release store of o, closed after.
+func (f *Factory) withStore(o *releaseOptions, fn func(cmd *cobra.Command, args []string, s release.Store) error) func(*cobra.Command, []string) error {
+	return func(cmd *cobra.Command, args []string) error {
+		s, done, err := f.releaseStore(o, "")
+		if err != nil {
+			return err
+		}
+		defer done()
+		return fn(cmd, args, s)
+	}
+}
+
 // releaseStore opens --store: a directory, or the registry repository of registry://HOST/REPO (for
 // create, registry:// alone means the repository of image). Call done when finished with it.
 func (f *Factory) releaseStore(o *releaseOptions, image string) (s release.Store, done func(), err error) {
@@ -96,12 +108,7 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 		Use:   "list --env ENV",
 		Short: "List the releases of an environment, newest first",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			store, done, err := f.releaseStore(o, "")
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.withStore(o, func(cmd *cobra.Command, args []string, store release.Store) error {
 			l, err := store.List(cmd.Context(), o.Env)
 			if err != nil {
 				return err
@@ -112,7 +119,7 @@ func newReleaseListCmd(f *Factory, o *releaseOptions) *cobra.Command {
 			all := append([]release.Record{}, l.Records...)
 			damaged := append([]*release.DamagedError{}, l.Damaged...)
 			return f.Render(map[string]any{"releases": all, "damaged": damaged}, func(w io.Writer) error { return textreport.Releases(w, all) })
-		},
+		}),
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
 	return c
@@ -123,18 +130,13 @@ func newReleaseShowCmd(f *Factory, o *releaseOptions) *cobra.Command {
 		Use:   "show NAME --env ENV",
 		Short: "Show one release",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			store, done, err := f.releaseStore(o, "")
-			if err != nil {
-				return err
-			}
-			defer done()
+		RunE: f.withStore(o, func(cmd *cobra.Command, args []string, store release.Store) error {
 			r, err := release.Get(cmd.Context(), store, o.Env, args[0])
 			if err != nil {
 				return err
 			}
 			return f.renderRelease(r)
-		},
+		}),
 	}
 	c.Flags().StringVar(&o.Env, "env", "", "the `ENV`")
 	return c
