@@ -64,6 +64,8 @@ var flagOf = map[string]string{
 	"audit.Image":          "--image",
 	"audit.RuntimeDB":      "--runtime-db",
 	"audit.SARIF":          "--sarif",
+	"release.Files":        "--filename",
+	"release.Out":          "--out",
 	"build.Platforms":      "--platform",
 	"build.Base":           "--base",
 	"coverage.DiffBase":    "--diff-base",

@@ -136,15 +136,10 @@ refers to it (SBOMs, signatures); an image that a release record of --store name
 --dry-run lists exactly what would go.`,
 		Example: `  shipyard registry prune registry.example.com/api --keep 20 --keep-semver --dry-run`,
 		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
+		RunE: f.withRegistry(o, func(cmd *cobra.Command, args []string, c *registry.Client) error {
 			if !cmd.Flags().Changed("keep") {
 				return exitcode.Input(errors.New("--keep: say how many images to keep"))
 			}
-			c, done, err := f.registryClient(o)
-			if err != nil {
-				return err
-			}
-			defer done()
 			repo, err := c.ParseRepository(args[0])
 			if err != nil {
 				return err
@@ -154,7 +149,7 @@ refers to it (SBOMs, signatures); an image that a release record of --store name
 				return err
 			}
 			return f.Render(map[string]any{"deleted": gone, "dry_run": po.DryRun}, func(w io.Writer) error { return textreport.Deleted(w, gone, po.DryRun) })
-		},
+		}),
 	}
 	c.Flags().IntVar(&po.Keep, "keep", 0, "how many of the newest images to keep")
 	c.Flags().BoolVar(&po.KeepSemver, "keep-semver", false, "keep every image with a semantic-version tag too")

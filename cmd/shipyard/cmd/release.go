@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -46,7 +47,7 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
 	addRegistryFlags(pf, &o.reg)
 	config.BindUnder(pf, "release", "store", "scheme")
-	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o))
+	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o), newReleaseManifestsCmd(f, &o))
 	return c
 }
 
@@ -207,4 +208,39 @@ func (f *Factory) renderRelease(r *release.Record) error {
 		return err
 	}
 	return f.Render(r, func(w io.Writer) error { return textreport.Release(w, r) })
+}
+
+func newReleaseManifestsCmd(f *Factory, o *releaseOptions) *cobra.Command {
+	var m pipeline.Manifests
+	c := &cobra.Command{
+		Use:   "manifests --env ENV -f FILE|DIR [NAME]",
+		Short: "Pin Kubernetes YAML to a release: its images by digest, labelled with the release (like ko resolve)",
+		Long: `Rewrite every image of the release's repository in Kubernetes YAML (Pods, Deployments, StatefulSets,
+DaemonSets, ReplicaSets, Jobs, CronJobs, Lists; containers, init and ephemeral containers) to the
+release's REPO@sha256:…, and label each object changed, and its pods, with the release, environment and
+version. Other images and other kinds pass through untouched; comments and key order are kept. The
+release is the environment's current one, or NAME; a rollback's manifests name the old digests. The
+result goes to stdout, or to --out DIR under each file's name.`,
+		Example: `  shipyard release manifests --env staging -f k8s/ | kubectl apply -f -
+  shipyard release manifests --env prod -f k8s/deploy.yaml --out rendered/`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m.Dir, m.Store, m.Env, m.Name, m.Stdin = f.Dir, o.Store, o.Env, strings.Join(args, ""), f.IO.In
+			m.Client = func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }
+			res, err := m.Pin(cmd.Context())
+			if err != nil {
+				return err
+			}
+			f.IO.Infof("%s release %s: %d image references pinned to %s", o.Env, res.Release.Name, len(res.Pinned), res.Release.Image)
+			if m.Out != "" || f.Output == outputJSON {
+				return f.RenderLines(res, res.Written...)
+			}
+			_, err = io.WriteString(f.IO.Out, res.YAML)
+			return err
+		},
+	}
+	c.Flags().StringVar(&o.Env, "env", "", "the `ENV` whose release pins the manifests")
+	c.Flags().StringArrayVarP(&m.Files, "filename", "f", nil, "a YAML `FILE`, a directory of them, or - for stdin (repeatable)")
+	c.Flags().StringVar(&m.Out, "out", "", "write the pinned files into `DIR` instead of stdout")
+	return c
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -187,4 +188,69 @@ func TestPruneKeepsReleasedImages(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(r.stdout), &list))
 	assert.Empty(t, list.Releases)
 	assert.Equal(t, []release.DamagedError{{Where: records[0], Number: 1, Problem: "it is not a release record: unexpected end of JSON input"}}, list.Damaged)
+}
+
+// TestReleaseManifests: release manifests pins Kubernetes YAML to the environment's current release, to
+// a named one, and, after a rollback, to the old digest; to stdout (one stream of documents, ready for
+// kubectl apply -f -), to --out DIR, from stdin; a release that does not exist and a missing file are
+// input errors.
+func TestReleaseManifests(t *testing.T) {
+	_, _, refs := embeddedWithImages(t, "one", "two")
+	one, two := refs[0], refs[1]
+	repo := strings.SplitN(one, "@", 2)[0]
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "k8s"), 0o755))
+	deploy := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: api\nspec:\n  template:\n    spec:\n      containers:\n        - name: api # the service\n          image: " + repo + ":latest\n"
+	job := "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: api-migrate\nspec:\n  template:\n    spec:\n      containers:\n        - name: migrate\n          image: " + repo + ":latest\n"
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "k8s", "deploy.yaml"), []byte(deploy), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "k8s", "job.yml"), []byte(job), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "k8s", "README.md"), []byte("not a manifest\n"), 0o644))
+
+	r := cli(t, dir, nil, "release", "manifests", "--env", "staging", "-f", "k8s")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--env: staging has no release")
+
+	for _, ref := range []string{one, two} {
+		r = cli(t, dir, nil, "release", "create", "--env", "staging", "--image", ref, "--version", map[string]string{one: "1.0.0", two: "1.1.0"}[ref])
+		require.Equal(t, 0, r.code, r.stderr)
+	}
+	r = cli(t, dir, nil, "release", "manifests", "--env", "staging", "-f", "k8s")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stderr, "staging release v2: 2 image references pinned to "+two)
+	docs := strings.Split(r.stdout, "\n---\n")
+	require.Len(t, docs, 2, r.stdout)
+	assert.Contains(t, docs[0], "image: "+two)
+	assert.Contains(t, docs[0], "- name: api # the service\n", "comments survive")
+	assert.Contains(t, docs[0], "shipyard.dev/release: \"v2\"")
+	assert.Contains(t, docs[0], "app.kubernetes.io/version: \"1.1.0\"")
+	assert.Contains(t, docs[1], "kind: Job")
+	assert.Contains(t, docs[1], "image: "+two+"\n")
+
+	r = cli(t, dir, nil, "release", "manifests", "--env", "staging", "-f", "k8s/deploy.yaml", "v1")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "image: "+one+"\n", "a named release")
+
+	r = cli(t, dir, nil, "release", "rollback", "--env", "staging", "--no-tag")
+	require.Equal(t, 0, r.code, r.stderr)
+	r = cli(t, dir, nil, "-o", "json", "release", "manifests", "--env", "staging", "-f", "k8s", "--out", "rendered")
+	require.Equal(t, 0, r.code, r.stderr)
+	var res struct {
+		Release struct{ Name, Image string }
+		Pinned  []struct{ Kind, Before, After string }
+		Written []string
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &res), r.stdout)
+	assert.Equal(t, "v3", res.Release.Name)
+	assert.Equal(t, one, res.Release.Image, "a rollback's manifests name the old digest")
+	assert.Len(t, res.Pinned, 2)
+	assert.Equal(t, []string{filepath.Join(dir, "rendered", "deploy.yaml"), filepath.Join(dir, "rendered", "job.yml")}, res.Written)
+	assert.Contains(t, readFile(t, filepath.Join(dir, "rendered", "job.yml")), "image: "+one+"\n")
+
+	r = executeWithStdin(context.Background(), t, dir, nil, false, deploy, "release", "manifests", "--env", "staging", "-f", "-")
+	require.Equal(t, 0, r.code, r.stderr)
+	assert.Contains(t, r.stdout, "image: "+one+"\n", "from stdin")
+
+	r = cli(t, dir, nil, "release", "manifests", "--env", "staging", "-f", "nowhere.yaml")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "--filename: stat ")
 }
