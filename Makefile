@@ -9,8 +9,8 @@ LDFLAGS     := -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=
 
 .PHONY: build test lint bench demo docs
 
-build: ## the shipyard binary in bin/, with version, commit and date
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/shipyard ./cmd/shipyard
+build: ## the shipyard binary in bin/, with version, commit and date; static, as build.migrations puts it in images
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/shipyard ./cmd/shipyard
 
 test: ## every test of every module; a failing module does not stop the others
 	@failed=""; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -count=1 ./...) || failed="$$failed $$m"; done; \

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"github.com/shipyardci/shipyard/internal/gomod"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -19,6 +18,8 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/shipyardci/shipyard/internal/gomod"
 
 	"golang.org/x/sync/errgroup"
 )

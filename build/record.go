@@ -24,7 +24,11 @@ type Record struct {
 	Created   time.Time      `json:"created"`
 	Dest      string         `json:"dest,omitempty"`
 	SBOMs     []string       `json:"sboms"`
-	Pushed    *Pushed        `json:"pushed,omitempty"`
+	// Migrations and Shipyard are where the image keeps the migrations and the shipyard binary that a
+	// pre-deploy Job runs (build.migrations); "" when it has none.
+	Migrations string  `json:"migrations,omitempty"`
+	Shipyard   string  `json:"shipyard,omitempty"`
+	Pushed     *Pushed `json:"pushed,omitempty"`
 }
 
 // RecordBinary is a binary of the build, by path relative to the project and checksum.

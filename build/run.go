@@ -33,6 +33,8 @@ type Spec struct {
 	Dest string
 	// ToolVersion names the SBOMs' creator.
 	ToolVersion string
+	// Tool, when set, puts the migrations and shipyard in the image, for the pre-deploy Job.
+	Tool *Tool
 }
 
 // Result is what a build made.
@@ -57,6 +59,14 @@ func Run(ctx context.Context, s Spec) (*Result, error) {
 	layers, err := DirLayers(ctx, s.Dir, s.Layers, s.Image.Epoch, s.Env)
 	if err != nil {
 		return nil, err
+	}
+	if s.Tool != nil {
+		tool, err := toolLayers(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, tool...)
+		s.Image.Env = append(s.Image.Env, "SHIPYARD_MIGRATE_DIR="+s.Tool.MigrationsDir())
 	}
 	s.Image.Layers = layers
 	res := &Result{}
@@ -115,6 +125,9 @@ func record(s Spec, res *Result) (Record, error) {
 	}
 	rec := Record{Digest: digest.String(), Version: s.Image.Version, Commit: s.Image.Revision, Created: s.Image.Epoch, Dest: s.Dest,
 		Binaries: []RecordBinary{}, SBOMs: []string{}}
+	if s.Tool != nil {
+		rec.Migrations, rec.Shipyard = s.Tool.MigrationsDir(), ToolPath
+	}
 	for _, p := range s.Platforms {
 		rec.Platforms = append(rec.Platforms, p.String())
 	}

@@ -103,3 +103,20 @@ func FuzzPin(f *testing.F) {
 		}
 	})
 }
+
+// TestPinTheExamples: every manifest of examples/k8s names the service's image once, and pins to the
+// release's digest.
+func TestPinTheExamples(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "examples", "k8s", "*.yaml"))
+	require.NoError(t, err)
+	require.Len(t, files, 3)
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		require.NoError(t, err)
+		out, pinned, err := Pin(filepath.Base(f), data, pinRecord)
+		require.NoError(t, err, f)
+		assert.NotEmpty(t, pinned, f)
+		assert.NotContains(t, string(out), "hello:1.4.2", f)
+		assert.Contains(t, string(out), "# ", "%s keeps its comments", f)
+	}
+}

@@ -32,7 +32,9 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "shipyard")
-	if out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput(); err != nil {
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as released: static, so that build.migrations can put it in images
+	if out, err := build.CombinedOutput(); err != nil {
 		panic(fmt.Sprintf("building shipyard: %v\n%s", err, out))
 	}
 	code := m.Run()

@@ -63,6 +63,12 @@ type Build struct {
 	Source string `yaml:"source"`
 	// Layers are files of any language, each layer its own: dependencies first, then the app.
 	Layers []BuildLayer `yaml:"layers"`
+	// Migrations is the migrations directory to put in the image with the shipyard binary, so that the
+	// pre-deploy migration Job runs the image it deploys (`shipyard migrate up` finds them).
+	Migrations string `yaml:"migrations"`
+	// Shipyard is the shipyard binary that goes in with them (default: the running one), for a shipyard
+	// that cannot run in the image: built with cgo, or for another platform.
+	Shipyard string `yaml:"shipyard"`
 }
 
 // BuildLayer is a layer of project files: from (files, directories, globs) go under to at their paths

@@ -72,7 +72,14 @@ func BuildSpec(ctx context.Context, in BuildInput) (spec build.Spec, done func()
 	if dest == "" {
 		dest = DefaultDest
 	}
-	return build.Spec{Dir: in.Dir, Main: cfg.Main, Platforms: in.Platforms, CGO: cfg.CGO, Env: in.Environ, Layers: layers, Dest: dest,
+	var tool *build.Tool
+	if cfg.Migrations != "" {
+		tool = &build.Tool{Migrations: cfg.Migrations}
+		if cfg.Shipyard != "" {
+			tool.Binary = resolve(in.Dir, cfg.Shipyard)
+		}
+	}
+	return build.Spec{Dir: in.Dir, Main: cfg.Main, Platforms: in.Platforms, CGO: cfg.CGO, Env: in.Environ, Layers: layers, Dest: dest, Tool: tool,
 		ToolVersion: in.ToolVersion, Image: build.ImageOptions{Base: base, CACerts: cfg.CACerts, Entrypoint: cfg.Entrypoint,
 			Cmd: cfg.Cmd, Env: cfg.Env, WorkDir: cfg.WorkDir, User: cfg.User, Ports: cfg.Ports, Labels: cfg.Labels, Epoch: epoch,
 			Source: source, Revision: g.commit, Version: version, CacheDir: CacheDir(in.Getenv, "layers")}}, done, nil

@@ -4,10 +4,12 @@
 package testenv
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 )
 
@@ -57,4 +59,33 @@ func Missing(t testing.TB, why string) {
 		return
 	}
 	t.Skip(why)
+}
+
+var (
+	staticOnce sync.Once
+	staticPath string
+	staticErr  error
+)
+
+// StaticShipyard is a shipyard binary that can go in an image (CGO_ENABLED=0, linux), built once per
+// test process from this repository into its .shipyard/test (ignored by git, rebuilt in place): the
+// test binary itself, built with -race and so with cgo, cannot.
+func StaticShipyard(t testing.TB) string {
+	t.Helper()
+	staticOnce.Do(func() {
+		staticPath = filepath.Join(Root(t), ".shipyard", "test", "shipyard-static")
+		tmp := fmt.Sprintf("%s.%d", staticPath, os.Getpid()) // renamed over the last one: test processes run at once
+		cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "./cmd/shipyard")
+		cmd.Dir = Root(t)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			staticErr = fmt.Errorf("building a static shipyard: %v\n%s", err, out)
+			return
+		}
+		staticErr = os.Rename(tmp, staticPath)
+	})
+	if staticErr != nil {
+		t.Fatal(staticErr)
+	}
+	return staticPath
 }

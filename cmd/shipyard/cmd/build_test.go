@@ -21,11 +21,18 @@ import (
 	"github.com/shipyardci/shipyard/registry"
 )
 
-// helloProject copies examples/hello into a new directory.
+// helloProject copies examples/hello into a new directory, its build.shipyard the static shipyard that
+// build.migrations puts in the image (this test binary, built with cgo, cannot go in).
 func helloProject(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "hello")
 	require.NoError(t, os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "..", "examples", "hello"))))
+	config := filepath.Join(dir, "shipyard.yaml")
+	data, err := os.ReadFile(config)
+	require.NoError(t, err)
+	data = []byte(strings.Replace(string(data), "\n  migrations: migrations\n", "\n  migrations: migrations\n  shipyard: "+testenv.StaticShipyard(t)+"\n", 1))
+	require.Contains(t, string(data), "shipyard: /")
+	require.NoError(t, os.WriteFile(config, data, 0o644))
 	return dir
 }
 
