@@ -73,7 +73,8 @@ func freePort(t *testing.T) int {
 
 // TestHelloImageRunsInARealRuntime: the image shipyard build makes of examples/hello runs under podman
 // with a read-only root file system as its non-root user: the service serves /healthz and /version,
-// and the same image's shipyard applies its migrations to PostgreSQL (the pre-deploy Job's command).
+// the same image's shipyard applies its migrations to PostgreSQL (the pre-deploy Job's command), /tmp
+// is writable, and the CA certificates let it verify an HTTPS server.
 func TestHelloImageRunsInARealRuntime(t *testing.T) {
 	needPodman(t)
 	_, ref := helloImage(t, "1.0.0")
@@ -88,6 +89,22 @@ func TestHelloImageRunsInARealRuntime(t *testing.T) {
 	var res struct{ To uint64 }
 	require.NoError(t, json.Unmarshal([]byte(migrated), &res), migrated)
 	assert.Equal(t, uint64(20260101000000), res.To, "the image's own migrations, from SHIPYARD_MIGRATE_DIR")
+
+	// /tmp is the non-root user's to write, without --read-only's tmpfs on it.
+	out := podman(t, "run", "--rm", "--entrypoint", "shipyard", ref, "migrate", "up", "--database", "sqlite:///tmp/hello.db", "-o", "json")
+	assert.Contains(t, out, `"to": 20260101000000`)
+
+	// The CA certificates: the image's shipyard reaches an HTTPS server that the host's trust store
+	// vouches for, where a shipyard without them cannot.
+	if _, err := http.Head("https://registry.npmjs.org/"); err != nil {
+		testenv.Missing(t, "registry.npmjs.org cannot be reached: "+err.Error())
+	}
+	podman(t, "run", "--rm", "--network", "host", "--read-only", "--entrypoint", "shipyard", ref, "registry", "tags", "registry.npmjs.org/left-pad")
+	untrusting := exec.Command(binary, "registry", "tags", "registry.npmjs.org/left-pad")
+	untrusting.Env = append(os.Environ(), "SSL_CERT_FILE=/dev/null", "SSL_CERT_DIR=/nonexistent")
+	msg, err := untrusting.CombinedOutput()
+	require.Error(t, err)
+	assert.Contains(t, string(msg), "certificate signed by unknown authority", "the check can fail")
 
 	port := freePort(t)
 	name := fmt.Sprintf("shipyard-hello-%d", port)
