@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -238,14 +237,11 @@ func goBuild(ctx context.Context, o GoOptions, p Platform, ldflags []string, out
 	if err != nil {
 		return Binary{}, err
 	}
-	id, err := exec.CommandContext(ctx, "go", "tool", "buildid", out).Output()
+	id, err := goBuildID(out)
 	if err != nil {
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) {
-			return Binary{}, fmt.Errorf("reading the build ID of %s: %w", out, err)
-		}
+		return Binary{}, err
 	}
-	return Binary{Platform: p, Path: out, SHA256: sum, BuildID: strings.TrimSpace(string(id))}, nil
+	return Binary{Platform: p, Path: out, SHA256: sum, BuildID: id}, nil
 }
 
 // quoteAll quotes the -X values that hold spaces for the go command's -ldflags parser, which takes
