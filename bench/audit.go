@@ -41,25 +41,22 @@ func benchAudit(ctx context.Context, b *bench) error {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
-	env := []string{"GOPROXY=file://" + filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw", "GOTOOLCHAIN=local",
-		"GOMODCACHE=" + filepath.Join(b.scratch, "audit-modcache"), "GOPRIVATE=", "GONOPROXY=", "GOWORK=off"}
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		os.Setenv(k, v)
-	}
+	// The runs' environment, never this process's: a benchmark run after this one sees its own.
+	env := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw", "GOTOOLCHAIN=local",
+		"GOMODCACHE="+filepath.Join(b.scratch, "audit-modcache"), "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
 	fmt.Printf("generated a go.mod of %d requirements and a file:// GOPROXY of %d module paths\n", auditModules, len(modules))
-	ours, err := b.timed(ctx, dir, b.shipyard, "audit", "--vuln-db", "off", "--fail-on", "none", "-o", "json")
+	ours, err := b.run(ctx, nil, env, dir, b.shipyard, "audit", "--vuln-db", "off", "--fail-on", "none", "-o", "json")
 	if err != nil {
 		return err
 	}
 	// shipyard keeps no module cache: beside it, go list starts from an empty one, as on a fresh CI
 	// runner, and again with the cache its previous run filled.
 	modcache := filepath.Join(b.scratch, "audit-modcache")
-	cold, err := b.timedAfter(ctx, func() error { return os.RemoveAll(modcache) }, dir, "go", "list", "-m", "-u", "-json", "all")
+	cold, err := b.run(ctx, func() error { return os.RemoveAll(modcache) }, env, dir, "go", "list", "-m", "-u", "-json", "all")
 	if err != nil {
 		return err
 	}
-	warm, err := b.timed(ctx, dir, "go", "list", "-m", "-u", "-json", "all")
+	warm, err := b.run(ctx, nil, env, dir, "go", "list", "-m", "-u", "-json", "all")
 	if err != nil {
 		return err
 	}
