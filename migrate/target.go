@@ -192,10 +192,18 @@ func Redact(raw string) string {
 	return passwordParam.ReplaceAllString(out, "${1}${2}xxxxx")
 }
 
-// Secrets are the passwords a database URL or DSN holds, as written and decoded: what a message must
+// Secrets are the passwords the database URLs or DSNs hold, as written and decoded: what a message must
 // never show, and what GitHub Actions masks.
-func Secrets(raw string) []string {
+func Secrets(raws ...string) []string {
 	var out []string
+	for _, raw := range raws {
+		out = secrets(raw, out)
+	}
+	return out
+}
+
+// secrets adds the passwords of raw to out.
+func secrets(raw string, out []string) []string {
 	add := func(s string) { // with the escaped forms a URL made of it would show
 		for _, form := range []string{s, url.PathEscape(s), url.QueryEscape(s)} {
 			if form != "" && !slices.Contains(out, form) {

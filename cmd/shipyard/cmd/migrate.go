@@ -68,16 +68,9 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 }
 
 // databaseURL is the URL to migrate: --database, which the configuration fills (SHIPYARD_MIGRATE_DATABASE,
-// DATABASE_URL, migrate.database), then the embedded default. Its passwords, in whichever form it holds
-// them, are hidden from every message and masked under GitHub Actions before anything can print them.
-func (f *Factory) databaseURL(o *migrateOptions) string {
-	raw := cmp.Or(o.Database, migrate.DefaultURL)
-	for _, secret := range migrate.Secrets(raw) {
-		f.Actions.Mask(secret)
-		f.IO.Hide(secret)
-	}
-	return raw
-}
+// DATABASE_URL, migrate.database), then the embedded default. Its passwords were hidden as the flags
+// were resolved.
+func (f *Factory) databaseURL(o *migrateOptions) string { return cmp.Or(o.Database, migrate.DefaultURL) }
 
 // openRunner opens the database and the migrations for a subcommand.
 func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.Runner, error) {

@@ -63,6 +63,16 @@ func TestMigrateNeverShowsThePassword(t *testing.T) {
 					seen.WriteString(line)
 				}
 			}
+			// The pipeline's migrate stage, with the URL from the environment.
+			env["DATABASE_URL"] = tt.url
+			r := cli(t, dir, env, "pipeline", "--stages", "migrate")
+			delete(env, "DATABASE_URL")
+			seen.WriteString(r.stdout)
+			for _, line := range strings.SplitAfter(r.stderr, "\n") {
+				if !strings.HasPrefix(line, "::add-mask::") {
+					seen.WriteString(line)
+				}
+			}
 			for _, f := range []string{output, summary} {
 				if data, err := os.ReadFile(f); err == nil {
 					seen.Write(data)

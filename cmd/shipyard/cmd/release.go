@@ -215,12 +215,11 @@ func newReleaseManifestsCmd(f *Factory, o *releaseOptions) *cobra.Command {
 	c := &cobra.Command{
 		Use:   "manifests --env ENV -f FILE|DIR [NAME]",
 		Short: "Pin Kubernetes YAML to a release: its images by digest, labelled with the release (like ko resolve)",
-		Long: `Rewrite every image of the release's repository in Kubernetes YAML (Pods, Deployments, StatefulSets,
-DaemonSets, ReplicaSets, Jobs, CronJobs, Lists; containers, init and ephemeral containers) to the
-release's REPO@sha256:…, and label each object changed, and its pods, with the release, environment and
-version. Other images and other kinds pass through untouched; comments and key order are kept. The
-release is the environment's current one, or NAME; a rollback's manifests name the old digests. The
-result goes to stdout, or to --out DIR under each file's name.`,
+		Long: `Rewrite every image of the release's repository in Kubernetes YAML (Pods, workloads, Jobs, CronJobs,
+Lists; init and ephemeral containers too) to the release's REPO@sha256:…, labelling each object changed,
+and its pods, with the release, environment and version; other images and kinds pass through untouched,
+comments and key order kept. The release is the environment's current one, or NAME (a rollback's
+manifests name the old digests). The result goes to stdout, or to --out DIR under each file's name.`,
 		Example: `  shipyard release manifests --env staging -f k8s/ | kubectl apply -f -
   shipyard release manifests --env prod -f k8s/deploy.yaml --out rendered/`,
 		Args: cobra.MaximumNArgs(1),

@@ -12,6 +12,7 @@ import (
 
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
+	"github.com/shipyardci/shipyard/migrate"
 )
 
 // BuildInfo is what `shipyard --version` prints; the release build sets it with -ldflags -X.
@@ -112,7 +113,15 @@ func (f *Factory) resolve(cmd *cobra.Command, g *globalFlags) error {
 		return exitcode.Input(err)
 	}
 	f.Config = cfg
-	return exitcode.Input(cfg.ApplyToFlags(cmd.Flags()))
+	if err := cfg.ApplyToFlags(cmd.Flags()); err != nil {
+		return exitcode.Input(err)
+	}
+	flag, _ := cmd.Flags().GetString("database") // "" where the command has none
+	for _, s := range migrate.Secrets(cfg.Migrate.Database, flag) { // their passwords never print, in any form
+		f.Actions.Mask(s)
+		f.IO.Hide(s)
+	}
+	return nil
 }
 
 // validateArgs makes argument mistakes usage errors (exit 2) everywhere in the tree, including an unknown
