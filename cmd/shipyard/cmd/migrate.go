@@ -67,18 +67,14 @@ fills the rows that exist, ` + "`up --phase contract`" + ` runs once every insta
 	return c
 }
 
-// databaseURL is the URL to migrate: --database, which the configuration fills (SHIPYARD_MIGRATE_DATABASE,
-// DATABASE_URL, migrate.database), then the embedded default. Its passwords were hidden as the flags
-// were resolved.
-func (f *Factory) databaseURL(o *migrateOptions) string { return cmp.Or(o.Database, migrate.DefaultURL) }
-
-// openRunner opens the database and the migrations for a subcommand.
+// openRunner opens the database and the migrations for a subcommand: --database, which the configuration
+// fills (SHIPYARD_MIGRATE_DATABASE, DATABASE_URL, migrate.database), else the embedded default.
 func (f *Factory) openRunner(ctx context.Context, o *migrateOptions) (*migrate.Runner, error) {
 	dir, err := migrate.OpenDir(f.Dir, o.Dir)
 	if err != nil {
 		return nil, err
 	}
-	return migrate.Open(ctx, f.databaseURL(o), dir,
+	return migrate.Open(ctx, cmp.Or(o.Database, migrate.DefaultURL), dir,
 		migrate.WithDir(f.Dir), migrate.WithLockTimeout(o.LockTimeout), migrate.WithLogger(slog.New(f.IO.LogHandler())),
 		migrate.WithToolVersion(f.ToolVersion), migrate.WithPostgresTimeouts(o.PGLockTimeout, o.PGStatementTimeout),
 		migrate.WithLockRetries(o.LockRetries, time.Second), migrate.WithLive(o.liveOptions()))

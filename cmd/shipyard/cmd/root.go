@@ -116,8 +116,9 @@ func (f *Factory) resolve(cmd *cobra.Command, g *globalFlags) error {
 	if err := cfg.ApplyToFlags(cmd.Flags()); err != nil {
 		return exitcode.Input(err)
 	}
-	flag, _ := cmd.Flags().GetString("database") // "" where the command has none
-	for _, s := range migrate.Secrets(cfg.Migrate.Database, flag) { // their passwords never print, in any form
+	// The passwords of the database URLs never print, in any form (a command without --database has "").
+	flag, _ := cmd.Flags().GetString("database")
+	for _, s := range migrate.Secrets(cfg.Migrate.Database, flag) {
 		f.Actions.Mask(s)
 		f.IO.Hide(s)
 	}
