@@ -27,7 +27,15 @@ type FileProfile struct {
 	// Name is the file as the profile names it: import path and file name ("example.com/m/pkg/a.go").
 	Name   string
 	Blocks []Block
+
+	// While parsing: where each distinct block is in Blocks, and where the next block is expected when
+	// a test binary of -coverpkg writes the file's blocks again in the same order.
+	index map[blockPos]int
+	next  int
 }
+
+// blockPos is where a block is in its file.
+type blockPos struct{ startLine, startCol, endLine, endCol int }
 
 // Profile is a parsed cover profile.
 type Profile struct {
@@ -59,7 +67,8 @@ func ReadProfile(path string) (*Profile, error) {
 
 // ParseProfile parses a cover profile ("mode: set" and lines "file.go:12.34,15.2 3 1"); name is used in
 // errors. Repeated blocks, as `go test -coverpkg` writes them, are merged like `go tool cover` does: OR in
-// set mode, sums otherwise.
+// set mode, sums otherwise; they are merged as they are read, so that memory grows with the distinct
+// blocks, not with the lines.
 func ParseProfile(r io.Reader, name string) (*Profile, error) {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -94,13 +103,15 @@ func ParseProfile(r io.Reader, name string) (*Profile, error) {
 		if last == nil || last.Name != string(file) {
 			fp, ok := byName[string(file)]
 			if !ok {
-				fp = &FileProfile{Name: string(file)}
+				fp = &FileProfile{Name: string(file), index: map[blockPos]int{}}
 				byName[fp.Name] = fp
 				p.Files = append(p.Files, fp)
 			}
-			last = fp
+			last, fp.next = fp, 0
 		}
-		last.Blocks = append(last.Blocks, b)
+		if err := last.add(b, p.Mode); err != nil {
+			return nil, &ParseError{name, lineNo, err.Error()}
+		}
 	}
 	if err := sc.Err(); err != nil {
 		return nil, &ParseError{name, lineNo + 1, err.Error()}
@@ -109,12 +120,40 @@ func ParseProfile(r io.Reader, name string) (*Profile, error) {
 		return nil, &ParseError{name, 1, "empty profile: want a first line \"mode: set|count|atomic\""}
 	}
 	for _, fp := range p.Files {
+		fp.index = nil
 		if err := fp.normalize(p.Mode); err != nil {
 			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	slices.SortFunc(p.Files, func(a, b *FileProfile) int { return strings.Compare(a.Name, b.Name) })
 	return p, nil
+}
+
+// add merges b into the block at its place, or appends it: the one expected next first, then the index.
+func (fp *FileProfile) add(b Block, mode string) error {
+	pos := blockPos{b.StartLine, b.StartCol, b.EndLine, b.EndCol}
+	i, ok := fp.next, fp.next < len(fp.Blocks) && fp.Blocks[fp.next].samePlace(b)
+	if !ok {
+		i, ok = fp.index[pos]
+	}
+	if !ok {
+		fp.index[pos] = len(fp.Blocks)
+		fp.Blocks = append(fp.Blocks, b)
+		fp.next = len(fp.Blocks)
+		return nil
+	}
+	prev := &fp.Blocks[i]
+	if b.NumStmt != prev.NumStmt {
+		return fmt.Errorf("%s:%d.%d: the block counts %d statements in one profile and %d in another: the profiles come from different sources",
+			fp.Name, b.StartLine, b.StartCol, prev.NumStmt, b.NumStmt)
+	}
+	if mode == "set" {
+		prev.Count |= b.Count
+	} else {
+		prev.Count += b.Count
+	}
+	fp.next = i + 1
+	return nil
 }
 
 // parseBlock parses "file:sl.sc,el.ec n c" from the end, since file names may hold ':' and '.'.

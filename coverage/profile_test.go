@@ -53,7 +53,7 @@ func TestParseProfileErrors(t *testing.T) {
 		{"negative", "mode: set\na.go:1.1,2.2 -1 1\n", "cover.out:2: bad statement count \"-1\" in \"a.go:1.1,2.2 -1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
 		{"missing field", "mode: set\na.go:1.1 1 1\n", "cover.out:2: no ',' before the end line in \"a.go:1.1 1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
 		{"no file", "mode: set\n:1.1,2.2 1 1\n", "cover.out:2: no file name in \":1.1,2.2 1 1\" (want FILE:LINE.COL,LINE.COL STATEMENTS COUNT)"},
-		{"inconsistent statements", "mode: set\na.go:1.1,2.2 1 1\na.go:1.1,2.2 2 1\n", "cover.out: a.go:1.1: the block counts 1 statements in one profile and 2 in another: the profiles come from different sources"},
+		{"inconsistent statements", "mode: set\na.go:1.1,2.2 1 1\na.go:1.1,2.2 2 1\n", "cover.out:3: a.go:1.1: the block counts 1 statements in one profile and 2 in another: the profiles come from different sources"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -108,4 +108,23 @@ func FuzzParseProfile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestParseProfileMergesAsItReads: a profile that -coverpkg wrote once per test binary (the same blocks
+// again and again, in order or not) parses to its distinct blocks with the counts summed, as one copy
+// with the counts multiplied would.
+func TestParseProfileMergesAsItReads(t *testing.T) {
+	one := "a.go:1.1,2.2 1 1\na.go:3.1,4.2 2 0\nb.go:1.1,1.9 1 3\n"
+	reversed := "b.go:1.1,1.9 1 3\na.go:3.1,4.2 2 0\na.go:1.1,2.2 1 1\n"
+	var many strings.Builder
+	many.WriteString("mode: count\n")
+	for i := range 100 {
+		many.WriteString(map[bool]string{true: one, false: reversed}[i%2 == 0])
+	}
+	p, err := ParseProfile(strings.NewReader(many.String()), "cover.out")
+	require.NoError(t, err)
+	require.Len(t, p.Files, 2)
+	assert.Equal(t, []Block{{1, 1, 2, 2, 1, 100}, {3, 1, 4, 2, 2, 0}}, p.Files[0].Blocks)
+	assert.Equal(t, []Block{{1, 1, 1, 9, 1, 300}}, p.Files[1].Blocks)
+	assert.Nil(t, p.Files[0].index, "the parse's index goes with it")
 }
