@@ -142,7 +142,12 @@ func (fp *FileProfile) add(b Block, mode string) error {
 		fp.next = len(fp.Blocks)
 		return nil
 	}
-	prev := &fp.Blocks[i]
+	fp.next = i + 1
+	return fp.merge(&fp.Blocks[i], b, mode)
+}
+
+// merge adds the count of b to prev, the block at the same place: OR in set mode, a sum otherwise.
+func (fp *FileProfile) merge(prev *Block, b Block, mode string) error {
 	if b.NumStmt != prev.NumStmt {
 		return fmt.Errorf("%s:%d.%d: the block counts %d statements in one profile and %d in another: the profiles come from different sources",
 			fp.Name, b.StartLine, b.StartCol, prev.NumStmt, b.NumStmt)
@@ -152,7 +157,6 @@ func (fp *FileProfile) add(b Block, mode string) error {
 	} else {
 		prev.Count += b.Count
 	}
-	fp.next = i + 1
 	return nil
 }
 
@@ -225,14 +229,8 @@ func (fp *FileProfile) normalize(mode string) error {
 			out = append(out, b)
 			continue
 		}
-		if b.NumStmt != prev.NumStmt {
-			return fmt.Errorf("%s:%d.%d: the block counts %d statements in one profile and %d in another: the profiles come from different sources",
-				fp.Name, b.StartLine, b.StartCol, prev.NumStmt, b.NumStmt)
-		}
-		if mode == "set" {
-			prev.Count |= b.Count
-		} else {
-			prev.Count += b.Count
+		if err := fp.merge(prev, b, mode); err != nil {
+			return err
 		}
 	}
 	fp.Blocks = out
