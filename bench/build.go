@@ -73,33 +73,60 @@ func benchBuild(ctx context.Context, b *bench) error {
 	if err := os.WriteFile(config, []byte(strings.Replace(string(data), "\n  migrations: migrations\n", "\n", 1)), 0o644); err != nil {
 		return err
 	}
-	env := append(os.Environ(), "SOURCE_DATE_EPOCH=1790000000", "KO_DOCKER_REPO="+host+"/ko-hello", "KO_DEFAULTBASEIMAGE="+host+"/base:latest")
-	run := func(name string, args ...string) (time.Duration, error) {
-		return b.timedEnv(ctx, env, dir, name, args...)
+	// One Go build cache for both, emptied before each cold run: what a fresh CI runner has.
+	gocache := filepath.Join(b.scratch, "build-gocache")
+	env := append(os.Environ(), "SOURCE_DATE_EPOCH=1790000000", "KO_DEFAULTBASEIMAGE="+host+"/base:latest", "GOCACHE="+gocache)
+	cold := func() error { return os.RemoveAll(gocache) }
+	ours := func(before func() error) (time.Duration, error) {
+		return b.run(ctx, before, env, dir, b.shipyard, "build", "--quiet", "--app-version", "1.0.0", "--push", host+"/shipyard-hello:bench")
 	}
-	ours, err := run(b.shipyard, "build", "--quiet", "--app-version", "1.0.0", "--push", host+"/shipyard-hello:bench")
-	if err != nil {
-		return err
+	// ko at its defaults, and with the stripped binaries shipyard builds (-s -w): its best settings.
+	koYAML := filepath.Join(dir, ".ko.yaml")
+	peers := []struct{ name, repo, config string }{
+		{"ko build", "ko-hello", ""},
+		{"ko build, -s -w", "ko-stripped", "defaultLdflags: [\"-s\", \"-w\"]\n"},
 	}
-	peer, err := run(ko, "build", "--bare", "--platform", "linux/amd64", "--tags", "bench", ".")
-	if err != nil {
-		return err
+	for _, p := range peers {
+		if err := os.WriteFile(koYAML, []byte(p.config), 0o644); err != nil {
+			return err
+		}
+		koEnv := append(env, "KO_DOCKER_REPO="+host+"/"+p.repo)
+		peer := func(before func() error) (time.Duration, error) {
+			return b.run(ctx, before, koEnv, dir, ko, "build", "--bare", "--platform", "linux/amd64", "--tags", "bench", ".")
+		}
+		for _, mode := range []struct {
+			name   string
+			before func() error
+			goal   float64
+		}{{"cold (empty Go build cache)", cold, 1.0}, {"warm", nil, 0.5}} {
+			o, err := ours(mode.before)
+			if err != nil {
+				return err
+			}
+			k, err := peer(mode.before)
+			if err != nil {
+				return err
+			}
+			goal := mode.goal
+			if p.config == "" && mode.before == nil {
+				goal = 1.0 // the 0.5 goal is against ko at its best settings
+			}
+			b.report(fmt.Sprintf("build and push examples/hello, linux/amd64, %s", mode.name), o, k, p.name, 0, goal)
+		}
+		oursSize, err := imageSize(ctx, host+"/shipyard-hello:bench")
+		if err != nil {
+			return err
+		}
+		koSize, err := imageSize(ctx, host+"/"+p.repo+":bench")
+		if err != nil {
+			return err
+		}
+		verdict := "met"
+		if oursSize > koSize {
+			verdict, b.failed = "MISSED", true
+		}
+		fmt.Printf("\nimage size (compressed layers and config)\n  %-28s %10d\n  %-28s %10d\n  %-28s %10s  %s\n", "shipyard", oursSize, p.name, koSize, "target", "<= ko", verdict)
 	}
-	b.report("build and push examples/hello, linux/amd64", ours, peer, "ko build", 0, 1.0)
-
-	oursSize, err := imageSize(ctx, host+"/shipyard-hello:bench")
-	if err != nil {
-		return err
-	}
-	koSize, err := imageSize(ctx, host+"/ko-hello:bench")
-	if err != nil {
-		return err
-	}
-	verdict := "met"
-	if oursSize > koSize {
-		verdict, b.failed = "MISSED", true
-	}
-	fmt.Printf("\nimage size (compressed layers and config)\n  %-28s %10d\n  %-28s %10d\n  %-28s %10s  %s\n", "shipyard", oursSize, "ko", koSize, "target", "<= ko", verdict)
 	return nil
 }
 

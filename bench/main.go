@@ -115,11 +115,6 @@ func (b *bench) timed(ctx context.Context, dir string, name string, args ...stri
 	return b.timedAfter(ctx, nil, dir, name, args...)
 }
 
-// timedEnv is timed with the environment env.
-func (b *bench) timedEnv(ctx context.Context, env []string, dir string, name string, args ...string) (time.Duration, error) {
-	return b.run(ctx, nil, env, dir, name, args...)
-}
-
 // timedAfter is timed with before run ahead of each run, untimed: to start each run from a cold cache.
 func (b *bench) timedAfter(ctx context.Context, before func() error, dir string, name string, args ...string) (time.Duration, error) {
 	return b.run(ctx, before, nil, dir, name, args...)
