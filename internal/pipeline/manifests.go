@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 
 	"github.com/google/renameio/v2"
@@ -92,7 +91,7 @@ func (m Manifests) Pin(ctx context.Context) (*ManifestsResult, error) {
 		return nil, &InputError{Option: "release.Out", Err: err}
 	}
 	for _, f := range files {
-		target := filepath.Join(out, cmpName(f))
+		target := filepath.Join(out, outputName(f))
 		if err := renameio.WriteFile(target, outputs[f], 0o644); err != nil {
 			return nil, fmt.Errorf("writing %s: %w", target, err)
 		}
@@ -101,8 +100,8 @@ func (m Manifests) Pin(ctx context.Context) (*ManifestsResult, error) {
 	return res, nil
 }
 
-// cmpName is the name a pinned file is written under: its own, stdin's as stdin.yaml.
-func cmpName(f string) string {
+// outputName is the name a pinned file is written under: its own, stdin's as stdin.yaml.
+func outputName(f string) string {
 	if f == "-" {
 		return "stdin.yaml"
 	}
@@ -144,12 +143,12 @@ func (m Manifests) inputs() ([]string, error) {
 	}
 	seen := map[string]string{}
 	for _, f := range files {
-		if other, ok := seen[cmpName(f)]; ok && m.Out != "" {
-			return nil, &InputError{Option: "release.Files", Err: fmt.Errorf("%s and %s would both be written as %s", other, f, cmpName(f))}
+		if other, ok := seen[outputName(f)]; ok && m.Out != "" {
+			return nil, &InputError{Option: "release.Files", Err: fmt.Errorf("%s and %s would both be written as %s", other, f, outputName(f))}
 		}
-		seen[cmpName(f)] = f
+		seen[outputName(f)] = f
 	}
-	return slices.Clip(files), nil
+	return files, nil
 }
 
 // currentOr is the release of env named name, or its current release when name is "".
