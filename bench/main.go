@@ -7,6 +7,7 @@
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
 //	migrate   a live migration beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
+//	migrate-up  shipyard migrate up beside golang-migrate up, 200 plain files on SQLite and PostgreSQL
 //
 // go run ./bench version-replay DIR… replays the release history of git repositories instead: how often
 // shipyard version next gives the version the project actually released.
@@ -38,6 +39,7 @@ var capabilities = []capability{
 	{"audit", benchAudit},
 	{"build", benchBuild},
 	{"migrate", benchMigrate},
+	{"migrate-up", benchMigrateUp},
 }
 
 // bench is one run of the benchmarks: a shipyard binary built once, a scratch directory, and settings.
@@ -140,6 +142,45 @@ func (b *bench) run(ctx context.Context, before func() error, env []string, dir 
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	return times[len(times)/2], nil
+}
+
+// alternate runs each command b.runs times, taking turns (one warm-up round first), each after before,
+// untimed, and returns the median wall time of each: on a noisy disk the turns share its moods.
+func (b *bench) alternate(ctx context.Context, before func() error, dir string, cmds ...[]string) ([]time.Duration, error) {
+	times := make([][]time.Duration, len(cmds))
+	for round := 0; round <= b.runs; round++ {
+		for i, c := range cmds {
+			t, err := b.once(ctx, before, dir, c[0], c[1:]...)
+			if err != nil {
+				return nil, err
+			}
+			if round > 0 {
+				times[i] = append(times[i], t)
+			}
+		}
+	}
+	medians := make([]time.Duration, len(cmds))
+	for i, ts := range times {
+		slices.Sort(ts)
+		medians[i] = ts[len(ts)/2]
+	}
+	return medians, nil
+}
+
+// once runs a command once after before, untimed, and returns its wall time.
+func (b *bench) once(ctx context.Context, before func() error, dir string, name string, args ...string) (time.Duration, error) {
+	if before != nil {
+		if err := before(); err != nil {
+			return 0, err
+		}
+	}
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	start := time.Now()
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return time.Since(start), nil
 }
 
 // report prints one side-by-side comparison and checks it against its target: at most maxTime for

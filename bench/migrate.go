@@ -45,12 +45,9 @@ type writeStats struct {
 // writes ~300 times a second: with shipyard's live migration (expand, backfill, contract), with the
 // naive ALTER TABLE; UPDATE; SET NOT NULL through golang-migrate's CLI, and without a migration.
 func benchMigrate(ctx context.Context, b *bench) error {
-	golangMigrate, err := exec.LookPath("migrate")
+	golangMigrate, err := golangMigrateCLI()
 	if err != nil {
-		golangMigrate = filepath.Join(os.Getenv("HOME"), "go", "bin", "migrate")
-		if _, serr := os.Stat(golangMigrate); serr != nil {
-			return fmt.Errorf("golang-migrate's CLI is not on PATH (go install -tags pgx5 github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1)")
-		}
+		return err
 	}
 	admin, err := sql.Open("pgx/v5", migrateAdmin)
 	if err != nil {

@@ -47,10 +47,12 @@ type dialect interface {
 	// batchTx is how a backfill batch's transaction starts, and its settings.
 	batchTx(lock time.Duration) (*sql.TxOptions, []string)
 
-	// serveUp is an up file as golang-migrate runs it: with the commit marker (the statement marker,
-	// an INSERT) as its last statement where it can join the file's work, and whatever records the run's
-	// sessions (in the table sessions). marked says whether the marker was added.
-	serveUp(body []byte, marker, sessions, run string) (out []byte, marked bool)
+	// serveUp is an up file as golang-migrate runs it: with tail (its history row and commit marker,
+	// statements each ended by a semicolon) as its last statements where they can join the file's work,
+	// and whatever records the run's sessions (in the table sessions). marked says whether tail was added.
+	serveUp(body []byte, tail, sessions, run string) (out []byte, marked bool)
+	// utcNow is the SQL for the time now, in UTC to the second, as the history's applied_at keeps it.
+	utcNow() string
 	// recordsSessions says whether the runner keeps a sessions table for endRun.
 	recordsSessions() bool
 	// endRun ends the sessions a dead run left on the server and waits until they are gone.

@@ -70,15 +70,17 @@ func (mysql) batchTx(time.Duration) (*sql.TxOptions, []string) {
 // INSERT that commits on its own, on the file's first line, so that line numbers stay the file's), and
 // ends with the marker, which only runs when every statement before it did. MySQL refuses an empty
 // statement, so the marker is set off with a semicolon only when the file's last statement has none.
-func (mysql) serveUp(body []byte, marker, sessions, run string) ([]byte, bool) {
+func (mysql) serveUp(body []byte, tail, sessions, run string) ([]byte, bool) {
 	out := fmt.Appendf(nil, "INSERT INTO %s (run, conn) VALUES ('%s', CONNECTION_ID()); ", sessions, run)
 	out = append(out, body...)
 	sep := "\n"
 	if n := len(SplitSQL(string(body), true)); n > 0 && len(SplitSQL(string(body)+"\nDO 0", true)) == n {
 		sep = "\n;\n" // DO 0 joined the last statement: it is open
 	}
-	return append(out, sep+marker...), true
+	return append(out, sep+tail...), true
 }
+
+func (mysql) utcNow() string { return "UTC_TIMESTAMP()" }
 
 func (mysql) recordsSessions() bool { return true }
 

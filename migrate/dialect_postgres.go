@@ -129,12 +129,14 @@ func (postgres) batchTx(lock time.Duration) (*sql.TxOptions, []string) {
 }
 
 // serveUp: a file PostgreSQL runs as one implicit transaction gets the marker, which commits with it.
-func (postgres) serveUp(body []byte, marker, _, _ string) ([]byte, bool) {
+func (postgres) serveUp(body []byte, tail, _, _ string) ([]byte, bool) {
 	if !oneTransaction(body) {
 		return body, false
 	}
-	return append(body, commitMarker+marker...), true
+	return append(body, commitMarker+tail...), true
 }
+
+func (postgres) utcNow() string { return "date_trunc('second', now() AT TIME ZONE 'UTC')" }
 
 func (postgres) recordsSessions() bool { return false }
 

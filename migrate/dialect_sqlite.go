@@ -61,12 +61,14 @@ func (sqlite) retryable(err error) bool {
 func (sqlite) batchTx(time.Duration) (*sql.TxOptions, []string) { return &sql.TxOptions{}, nil }
 
 // serveUp: inside golang-migrate's transaction the marker commits with the file.
-func (s sqlite) serveUp(body []byte, marker, _, _ string) ([]byte, bool) {
+func (s sqlite) serveUp(body []byte, tail, _, _ string) ([]byte, bool) {
 	if s.noTxWrap || !oneTransaction(body) {
 		return body, false
 	}
-	return append(body, commitMarker+marker...), true
+	return append(body, commitMarker+tail...), true
 }
+
+func (sqlite) utcNow() string { return "CURRENT_TIMESTAMP" }
 
 func (sqlite) recordsSessions() bool { return false }
 

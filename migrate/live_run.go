@@ -40,7 +40,7 @@ func (r *Runner) Expand(ctx context.Context) (*Result, error) {
 
 // Backfill runs, or resumes, the backfill of the live migration in progress.
 func (r *Runner) Backfill(ctx context.Context) (*Result, error) {
-	return r.inProgress(ctx, func(m Migration, st *LiveState, res *Result) error {
+	return r.inProgress(ctx, +1, func(m Migration, st *LiveState, res *Result) error {
 		if st.Phase != PhaseExpand {
 			return nil
 		}
@@ -51,7 +51,7 @@ func (r *Runner) Backfill(ctx context.Context) (*Result, error) {
 // Contract applies the contract part of the live migration in progress, once its backfill is done: the
 // job after every instance runs the new code.
 func (r *Runner) Contract(ctx context.Context) (*Result, error) {
-	return r.inProgress(ctx, func(m Migration, st *LiveState, res *Result) error {
+	return r.inProgress(ctx, +1, func(m Migration, st *LiveState, res *Result) error {
 		if st.Phase == PhaseContract {
 			return nil
 		}
@@ -65,7 +65,7 @@ func (r *Runner) Contract(ctx context.Context) (*Result, error) {
 // Rollback undoes the live migration in progress, at any phase before its contract: expand.down.sql
 // removes the new shape and its triggers, and the version goes back to the migration before.
 func (r *Runner) Rollback(ctx context.Context) (*Result, error) {
-	return r.inProgress(ctx, func(m Migration, st *LiveState, res *Result) error {
+	return r.inProgress(ctx, -1, func(m Migration, st *LiveState, res *Result) error {
 		if st.Phase == PhaseContract {
 			return &CompleteError{Version: m.Version, Name: m.Name}
 		}
@@ -73,9 +73,9 @@ func (r *Runner) Rollback(ctx context.Context) (*Result, error) {
 	})
 }
 
-// inProgress runs fn, with the lock held, on the live migration at the current version, if there is
+// inProgress runs fn, a run in direction dir, with the lock held, on the live migration at the current version, if there is
 // one that is not complete (Rollback also sees a complete one, to refuse it).
-func (r *Runner) inProgress(ctx context.Context, fn func(m Migration, st *LiveState, res *Result) error) (*Result, error) {
+func (r *Runner) inProgress(ctx context.Context, dir int, fn func(m Migration, st *LiveState, res *Result) error) (*Result, error) {
 	var res *Result
 	err := r.locked(ctx, func() error {
 		current, err := r.cleanVersion(ctx)
@@ -87,10 +87,12 @@ func (r *Runner) inProgress(ctx context.Context, fn func(m Migration, st *LiveSt
 		if err != nil || st == nil {
 			return err
 		}
-		if err := fn(m, st, res); err != nil {
-			return err
-		}
-		return r.finishResult(ctx, res)
+		return r.tracked(ctx, dir, res, func() error {
+			if err := fn(m, st, res); err != nil {
+				return err
+			}
+			return r.finishResult(ctx, res)
+		})
 	})
 	return res, err
 }
@@ -171,19 +173,17 @@ func (r *Runner) liveDown(ctx context.Context, m Migration, res *Result) error {
 func (r *Runner) expandStep(ctx context.Context, m Migration, res *Result) error {
 	return r.timed(res, m, "up", PhaseExpand, func() error {
 		start := time.Now()
-		return r.withProgress(ctx, m, +1, func() error {
-			return r.runPart(ctx, m, m.Up, func(tx *sql.Tx) error {
-				if err := r.writeVersion(ctx, tx, m.Version, false); err != nil {
-					return err
-				}
-				if err := r.clearPhase(ctx, tx, m.Version); err != nil {
-					return err
-				}
-				if err := r.setPhase(ctx, tx, m, PhaseExpand); err != nil {
-					return err
-				}
-				return r.recordTx(ctx, tx, m, Step{Version: m.Version, Name: m.Name, Direction: "up", Duration: time.Since(start)})
-			})
+		return r.runPart(ctx, m, m.Up, func(tx *sql.Tx) error {
+			if err := r.writeVersion(ctx, tx, m.Version, false); err != nil {
+				return err
+			}
+			if err := r.clearPhase(ctx, tx, m.Version); err != nil {
+				return err
+			}
+			if err := r.setPhase(ctx, tx, m, PhaseExpand); err != nil {
+				return err
+			}
+			return r.recordTx(ctx, tx, m, Step{Version: m.Version, Name: m.Name, Direction: "up", Duration: time.Since(start)})
 		})
 	})
 }
@@ -204,13 +204,11 @@ func (r *Runner) contractStep(ctx context.Context, m Migration, res *Result) err
 		if m.Live.ContractUp == "" {
 			return r.setPhase(ctx, r.db, m, PhaseContract)
 		}
-		return r.withProgress(ctx, m, +1, func() error {
-			return r.runPart(ctx, m, m.Live.ContractUp, func(tx *sql.Tx) error {
-				if err := r.writeVersion(ctx, tx, m.Version, false); err != nil {
-					return err
-				}
-				return r.setPhase(ctx, tx, m, PhaseContract)
-			})
+		return r.runPart(ctx, m, m.Live.ContractUp, func(tx *sql.Tx) error {
+			if err := r.writeVersion(ctx, tx, m.Version, false); err != nil {
+				return err
+			}
+			return r.setPhase(ctx, tx, m, PhaseContract)
 		})
 	})
 }
@@ -221,16 +219,14 @@ func (r *Runner) rollbackStep(ctx context.Context, m Migration, res *Result) err
 	}
 	return r.timed(res, m, "down", PhaseExpand, func() error {
 		prev := r.previous(m.Version)
-		return r.withProgress(ctx, m, -1, func() error {
-			return r.runPart(ctx, m, m.Down, func(tx *sql.Tx) error {
-				if err := r.writeVersion(ctx, tx, prev, false); err != nil {
-					return err
-				}
-				if err := r.clearPhase(ctx, tx, m.Version); err != nil {
-					return err
-				}
-				return r.recordTx(ctx, tx, m, Step{Version: m.Version, Name: m.Name, Direction: "down"})
-			})
+		return r.runPart(ctx, m, m.Down, func(tx *sql.Tx) error {
+			if err := r.writeVersion(ctx, tx, prev, false); err != nil {
+				return err
+			}
+			if err := r.clearPhase(ctx, tx, m.Version); err != nil {
+				return err
+			}
+			return r.recordTx(ctx, tx, m, Step{Version: m.Version, Name: m.Name, Direction: "down"})
 		})
 	})
 }
@@ -244,18 +240,6 @@ func (r *Runner) timed(res *Result, m Migration, dir string, p Phase, fn func() 
 	}
 	res.Steps = append(res.Steps, Step{Version: m.Version, Name: m.Name, Direction: dir, Phase: p, Duration: time.Since(start)})
 	return nil
-}
-
-// withProgress records the part about to run, so that a later runner ends the sessions of a killed one.
-func (r *Runner) withProgress(ctx context.Context, m Migration, dir int, fn func() error) error {
-	if err := r.markProgress(ctx, m, dir); err != nil {
-		return err
-	}
-	err := fn()
-	if cerr := r.clearProgress(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // cleanVersion reads the version, recovering from a killed runner when it can; a dirty version that

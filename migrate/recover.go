@@ -19,10 +19,12 @@ import (
 // golang-migrate marks the version dirty, runs the file, then marks it clean. A runner killed in between
 // leaves it dirty, and the server may not notice: PostgreSQL and MySQL keep running a vanished client's
 // query, so the orphaned session may still finish the file. So shipyard serves each up file to
-// golang-migrate with one more statement at its end, an INSERT of a commit marker, which runs only when
-// everything before it did and, where the file is one transaction (PostgreSQL's implicit transaction,
-// golang-migrate's around a SQLite file), commits with it: the marker exists exactly when the migration
-// completed. The next runner ends the dead run's sessions (PostgreSQL: by their application_name;
+// golang-migrate with its history row and an INSERT of a commit marker at its end, which run only when
+// everything before them did and, where the file is one transaction (PostgreSQL's implicit transaction,
+// golang-migrate's around a SQLite file), commit with it: the marker exists exactly when the migration
+// completed, and the migration costs no commit of its own beyond golang-migrate's. Each run records
+// itself once in the progress table and clears the record when it ends; a record left behind is a
+// killed run. The next runner ends the dead run's sessions (PostgreSQL: by their application_name;
 // MySQL: the connection the file recorded as it started) and reads the marker: there, the version is
 // set clean; not there, on a database that rolled the file back, the version is set back and the
 // migration runs again; on MySQL, which commits each DDL statement, part of the file may have run and
@@ -65,6 +67,7 @@ func applicationName(run string) string { return "shipyard-migrate-" + run }
 // must know its version to step around it, but shipyard runs its parts.
 func (r *Runner) engineSource() (fs.FS, error) {
 	out := fstest.MapFS{}
+	r.historyInFile = map[uint64]bool{}
 	for _, m := range r.source.Migrations {
 		if m.Live != nil {
 			placeholder := []byte(fmt.Sprintf("-- live migration %s: shipyard runs its parts\n", m.Live.Dir))
@@ -82,7 +85,7 @@ func (r *Runner) engineSource() (fs.FS, error) {
 				return nil, fmt.Errorf("reading %s: %w", name, err)
 			}
 			if name == m.Up {
-				body, _ = r.serveUp(m, body)
+				body, r.historyInFile[m.Version] = r.serveUp(m, body)
 			}
 			out[name] = &fstest.MapFile{Data: body, Mode: 0o644}
 		}
@@ -98,10 +101,23 @@ func (r *Runner) progressTables() int {
 	return 2
 }
 
-// serveUp is m's up file body as golang-migrate runs it; marked says it carries the commit marker.
+// serveUp is m's up file body as golang-migrate runs it; marked says it carries the commit marker. A
+// marked file carries its history row too, before the marker: the migration, its history and its marker
+// commit together, and a plain migration costs golang-migrate's commits and no more. (The row's
+// duration is written when the run ends.)
 func (r *Runner) serveUp(m Migration, body []byte) (served []byte, marked bool) {
-	marker := fmt.Sprintf("INSERT INTO %s (version, run) VALUES (%d, '%s');\n", r.tbl(commitTable), m.Version, r.runID)
-	return r.d.serveUp(body, marker, r.tbl(sessionsTable), r.runID)
+	h, lit := r.tbl(historyTable), r.literal
+	tail := fmt.Sprintf("DELETE FROM %s WHERE version = %d;\nINSERT INTO %s (version, name, checksum, applied_at, duration_ms, applied_by, shipyard_version) VALUES (%d, %s, %s, %s, 0, %s, %s);\nINSERT INTO %s (version, run) VALUES (%d, %s);\n",
+		h, m.Version, h, m.Version, lit(m.Name), lit(m.Checksum), r.d.utcNow(), lit(r.opts.AppliedBy), lit(r.opts.ToolVersion), r.tbl(commitTable), m.Version, lit(r.runID))
+	return r.d.serveUp(body, tail, r.tbl(sessionsTable), r.runID)
+}
+
+// literal is s as an SQL string literal of the dialect.
+func (r *Runner) literal(s string) string {
+	if r.d.mysqlEscapes() {
+		s = strings.ReplaceAll(s, `\`, `\\`)
+	}
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
 }
 
 // engineURL is golang-migrate's URL with this run's tag and timeouts.
@@ -122,23 +138,58 @@ func (r *Runner) ensureProgress(ctx context.Context) error {
 	return nil
 }
 
-// markProgress records the migration about to run; clearProgress removes the record when it ended,
-// whether it succeeded or failed. Only a killed runner leaves one behind.
-func (r *Runner) markProgress(ctx context.Context, m Migration, dir int) error {
-	if err := r.clearProgress(ctx); err != nil {
+// tracked runs fn, the migrations of one run in direction dir, with the run recorded in the progress
+// table, so that a later runner that finds the record knows this one was killed and ends its sessions.
+// The record is written once for the run, and cleared with the durations of the steps in res when the
+// run ends, whether it succeeded or failed. Call it after cleanVersion: recovery reads the record of
+// the run before.
+func (r *Runner) tracked(ctx context.Context, dir int, res *Result, fn func() error) error {
+	err := r.bookkeep(ctx, "recording the start of the run", func(tx *sql.Tx) error {
+		if err := r.clearProgress(ctx, tx); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(progressTable)+" (version, direction, run, started_at) VALUES (?, ?, ?, ?)"),
+			int64(res.From), direction(dir), r.runID, time.Now().UTC().Truncate(time.Second))
+		return err
+	})
+	if err != nil {
 		return err
 	}
-	_, err := r.db.ExecContext(ctx, r.query("INSERT INTO "+r.tbl(progressTable)+" (version, direction, run, started_at) VALUES (?, ?, ?, ?)"),
-		int64(m.Version), direction(dir), r.runID, time.Now().UTC().Truncate(time.Second))
+	err = fn()
+	end := r.bookkeep(context.WithoutCancel(ctx), "recording the end of the run", func(tx *sql.Tx) error {
+		for _, s := range res.Steps {
+			if s.Direction != "up" || s.Phase != "" {
+				continue // a live part records its own duration
+			}
+			if _, err := tx.ExecContext(ctx, r.query("UPDATE "+r.tbl(historyTable)+" SET duration_ms = ? WHERE version = ?"), s.Duration.Milliseconds(), int64(s.Version)); err != nil {
+				return err
+			}
+		}
+		return r.clearProgress(ctx, tx)
+	})
+	return errors.Join(err, end)
+}
+
+// bookkeep runs fn in a transaction of shipyard's own connection.
+func (r *Runner) bookkeep(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("recording the start of %d_%s: %w", m.Version, m.Name, err)
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("%s: %w", what, err)
 	}
 	return nil
 }
 
-func (r *Runner) clearProgress(ctx context.Context) error {
+// clearProgress empties the progress tables.
+func (r *Runner) clearProgress(ctx context.Context, q queryer) error {
 	for _, table := range []string{progressTable, commitTable, sessionsTable}[:r.progressTables()] {
-		if _, err := r.db.ExecContext(ctx, "DELETE FROM "+r.tbl(table)); err != nil {
+		if _, err := q.ExecContext(ctx, "DELETE FROM "+r.tbl(table)); err != nil {
 			return fmt.Errorf("clearing %s: %w", table, err)
 		}
 	}
@@ -151,17 +202,16 @@ func (r *Runner) clearProgress(ctx context.Context) error {
 // the DirtyError is returned, for a person to look.
 func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	dirty := r.dirty(v, nil)
-	var mv int64
 	var dir, run string
-	err := r.db.QueryRowContext(ctx, "SELECT version, direction, run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&mv, &dir, &run)
+	err := r.db.QueryRowContext(ctx, "SELECT direction, run FROM "+r.tbl(progressTable)+" LIMIT 1").Scan(&dir, &run)
 	if errors.Is(err, sql.ErrNoRows) {
-		return dirty // the migration failed: its runner cleared the record
+		return dirty // the run failed: its runner cleared the record
 	}
 	if err != nil {
 		return fmt.Errorf("reading %s: %w", progressTable, err)
 	}
 	m, ok := r.source.Find(v)
-	if uint64(mv) != v || dir != "up" || !ok || m.Live != nil {
+	if dir != "up" || !ok || m.Live != nil {
 		return dirty // a live part that is one transaction never leaves the version dirty
 	}
 	body, err := fs.ReadFile(r.fsys, m.Up)
@@ -172,7 +222,7 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 		return dirty // not one transaction: part of it may have stayed
 	}
 	var committed bool
-	if err := r.db.QueryRowContext(ctx, r.query("SELECT COUNT(*) > 0 FROM "+r.tbl(commitTable)+" WHERE version = ? AND run = ?"), mv, run).Scan(&committed); err != nil {
+	if err := r.db.QueryRowContext(ctx, r.query("SELECT COUNT(*) > 0 FROM "+r.tbl(commitTable)+" WHERE version = ? AND run = ?"), int64(v), run).Scan(&committed); err != nil {
 		return fmt.Errorf("reading %s: %w", commitTable, err)
 	}
 	if !committed && !r.d.rollsBack() {
@@ -186,13 +236,9 @@ func (r *Runner) recoverKilled(ctx context.Context, v uint64) error {
 	if err := r.setVersion(to); err != nil {
 		return fmt.Errorf("setting version %d after a killed runner: %w", to, err)
 	}
-	if committed {
-		if err := r.record(ctx, m, Step{Version: m.Version, Name: m.Name, Direction: "up"}); err != nil {
-			return err
-		}
-	}
+	// A marker that committed committed the history row before it.
 	r.opts.Logger.Warn("the runner applying this migration was killed; it "+what, "file", m.Up)
-	return r.clearProgress(ctx)
+	return r.clearProgress(ctx, r.db)
 }
 
 // endKilledRun ends the sessions of a run that left its progress record behind.

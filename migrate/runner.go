@@ -32,6 +32,8 @@ type Runner struct {
 	lock               locker
 	opts               Options
 	runID              string // tags this run's sessions and commit markers
+	// historyInFile is the versions whose up file, as golang-migrate runs it, writes its history row.
+	historyInFile map[uint64]bool
 	// m is golang-migrate, created once the lock is held: its drivers take a blocking lock of their own
 	// as they connect, which would make a waiting runner ignore its lock timeout.
 	m *gomigrate.Migrate
@@ -274,60 +276,70 @@ func (r *Runner) run(ctx context.Context, plan func(current uint64) []Migration,
 			return err
 		}
 		res = &Result{From: current, To: current, Steps: []Step{}}
-		if dir > 0 { // the live migration in progress comes first
-			m, st, err := r.currentLive(ctx, current)
-			if err != nil {
-				return err
-			}
-			if st != nil {
-				if stop, err := r.liveUp(ctx, m, st, mode, res); err != nil || stop {
-					return errors.Join(err, r.finishResult(ctx, res))
-				}
-			}
-		}
-		for _, m := range plan(current) {
-			if err := ctx.Err(); err != nil {
-				return fmt.Errorf("stopped before %s: %w", m.Up, err)
-			}
-			if m.Live != nil {
-				var stop bool
-				if dir > 0 {
-					stop, err = r.liveUp(ctx, m, nil, mode, res)
-				} else {
-					err = r.liveDown(ctx, m, res)
-				}
-				if err != nil || stop {
-					return errors.Join(err, r.finishResult(ctx, res))
-				}
-				if res.To, _, err = r.version(ctx); err != nil {
-					return err
-				}
-				continue
-			}
-			if dir < 0 && m.Down == "" {
-				return fmt.Errorf("migration %d_%s has no down file: it cannot be reverted", m.Version, m.Name)
-			}
-			name := m.Up
-			if dir < 0 {
-				name = m.Down
-			}
-			r.opts.Logger.Debug("migrating", "file", name) // with --verbose: stdout says what ran
-			start := time.Now()
-			if err := r.step(ctx, m, dir, res.To, name); err != nil {
-				return err
-			}
-			step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
-			res.Steps = append(res.Steps, step)
-			if err := r.record(context.WithoutCancel(ctx), m, step); err != nil {
-				return err
-			}
-			if res.To, _, err = r.version(context.WithoutCancel(ctx)); err != nil {
-				return err
-			}
-		}
-		return r.finishResult(ctx, res)
+		return r.tracked(ctx, dir, res, func() error { return r.steps(ctx, plan(current), dir, mode, res) })
 	})
 	return res, err
+}
+
+// steps runs the migrations of a run that began at res.From, adding each to res.
+func (r *Runner) steps(ctx context.Context, plan []Migration, dir int, mode runMode, res *Result) error {
+	if dir > 0 { // the live migration in progress comes first
+		m, st, err := r.currentLive(ctx, res.From)
+		if err != nil {
+			return err
+		}
+		if st != nil {
+			if stop, err := r.liveUp(ctx, m, st, mode, res); err != nil || stop {
+				return errors.Join(err, r.finishResult(ctx, res))
+			}
+		}
+	}
+	for _, m := range plan {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("stopped before %s: %w", m.Up, err)
+		}
+		if m.Live != nil {
+			var stop bool
+			var err error
+			if dir > 0 {
+				stop, err = r.liveUp(ctx, m, nil, mode, res)
+			} else {
+				err = r.liveDown(ctx, m, res)
+			}
+			if err != nil || stop {
+				return errors.Join(err, r.finishResult(ctx, res))
+			}
+			if res.To, _, err = r.version(ctx); err != nil {
+				return err
+			}
+			continue
+		}
+		if dir < 0 && m.Down == "" {
+			return fmt.Errorf("migration %d_%s has no down file: it cannot be reverted", m.Version, m.Name)
+		}
+		name := m.Up
+		if dir < 0 {
+			name = m.Down
+		}
+		r.opts.Logger.Debug("migrating", "file", name) // with --verbose: stdout says what ran
+		start := time.Now()
+		if err := r.step(ctx, m, dir, res.To, name); err != nil {
+			return err
+		}
+		step := Step{Version: m.Version, Name: m.Name, Direction: direction(dir), Duration: time.Since(start)}
+		res.Steps = append(res.Steps, step)
+		res.To = m.Version
+		if dir < 0 {
+			res.To = r.previous(m.Version)
+		}
+		if dir > 0 && r.historyInFile[m.Version] {
+			continue // the file wrote its history row
+		}
+		if err := r.record(context.WithoutCancel(ctx), m, step); err != nil {
+			return err
+		}
+	}
+	return r.finishResult(ctx, res)
 }
 
 func direction(dir int) string {

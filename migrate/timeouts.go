@@ -39,13 +39,7 @@ func (e *LockWaitError) Unwrap() error { return e.Cause }
 // version back and runs it again.
 func (r *Runner) step(ctx context.Context, m Migration, dir int, before uint64, name string) error {
 	for attempt := 1; ; attempt++ {
-		if err := r.markProgress(ctx, m, dir); err != nil {
-			return err
-		}
 		err := r.m.Steps(dir)
-		if cerr := r.clearProgress(context.WithoutCancel(ctx)); cerr != nil && err == nil {
-			err = cerr
-		}
 		if err == nil {
 			return nil
 		}
