@@ -6,7 +6,7 @@
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
-//	migrate   a live migration beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
+//	migrate   a live migration (unthrottled, then yielding 3 times) beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
 //	migrate-up  shipyard migrate up beside golang-migrate up, 200 plain files on SQLite and PostgreSQL
 //
 // go run ./bench version-replay DIR… replays the release history of git repositories instead: how often

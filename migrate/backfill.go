@@ -22,7 +22,8 @@ import (
 type LiveOptions struct {
 	// BatchSize is the rows of the first batch (default: backfill.yaml's batch_size, else 1000).
 	BatchSize int
-	// BatchTime is the duration each batch aims at; the size adapts to it. Negative keeps the size fixed.
+	// BatchTime is the duration each batch aims at; the size adapts to it. Negative keeps the size fixed
+	// (and a backfill that yields to MaxLoad then only pauses).
 	BatchTime time.Duration
 	// MaxRate caps the rows per second (0: no cap).
 	MaxRate float64
@@ -32,17 +33,20 @@ type LiveOptions struct {
 	// MaxLag pauses the backfill while a replica replays more than this behind (PostgreSQL; negative: off).
 	MaxLag time.Duration
 	// MaxLockWait pauses the backfill while another session waits longer than this for a lock
-	// (PostgreSQL; negative: off): the database is busy enough without it.
+	// (PostgreSQL, MySQL; negative: off): the database is busy enough without it.
 	MaxLockWait time.Duration
+	// MaxLoad is the load the backfill yields to (nil: DefaultMaxLoad; &MaxLoad{}: none).
+	MaxLoad *MaxLoad
 	// Progress is called after each batch.
 	Progress func(BackfillProgress)
 }
 
 // DefaultLiveOptions are the defaults: batches of about 100 ms, a 500 ms lock_timeout, pauses for
-// a replica 10 s behind or a lock wait of 1 s.
-var DefaultLiveOptions = LiveOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond, LockTimeout: 500 * time.Millisecond, MaxLag: 10 * time.Second, MaxLockWait: time.Second}
+// a replica 10 s behind or a lock wait of 1 s, and a backfill that yields when the probe takes twice
+// its time at rest.
+var DefaultLiveOptions = LiveOptions{BatchSize: 1000, BatchTime: 100 * time.Millisecond, LockTimeout: 500 * time.Millisecond, MaxLag: 10 * time.Second, MaxLockWait: time.Second, MaxLoad: &DefaultMaxLoad}
 
-// WithBackfill sets how backfills run, in migrate backfill and in an up that goes through every phase.
+// WithLive sets how live migrations and their backfills run, in migrate backfill and in an up that goes through every phase.
 func WithLive(l LiveOptions) Option { return func(o *Options) { o.Live = l } }
 
 // BackfillProgress is where a running backfill is, after a batch.
@@ -56,6 +60,8 @@ type BackfillProgress struct {
 	ETA       time.Duration `json:"eta_ns"`
 	// Paused says why the backfill waits before its next batch, "" when it does not.
 	Paused string `json:"paused,omitempty"`
+	// Yielding says why the backfill slows down for the application, "" when it does not.
+	Yielding string `json:"yielding,omitempty"`
 }
 
 // BackfillResult is what a backfill run did.
@@ -72,6 +78,8 @@ type BackfillResult struct {
 	Batches int64         `json:"batches"`
 	Retries int           `json:"retries"`
 	Paused  time.Duration `json:"paused_ns"`
+	// Yielded is the time the backfill held back between batches for the application (MaxLoad).
+	Yielded time.Duration `json:"yielded_ns"`
 	// ResumedAt is the checkpoint this run started from (the last key done), "" for a first run.
 	ResumedAt   string        `json:"resumed_at,omitempty"`
 	ResumedRows int64         `json:"resumed_rows,omitempty"`
@@ -182,6 +190,11 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 		}
 	}
 	res.Total = b.Total
+	y, err := r.newYielder(ctx, *o.MaxLoad)
+	if err != nil {
+		return res, err
+	}
+	defer y.close()
 	size := o.BatchSize
 	for {
 		if err := r.backfillPause(ctx, o, res, b); err != nil {
@@ -211,13 +224,34 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 		b.Last, b.Rows, b.Batches = hi, b.Rows+n, b.Batches+1
 		res.Rows, res.Updated, res.Batches, res.Done = res.Rows+n, res.Updated+updated, res.Batches+1, b.Rows
 		res.Duration = time.Since(start)
-		if o.Progress != nil {
-			o.Progress(r.progress(res, b, size))
-		}
 		if n < int64(size) {
+			if o.Progress != nil {
+				o.Progress(r.progress(res, b, size))
+			}
 			return res, nil
 		}
-		size = adapt(size, took, o)
+		floor := max(o.BatchSize/10, 1)
+		if o.BatchTime < 0 {
+			floor = size // a fixed size: yielding only pauses
+		}
+		pause, next, why, err := y.afterBatch(ctx, took, adapt(size, took, o), size, floor)
+		if err != nil {
+			return res, err
+		}
+		if o.Progress != nil {
+			p := r.progress(res, b, size)
+			if why != "" {
+				p.Yielding = fmt.Sprintf("%s: pausing %s after each batch, batches of %d", why, pause.Round(time.Millisecond), next)
+			}
+			o.Progress(p)
+		}
+		size = next
+		if pause > 0 {
+			if err := sleep(ctx, pause); err != nil {
+				return res, err
+			}
+			res.Yielded += pause
+		}
 		if err := throttle(ctx, o.MaxRate, res.Rows, time.Since(start)-res.Paused); err != nil {
 			return res, err
 		}
@@ -244,6 +278,9 @@ func (r *Runner) liveOptions(spec *Backfill) LiveOptions {
 	}
 	if o.MaxLockWait == 0 {
 		o.MaxLockWait = d.MaxLockWait
+	}
+	if o.MaxLoad == nil {
+		o.MaxLoad = d.MaxLoad
 	}
 	return o
 }
@@ -305,26 +342,26 @@ func throttle(ctx context.Context, rate float64, rows int64, elapsed time.Durati
 	return sleep(ctx, want-elapsed)
 }
 
-// backfillPause waits while a replica lags or sessions wait for locks beyond the bounds (PostgreSQL).
+// backfillPause waits while a replica lags, sessions wait for locks, or too many run a statement,
+// beyond the bounds.
 func (r *Runner) backfillPause(ctx context.Context, o LiveOptions, res *BackfillResult, b *BackfillState) error {
-	if o.MaxLag < 0 && o.MaxLockWait < 0 {
+	if o.MaxLag < 0 && o.MaxLockWait < 0 && o.MaxLoad.Active == 0 {
 		return nil
 	}
 	var logged time.Time
 	for {
-		lag, wait, ok, err := r.d.pressure(ctx, r.db)
+		l, err := r.d.pressure(ctx, r.db, r.runID)
 		if err != nil {
-			return fmt.Errorf("reading replication lag and lock waits: %w", err)
-		}
-		if !ok {
-			return nil
+			return fmt.Errorf("reading the database's load (replication lag, lock waits, active sessions): %w", err)
 		}
 		reason := ""
 		switch {
-		case o.MaxLag >= 0 && lag > o.MaxLag:
-			reason = fmt.Sprintf("a replica is %s behind (above %s)", lag.Round(time.Millisecond), o.MaxLag)
-		case o.MaxLockWait >= 0 && wait > o.MaxLockWait:
-			reason = fmt.Sprintf("a session has waited %s for a lock (above %s)", wait.Round(time.Millisecond), o.MaxLockWait)
+		case o.MaxLag >= 0 && l.lag > o.MaxLag:
+			reason = fmt.Sprintf("a replica is %s behind (above %s)", l.lag.Round(time.Millisecond), o.MaxLag)
+		case o.MaxLockWait >= 0 && l.lockWait > o.MaxLockWait:
+			reason = fmt.Sprintf("a session has waited %s for a lock (above %s)", l.lockWait.Round(time.Millisecond), o.MaxLockWait)
+		case o.MaxLoad.Active > 0 && l.active > o.MaxLoad.Active:
+			reason = fmt.Sprintf("%d other sessions are running a statement (above %d)", l.active, o.MaxLoad.Active)
 		}
 		if reason == "" {
 			return nil

@@ -63,12 +63,24 @@ type dialect interface {
 	// keyType prepares a backfill key: the parameter that casts a checkpoint to the key's type, and
 	// the type keys are kept in as text. table and key are checked to exist (sql.ErrNoRows if not).
 	keyType(ctx context.Context, db *sql.DB, table, key string) (param, textType string, err error)
-	// pressure reads a replica's lag and the longest lock wait of other sessions; ok is false where the
-	// database cannot tell.
-	pressure(ctx context.Context, db *sql.DB) (lag, lockWait time.Duration, ok bool, err error)
+	// pressure reads the load the backfill yields to: a replica's lag, the longest lock wait of other
+	// sessions and how many run a statement (but those of run); each is -1 where the database cannot tell.
+	pressure(ctx context.Context, db *sql.DB, run string) (load, error)
+	// probe runs the backfill's probe on conn: a statement as small as the service's, that waits for
+	// what the service's writes wait for, and returns how many statements other sessions (but run's) are
+	// running and how long the oldest has taken so far, where the database tells (-1 and 0 where not);
+	// probes says whether the dialect has a probe.
+	probe(ctx context.Context, conn *sql.Conn, run string) (running int, oldest time.Duration, err error)
+	probes() bool
 
 	// generate writes the parts of a generated live operation, and its backfill (nil for none).
 	generate(op *Operation) (map[string]string, *Backfill, error)
+}
+
+// load is what pressure reads; a field the database cannot tell is -1.
+type load struct {
+	lag, lockWait time.Duration
+	active        int
 }
 
 // dialectOf is the dialect of kind d; t, when known, is the database it will talk to.

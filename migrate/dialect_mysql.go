@@ -143,9 +143,27 @@ func (mysql) keyType(ctx context.Context, db *sql.DB, table, key string) (param,
 	return param, "CHAR", err
 }
 
-func (mysql) pressure(context.Context, *sql.DB) (time.Duration, time.Duration, bool, error) {
-	return 0, 0, false, nil
+// pressure: Threads_running (less the thread that asks), as gh-ost and pt-online-schema-change read
+// it, and InnoDB's longest lock wait; a replica's lag is read on the replica, which this is not.
+func (mysql) pressure(ctx context.Context, db *sql.DB, _ string) (load, error) {
+	var name string
+	var running int
+	if err := db.QueryRowContext(ctx, "SHOW GLOBAL STATUS LIKE 'Threads_running'").Scan(&name, &running); err != nil {
+		return load{}, err
+	}
+	var waitUS sql.NullInt64
+	err := db.QueryRowContext(ctx, "SELECT MAX(TIMESTAMPDIFF(MICROSECOND, trx_wait_started, NOW(6))) FROM information_schema.innodb_trx WHERE trx_state = 'LOCK WAIT'").Scan(&waitUS)
+	return load{lag: -1, lockWait: time.Duration(waitUS.Int64) * time.Microsecond, active: max(running-1, 0)}, err
 }
+
+// probe: the smallest statement, a round trip through the server's threads. (The processlist cannot
+// tell the backfill's own threads from the service's.)
+func (mysql) probe(ctx context.Context, conn *sql.Conn, _ string) (int, time.Duration, error) {
+	_, err := conn.ExecContext(ctx, "DO 1")
+	return -1, 0, err
+}
+
+func (mysql) probes() bool { return true }
 
 func (mysql) generate(op *Operation) (map[string]string, *Backfill, error) { return mysqlGen{op}.sql() }
 func (mysql) prepare() error                                               { return nil }

@@ -162,14 +162,34 @@ func (postgres) keyType(ctx context.Context, db *sql.DB, table, key string) (par
 	return "CAST(? AS " + typ + ")", "TEXT", err
 }
 
-func (postgres) pressure(ctx context.Context, db *sql.DB) (lag, lockWait time.Duration, ok bool, err error) {
+// pressure: the replicas' replay lag, the longest lock wait, and the client sessions running a
+// statement, from pg_stat_replication and pg_stat_activity.
+func (postgres) pressure(ctx context.Context, db *sql.DB, run string) (load, error) {
 	var l, w float64
-	err = db.QueryRowContext(ctx, `SELECT
+	var active int
+	err := db.QueryRowContext(ctx, `SELECT
 	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(replay_lag)) FROM pg_stat_replication), 0),
 	COALESCE((SELECT EXTRACT(EPOCH FROM MAX(now() - state_change)) FROM pg_stat_activity
-		WHERE wait_event_type = 'Lock' AND state = 'active' AND pid <> pg_backend_pid()), 0)`).Scan(&l, &w)
-	return seconds(l), seconds(w), true, err
+		WHERE wait_event_type = 'Lock' AND state = 'active' AND pid <> pg_backend_pid()), 0),
+	(SELECT COUNT(*) FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend'
+		AND datname = current_database() AND pid <> pg_backend_pid() AND application_name <> $1)`, applicationName(run)).Scan(&l, &w, &active)
+	return load{lag: seconds(l), lockWait: seconds(w), active: active}, err
 }
+
+// probe: a transaction that takes a transaction id commits a record, and so waits, like every write
+// of the service, for the WAL to be flushed, behind the backfill's own WAL; and it reads how long the
+// statements the service's sessions are running in this database have taken so far, which is the
+// service's own experience (waiting for a buffer, for I/O, for a lock).
+func (postgres) probe(ctx context.Context, conn *sql.Conn, run string) (int, time.Duration, error) {
+	var running int
+	var oldest float64
+	err := conn.QueryRowContext(ctx, `SELECT pg_current_xact_id() IS NOT NULL, COUNT(*), COALESCE(EXTRACT(EPOCH FROM MAX(clock_timestamp() - query_start)), 0)
+	FROM pg_stat_activity WHERE state = 'active' AND backend_type = 'client backend' AND datname = current_database()
+		AND pid <> pg_backend_pid() AND application_name <> $1`, applicationName(run)).Scan(new(bool), &running, &oldest)
+	return running, seconds(oldest), err
+}
+
+func (postgres) probes() bool { return true }
 
 func (postgres) generate(op *Operation) (map[string]string, *Backfill, error) {
 	return pgGen{op: op}.sql()

@@ -83,9 +83,17 @@ func (sqlite) keyType(ctx context.Context, db *sql.DB, table, key string) (param
 	return "?", "TEXT", err
 }
 
-func (sqlite) pressure(context.Context, *sql.DB) (time.Duration, time.Duration, bool, error) {
-	return 0, 0, false, nil
+// pressure: one file, no server and no replicas; its writers wait on the file lock, which the short
+// batches of the backfill hold briefly.
+func (sqlite) pressure(context.Context, *sql.DB, string) (load, error) {
+	return load{lag: -1, lockWait: -1, active: -1}, nil
 }
+
+func (sqlite) probe(context.Context, *sql.Conn, string) (int, time.Duration, error) {
+	return -1, 0, nil
+}
+
+func (sqlite) probes() bool { return false }
 
 func (sqlite) generate(op *Operation) (map[string]string, *Backfill, error) {
 	return nil, nil, fmt.Errorf("generated operations are for PostgreSQL and MySQL; on sqlite, write the parts in a directory %s/", strings.TrimSuffix(strings.TrimSuffix(op.File, ".yaml"), ".live"))

@@ -119,6 +119,22 @@ func TestDialectConformance(t *testing.T) {
 				_, _, err = r.d.keyType(ctx, r.db, "conform_k", "nope")
 				assert.ErrorIs(t, err, sql.ErrNoRows)
 			})
+			t.Run("the load the backfill yields to", func(t *testing.T) {
+				l, err := r.d.pressure(ctx, r.db, r.runID)
+				require.NoError(t, err)
+				assert.GreaterOrEqual(t, l.active, map[string]int{"sqlite": -1, "postgres": 0, "mariadb": 0}[db.Name])
+				assert.GreaterOrEqual(t, l.lockWait, map[string]time.Duration{"sqlite": -1, "postgres": 0, "mariadb": 0}[db.Name])
+				assert.Equal(t, db.Name != "sqlite", r.d.probes())
+				if r.d.probes() {
+					conn, err := r.db.Conn(ctx)
+					require.NoError(t, err)
+					defer conn.Close()
+					running, oldest, err := r.d.probe(ctx, conn, r.runID)
+					require.NoError(t, err)
+					assert.GreaterOrEqual(t, running, -1)
+					assert.GreaterOrEqual(t, oldest, time.Duration(0))
+				}
+			})
 			t.Run("a lost lock race is retryable", func(t *testing.T) {
 				err := conformLockRace(t, db.Name, r)
 				require.Error(t, err)

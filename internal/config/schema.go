@@ -202,4 +202,6 @@ type Backfill struct {
 	MaxRate     float64       `yaml:"max_rate"`
 	MaxLag      time.Duration `yaml:"max_lag"`
 	MaxLockWait time.Duration `yaml:"max_lock_wait"`
+	// MaxLoad is the load the backfill yields to, as --max-load reads it (probe=2x,active=50).
+	MaxLoad string `yaml:"max_load"`
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/shipyardci/shipyard/build"
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/config"
+	"github.com/shipyardci/shipyard/internal/usererr"
 	"github.com/shipyardci/shipyard/migrate"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
@@ -321,7 +322,11 @@ func migrateStage(ctx context.Context, s *State) (Result, error) {
 	if url == "" {
 		url = migrate.DefaultURL
 	}
-	r, err := migrate.Open(ctx, url, os.DirFS(filepath.Join(s.Dir, MigrationsDir(c))), MigrateOptions(s.Dir, c, s.ToolVersion, s.Log)...)
+	opts, err := MigrateOptions(s.Dir, c, s.ToolVersion, s.Log)
+	if err != nil {
+		return nil, err
+	}
+	r, err := migrate.Open(ctx, url, os.DirFS(filepath.Join(s.Dir, MigrationsDir(c))), opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -335,7 +340,7 @@ func migrateStage(ctx context.Context, s *State) (Result, error) {
 
 // MigrateOptions are the runner's options of migrate: in shipyard.yaml; what it leaves unset (zero) keeps
 // the library's default.
-func MigrateOptions(dir string, c config.Migrate, toolVersion string, log *slog.Logger) []migrate.Option {
+func MigrateOptions(dir string, c config.Migrate, toolVersion string, log *slog.Logger) ([]migrate.Option, error) {
 	opts := []migrate.Option{migrate.WithDir(dir), migrate.WithToolVersion(toolVersion), migrate.WithLogger(log)}
 	if c.LockTimeout != 0 {
 		opts = append(opts, migrate.WithLockTimeout(c.LockTimeout))
@@ -352,5 +357,12 @@ func MigrateOptions(dir string, c config.Migrate, toolVersion string, log *slog.
 	}
 	live := migrate.LiveOptions{LockTimeout: c.LiveLockTimeout, BatchSize: c.Backfill.BatchSize, BatchTime: c.Backfill.BatchTime,
 		MaxRate: c.Backfill.MaxRate, MaxLag: c.Backfill.MaxLag, MaxLockWait: c.Backfill.MaxLockWait}
-	return append(opts, migrate.WithLive(live))
+	if c.Backfill.MaxLoad != "" {
+		l, err := migrate.ParseMaxLoad(c.Backfill.MaxLoad)
+		if err != nil {
+			return nil, &usererr.Error{Option: "migrate.backfill.max_load", Err: fmt.Errorf("migrate.backfill.max_load: %w", err)}
+		}
+		live.MaxLoad = &l
+	}
+	return append(opts, migrate.WithLive(live)), nil
 }

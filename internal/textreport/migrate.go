@@ -13,7 +13,11 @@ func Backfill(p migrate.BackfillProgress) string {
 	if p.Paused != "" {
 		return fmt.Sprintf("backfill %s paused at %d/%d rows: %s", p.Table, p.Rows, p.Total, p.Paused)
 	}
-	return fmt.Sprintf("backfill %s: %d/%d rows (%d%%), %.0f rows/s, ETA %s", p.Table, p.Rows, p.Total, percent(p.Rows, p.Total), p.Rate, p.ETA.Round(time.Second))
+	line := fmt.Sprintf("backfill %s: %d/%d rows (%d%%), %.0f rows/s, ETA %s", p.Table, p.Rows, p.Total, percent(p.Rows, p.Total), p.Rate, p.ETA.Round(time.Second))
+	if p.Yielding != "" {
+		line += "; yielding to the application: " + p.Yielding
+	}
+	return line
 }
 
 func percent(n, total int64) int64 {
@@ -33,7 +37,11 @@ func BackfillDone(b *migrate.BackfillResult) string {
 	if b.ResumedAt != "" {
 		resumed = fmt.Sprintf(", resumed after key %s with %d rows done", b.ResumedAt, b.ResumedRows)
 	}
-	return fmt.Sprintf("backfill %s: %d rows in %d batches (%d updated) in %s, %.0f rows/s%s", b.Table, b.Rows, b.Batches, b.Updated, b.Duration.Round(time.Millisecond), rate, resumed)
+	yielded := ""
+	if b.Yielded > 0 {
+		yielded = fmt.Sprintf(", %s of it yielding to the application", b.Yielded.Round(time.Millisecond))
+	}
+	return fmt.Sprintf("backfill %s: %d rows in %d batches (%d updated) in %s, %.0f rows/s%s%s", b.Table, b.Rows, b.Batches, b.Updated, b.Duration.Round(time.Millisecond), rate, yielded, resumed)
 }
 
 // Migration prints the steps of a run, its backfill and the live migration in progress, and the version

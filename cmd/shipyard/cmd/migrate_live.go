@@ -1,6 +1,7 @@
 package cmd
 
 import (
+	"cmp"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -16,6 +17,7 @@ type backfillFlags struct {
 	BatchSize                      int
 	BatchTime, MaxLag, MaxLockWait time.Duration
 	MaxRate                        float64
+	MaxLoad                        migrate.MaxLoad
 }
 
 func addBackfillFlags(c *cobra.Command, b *backfillFlags) {
@@ -24,21 +26,18 @@ func addBackfillFlags(c *cobra.Command, b *backfillFlags) {
 	fs.DurationVar(&b.BatchTime, "batch-time", migrate.DefaultLiveOptions.BatchTime, "how long each backfill batch should take: the batch size adapts to it (0: keep the size)")
 	fs.Float64Var(&b.MaxRate, "max-rate", 0, "backfill at most this many rows per second (0: no limit)")
 	fs.DurationVar(&b.MaxLag, "max-lag", migrate.DefaultLiveOptions.MaxLag, "pause the backfill while a replica replays more than this behind (PostgreSQL; 0: never)")
-	fs.DurationVar(&b.MaxLockWait, "max-lock-wait", migrate.DefaultLiveOptions.MaxLockWait, "pause the backfill while another session waits longer than this for a lock (PostgreSQL; 0: never)")
-	config.BindUnder(fs, "migrate.backfill", "batch-size", "batch-time", "max-rate", "max-lag", "max-lock-wait")
+	fs.DurationVar(&b.MaxLockWait, "max-lock-wait", migrate.DefaultLiveOptions.MaxLockWait, "pause the backfill while another session waits longer than this for a lock (PostgreSQL, MySQL; 0: never)")
+	b.MaxLoad = migrate.DefaultMaxLoad
+	fs.Var(&b.MaxLoad, "max-load", "yield to the application: probe=2x (or probe=25ms) slows the backfill down while a probe takes longer, active=N (Threads_running=N) pauses it while more sessions run a statement; off")
+	config.BindUnder(fs, "migrate.backfill", "batch-size", "batch-time", "max-rate", "max-lag", "max-lock-wait", "max-load")
 }
 
 // options are the library's LiveOptions: 0 on the command line turns a bound off, which the library
 // spells negative.
 func (b backfillFlags) options(progress func(migrate.BackfillProgress)) migrate.LiveOptions {
-	off := func(d time.Duration) time.Duration {
-		if d == 0 {
-			return -1
-		}
-		return d
-	}
+	off := func(d time.Duration) time.Duration { return cmp.Or(d, -1) }
 	return migrate.LiveOptions{BatchSize: b.BatchSize, BatchTime: off(b.BatchTime), MaxRate: b.MaxRate,
-		MaxLag: off(b.MaxLag), MaxLockWait: off(b.MaxLockWait), Progress: progress}
+		MaxLag: off(b.MaxLag), MaxLockWait: off(b.MaxLockWait), MaxLoad: &b.MaxLoad, Progress: progress}
 }
 
 // backfillProgress shows a running backfill: one line redrawn on a terminal, else a log line every 10
@@ -60,7 +59,11 @@ batch that committed; run again after it finished, it does nothing.
 
 The batch size adapts to --batch-time; --max-rate caps the rows per second; on PostgreSQL each batch
 has the short --live-lock-timeout and runs again when it hits it, and the backfill pauses while a
-replica lags more than --max-lag or a session waits for a lock longer than --max-lock-wait.`,
+replica lags more than --max-lag or a session waits for a lock longer than --max-lock-wait.
+
+--max-load yields to the application: while a probe (on PostgreSQL a commit) takes over twice its time
+at rest (probe=2x, or probe=25ms) it backs off, pausing and halving batches, until the probe recovers;
+active=N waits while more than N other sessions run a statement (MySQL: Threads_running).`,
 		Example: `  shipyard migrate up --phase expand     # before the deploy
   shipyard migrate backfill --max-rate 5000
   shipyard migrate up --phase contract   # once every instance runs the new code`,

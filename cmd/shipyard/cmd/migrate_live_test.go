@@ -110,6 +110,8 @@ func TestMigrateLiveUsageErrors(t *testing.T) {
 	}{
 		{[]string{"migrate", "up", "--phase", "deploy"}, `--phase: phase "deploy" is not expand, backfill or contract`},
 		{[]string{"migrate", "up", "1", "--phase", "expand"}, "give N or --phase, not both"},
+		{[]string{"migrate", "backfill", "--max-load", "cpu=80"}, `invalid argument "cpu=80" for "--max-load" flag: "cpu=80": unknown bound "cpu" (want probe or active)`},
+		{[]string{"migrate", "up", "--max-load", "probe=0.5x"}, `"--max-load" flag: "probe=0.5x": want a factor of at least 1`},
 		{[]string{"migrate", "create", "nothing_here", "--phase", "contract"}, "no live migration nothing_here: write its expand part first"},
 		{[]string{"migrate", "create", "x", "--phase", "later"}, `--phase: phase "later" is not expand`},
 		{[]string{"migrate", "up", "--database", "mysql://root@127.0.0.1:3306/x"}, "add_column with up is generated for PostgreSQL only (on MySQL: add_index, add_unique, add_column with a constant default); on mysql, write the parts in a directory 2_add_column/"},
@@ -119,8 +121,15 @@ func TestMigrateLiveUsageErrors(t *testing.T) {
 		assert.Contains(t, r.stderr, tt.want, "%v", tt.args)
 	}
 
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "shipyard.yaml"), []byte("migrate:\n  backfill:\n    max_load: probe=fast\n"), 0o644))
+	r := cli(t, dir, nil, "migrate", "backfill")
+	assert.Equal(t, 2, r.code, r.stderr)
+	assert.Contains(t, r.stderr, `shipyard.yaml:3`)
+	assert.Contains(t, r.stderr, `invalid value "probe=fast" for migrate.backfill.max_load: "probe=fast": want a latency (probe=25ms) or a factor of the latency at rest (probe=2x)`)
+	require.NoError(t, os.Remove(filepath.Join(dir, "shipyard.yaml")))
+
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "migrations", "3_broken.live.yaml"), []byte("operation: add_column\ntable: accounts\ncolumn: x\n"), 0o644))
-	r := cli(t, dir, nil, "migrate", "status")
+	r = cli(t, dir, nil, "migrate", "status")
 	assert.Equal(t, 2, r.code)
 	assert.Contains(t, r.stderr, "3_broken.live.yaml: add_column needs type")
 }
@@ -160,8 +169,10 @@ func TestBackfillProgress(t *testing.T) {
 	report, done := f.backfillProgress()
 	report(migrate.BackfillProgress{Table: "users", Rows: 50, Total: 200, Rate: 1000, ETA: 150 * time.Millisecond})
 	report(migrate.BackfillProgress{Table: "users", Rows: 100, Total: 200, Rate: 1000, ETA: 2 * time.Second})
+	report(migrate.BackfillProgress{Table: "users", Rows: 150, Total: 200, Rate: 500, ETA: 100 * time.Second, Yielding: "the probe takes 9ms, above 2ms (1ms at rest): pausing 50ms after each batch, batches of 500"})
 	done()
-	assert.Equal(t, "\r\033[Kbackfill users: 50/200 rows (25%), 1000 rows/s, ETA 0s\r\033[Kbackfill users: 100/200 rows (50%), 1000 rows/s, ETA 2s\r\033[K", errOut.String())
+	assert.Equal(t, "\r\033[Kbackfill users: 50/200 rows (25%), 1000 rows/s, ETA 0s\r\033[Kbackfill users: 100/200 rows (50%), 1000 rows/s, ETA 2s"+
+		"\r\033[Kbackfill users: 150/200 rows (75%), 500 rows/s, ETA 1m40s; yielding to the application: the probe takes 9ms, above 2ms (1ms at rest): pausing 50ms after each batch, batches of 500\r\033[K", errOut.String())
 
 	io, _, _, errOut = iostreams.Test()
 	f = &Factory{IO: io}

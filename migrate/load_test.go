@@ -1,0 +1,341 @@
+package migrate
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/shipyardci/shipyard/internal/dbtest"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestParseMaxLoad(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want MaxLoad
+		str  string
+		err  string
+	}{
+		{in: "probe=2x", want: MaxLoad{ProbeFactor: 2}, str: "probe=2x"},
+		{in: "probe=1.5x", want: MaxLoad{ProbeFactor: 1.5}, str: "probe=1.5x"},
+		{in: "probe=25ms", want: MaxLoad{Probe: 25 * time.Millisecond}, str: "probe=25ms"},
+		{in: "probe=25ms, active=40", want: MaxLoad{Probe: 25 * time.Millisecond, Active: 40}, str: "probe=25ms,active=40"},
+		{in: "Threads_running=25", want: MaxLoad{Active: 25}, str: "active=25"},
+		{in: "off", want: MaxLoad{}, str: "off"},
+		{in: "", want: MaxLoad{}, str: "off"},
+		{in: "probe=0.5x", err: `"probe=0.5x": want a factor of at least 1`},
+		{in: "probe=fast", err: `"probe=fast": want a latency`},
+		{in: "probe=-1s", err: `"probe=-1s": want a latency`},
+		{in: "active=0", err: `"active=0": want a number of sessions`},
+		{in: "cpu=80", err: `unknown bound "cpu" (want probe or active)`},
+		{in: "probe", err: `"probe": want name=value`},
+	} {
+		t.Run(tc.in, func(t *testing.T) {
+			got, err := ParseMaxLoad(tc.in)
+			if tc.err != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.err)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+			assert.Equal(t, tc.str, got.String())
+			again, err := ParseMaxLoad(got.String())
+			require.NoError(t, err)
+			assert.Equal(t, got, again, "String reads back")
+		})
+	}
+}
+
+func FuzzParseMaxLoad(f *testing.F) {
+	for _, s := range []string{"probe=2x", "probe=25ms,active=40", "Threads_running=25", "off", "probe=", "=,"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l, err := ParseMaxLoad(s)
+		if err != nil {
+			return
+		}
+		again, err := ParseMaxLoad(l.String())
+		if err != nil {
+			t.Fatalf("%q read as %+v, written as %q, which does not read: %v", s, l, l.String(), err)
+		}
+		if again != l {
+			t.Fatalf("%q read as %+v, written as %q, read back as %+v", s, l, l.String(), again)
+		}
+	})
+}
+
+// The yielder's decisions after each batch, from the median of the probes since the one before: over
+// the limit it doubles the pause (a share of the batch's time, up to its ceiling) and halves the batch
+// (down to the floor); under it, the pause shrinks by a quarter until it is gone and the batch takes
+// the size the batch time wants.
+func TestYielderBacksOffAndRecovers(t *testing.T) {
+	const took = 100 * time.Millisecond
+	y := &yielder{limit: 10 * time.Millisecond, rest: 5 * time.Millisecond, stop: func() {}, probed: make(chan struct{}, 1)}
+	step := func(probes []time.Duration, adapted, last int) (time.Duration, int, string) {
+		if probes != nil {
+			y.probes, y.served = probes, true
+		}
+		pause, next, why, err := y.afterBatch(context.Background(), took, adapted, last, 10)
+		require.NoError(t, err)
+		assert.Empty(t, y.probes, "each decision takes the probes since the last")
+		return pause, next, why
+	}
+	ms := func(ns ...int) []time.Duration {
+		var out []time.Duration
+		for _, n := range ns {
+			out = append(out, time.Duration(n)*time.Millisecond)
+		}
+		return out
+	}
+	pause, next, why := step(ms(4, 50, 3), 2000, 1000)
+	assert.Equal(t, time.Duration(0), pause, "one slow probe is not the service's experience")
+	assert.Equal(t, 2000, next)
+	assert.Empty(t, why)
+	y.probes = ms(30, 40) // slow, but no probe saw the service run anything
+	pause, next, why, err := y.afterBatch(context.Background(), took, 2000, 1000, 10)
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), pause, "nobody to yield to")
+	assert.Equal(t, 2000, next)
+	assert.Empty(t, why)
+
+	var pauses []time.Duration
+	size := 2000
+	for range 6 {
+		pause, size, why = step(ms(30, 4, 12), 4000, size)
+		pauses = append(pauses, pause)
+		assert.Equal(t, "the probe takes 12ms, above 10ms (5ms at rest)", why)
+	}
+	assert.Equal(t, ms(25, 50, 100, 150, 150, 150), pauses, "a quarter of the batch's time, doubling, up to one and a half")
+	assert.Equal(t, 31, size, "halved")
+	for range 3 {
+		_, size, _ = step(ms(30), 4000, size)
+	}
+	assert.Equal(t, 10, size, "down to the floor")
+
+	y.probed <- struct{}{}                       // a stale signal: its probe was taken with the last batch
+	time.AfterFunc(10*time.Millisecond, func() { // a probe comes in after the batch
+		y.mu.Lock()
+		y.probes, y.served = ms(30), true
+		y.mu.Unlock()
+		y.probed <- struct{}{}
+	})
+	_, next, why = step(nil, 20, size)
+	assert.Equal(t, 10, next, "no probe during the batch: it waited for one, and judged with it")
+	assert.Contains(t, why, "the probe takes 30ms")
+	pause, _, _ = step(ms(30), 20, size)
+	assert.Equal(t, 150*time.Millisecond, pause)
+
+	var recovering []time.Duration
+	for pause > 0 {
+		pause, size, why = step(ms(6), 20, size)
+		assert.Empty(t, why)
+		assert.Equal(t, 20, size, "the size the batch time wants")
+		recovering = append(recovering, pause)
+	}
+	assert.Equal(t, 112500*time.Microsecond, recovering[0], "a quarter less each good batch")
+	for i := 1; i < len(recovering); i++ {
+		assert.Less(t, recovering[i], recovering[i-1])
+	}
+	assert.Less(t, len(recovering), 15, "the pause is gone in a few good batches")
+
+	off := &yielder{stop: func() {}}
+	off.probes = ms(3600_000)
+	pause, next, why, err = off.afterBatch(context.Background(), took, 300, 100, 10)
+	require.NoError(t, err)
+	assert.Equal(t, time.Duration(0), pause)
+	assert.Equal(t, 300, next)
+	assert.Empty(t, why, "with no limit it never yields")
+}
+
+// backfillUsers runs the backfill of testdata/live over rows users on a fresh PostgreSQL database,
+// with opts (whose Progress, if any, sees each report too), after during, and returns its result and
+// the progress it reported.
+func backfillUsers(t *testing.T, rows int, opts LiveOptions, during func(db *sql.DB)) (*BackfillResult, []BackfillProgress) {
+	t.Helper()
+	ctx := context.Background()
+	url := dbtest.Postgres(t)
+	var mu sync.Mutex
+	var reported []BackfillProgress
+	also := opts.Progress
+	opts.Progress = func(p BackfillProgress) {
+		mu.Lock()
+		reported = append(reported, p)
+		mu.Unlock()
+		if also != nil {
+			also(p)
+		}
+	}
+	r := open(t, url, "testdata/live", WithLive(opts))
+	_, err := r.Up(ctx, 1)
+	require.NoError(t, err)
+	db := sqlDB(t, "pgx/v5", url)
+	_, err = db.Exec(`INSERT INTO users (email) SELECT 'u' || i || '@x' FROM generate_series(1, $1::int) i`, rows)
+	require.NoError(t, err)
+	_, err = r.Expand(ctx)
+	require.NoError(t, err)
+	if during != nil {
+		during(db)
+	}
+	res, err := r.Backfill(ctx)
+	require.NoError(t, err)
+	require.NotNil(t, res.Backfill)
+	assert.EqualValues(t, rows, res.Backfill.Rows)
+	var left int
+	require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM users WHERE email_lower IS NULL`).Scan(&left))
+	assert.Zero(t, left, "every row was backfilled")
+	return res.Backfill, reported
+}
+
+// serviceAtWork starts a session of the service that runs a statement until the test ends.
+func serviceAtWork(t *testing.T) func(db *sql.DB) {
+	return func(db *sql.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = db.ExecContext(ctx, "SELECT pg_sleep(600)")
+		}()
+		t.Cleanup(func() { cancel(); <-done })
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'`).Scan(&n))
+			return n == 1
+		}, 10*time.Second, 10*time.Millisecond)
+	}
+}
+
+// A probe bound no probe can meet makes the backfill yield after every batch while the service is at
+// work, and say so in its progress; one every probe meets, none, or nobody at work, never does. Either
+// way the backfill completes.
+func TestBackfillYieldsToTheProbe(t *testing.T) {
+	t.Run("over the bound", func(t *testing.T) {
+		// The batch time would have the batches grow: yielding halves them instead.
+		res, reported := backfillUsers(t, 200, LiveOptions{BatchSize: 100, BatchTime: time.Hour, MaxLoad: &MaxLoad{Probe: time.Nanosecond}}, serviceAtWork(t))
+		assert.Positive(t, res.Yielded)
+		var sizes []int
+		for _, p := range reported[:len(reported)-1] {
+			assert.Contains(t, p.Yielding, "the probe takes")
+			assert.Contains(t, p.Yielding, "above 0s")
+			sizes = append(sizes, p.BatchSize)
+		}
+		assert.Equal(t, []int{100, 50, 25, 12, 10}, sizes, "each batch halved, down to a tenth of the first")
+	})
+	t.Run("over the bound with a fixed size", func(t *testing.T) {
+		res, reported := backfillUsers(t, 300, LiveOptions{BatchSize: 100, BatchTime: -1, MaxLoad: &MaxLoad{Probe: time.Nanosecond}}, serviceAtWork(t))
+		assert.Positive(t, res.Yielded)
+		for _, p := range reported {
+			assert.Equal(t, 100, p.BatchSize, "it only pauses")
+		}
+		assert.Contains(t, reported[0].Yielding, "batches of 100")
+	})
+	for name, tc := range map[string]struct {
+		l       MaxLoad
+		working bool
+	}{"under the bound": {MaxLoad{Probe: time.Hour}, true}, "no bound": {MaxLoad{}, true}, "nobody at work": {MaxLoad{Probe: time.Nanosecond}, false}} {
+		t.Run(name, func(t *testing.T) {
+			var during func(*sql.DB)
+			if tc.working {
+				during = serviceAtWork(t)
+			}
+			res, reported := backfillUsers(t, 300, LiveOptions{BatchSize: 100, BatchTime: -1, MaxLoad: &tc.l}, during)
+			assert.Zero(t, res.Yielded)
+			for _, p := range reported {
+				assert.Empty(t, p.Yielding)
+				assert.Equal(t, 100, p.BatchSize)
+			}
+		})
+	}
+}
+
+// While more sessions than MaxLoad.Active run a statement, the backfill adds no batch, and says why;
+// it goes on once they are done.
+func TestBackfillPausesWhileTooManySessionsAreActive(t *testing.T) {
+	ctx, release := context.WithCancel(context.Background())
+	defer release()
+	var once sync.Once
+	busy := make(chan error, 2)
+	opts := LiveOptions{BatchSize: 100, BatchTime: -1, MaxLoad: &MaxLoad{Active: 1}, Progress: func(p BackfillProgress) {
+		if p.Paused != "" {
+			once.Do(release) // the service's sessions finish once the backfill said it waits for them
+		}
+	}}
+	res, reported := backfillUsers(t, 300, opts, func(db *sql.DB) {
+		for range 2 { // two sessions of the service, busy until released
+			go func() {
+				_, err := db.ExecContext(ctx, `SELECT pg_sleep(60)`)
+				busy <- err
+			}()
+		}
+		require.Eventually(t, func() bool {
+			var n int
+			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'`).Scan(&n))
+			return n == 2
+		}, 10*time.Second, 10*time.Millisecond)
+	})
+	for range 2 {
+		<-busy
+	}
+	assert.Positive(t, res.Paused)
+	var paused []string
+	for _, p := range reported {
+		if p.Paused != "" {
+			paused = append(paused, p.Paused)
+		}
+	}
+	require.NotEmpty(t, paused)
+	assert.Equal(t, "2 other sessions are running a statement (above 1)", paused[0])
+	assert.EqualValues(t, 0, reported[0].Rows, "no batch ran before they were done")
+}
+
+// On PostgreSQL the probe reads how long the service's running statements have taken so far: a
+// session stuck in a slow statement shows, the backfill's own sessions do not.
+func TestProbeSeesTheServicesRunningStatements(t *testing.T) {
+	ctx := context.Background()
+	url := dbtest.Postgres(t)
+	r := open(t, url, "testdata/live")
+	conn, err := r.db.Conn(ctx)
+	require.NoError(t, err)
+	defer conn.Close()
+	running, oldest, err := r.d.probe(ctx, conn, r.runID)
+	require.NoError(t, err)
+	assert.Equal(t, 0, running)
+	assert.Equal(t, time.Duration(0), oldest, "nothing else runs")
+
+	sctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { cancel(); wg.Wait() }() // before the connections close
+	service := sqlDB(t, "pgx/v5", url)
+	sleeping := func(q interface {
+		ExecContext(context.Context, string, ...any) (sql.Result, error)
+	}, n int) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _ = q.ExecContext(sctx, "SELECT pg_sleep(60)")
+		}()
+		require.Eventually(t, func() bool {
+			var active int
+			require.NoError(t, service.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'`).Scan(&active))
+			return active == n
+		}, 10*time.Second, 10*time.Millisecond)
+	}
+	own, err := r.db.Conn(ctx) // a session of this run, the backfill's own: the older statement
+	require.NoError(t, err)
+	t.Cleanup(func() { own.Close() })
+	sleeping(own, 1)
+	sleeping(service, 2)
+	running, oldest, err = r.d.probe(ctx, conn, r.runID)
+	require.NoError(t, err)
+	assert.Equal(t, 1, running, "the service's statement, not the backfill's")
+	assert.Positive(t, oldest, "the service's slow statement")
+	var serviceAge float64
+	require.NoError(t, service.QueryRow(`SELECT EXTRACT(EPOCH FROM clock_timestamp() - query_start) FROM pg_stat_activity
+		WHERE query = 'SELECT pg_sleep(60)' AND application_name <> $1`, applicationName(r.runID)).Scan(&serviceAge))
+	assert.LessOrEqual(t, oldest, seconds(serviceAge), "the service's statement, not the older one of the backfill's")
+}
