@@ -131,17 +131,33 @@ func Scan(ctx context.Context, o Options) (*Report, error) {
 	if _, ok := ParseScanLevel(string(o.Scan)); !ok && o.Scan != "" {
 		return nil, &InputError{Option: "audit.Scan", Msg: fmt.Sprintf("%q is not module, package or symbol", o.Scan)}
 	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	// The runtimes' release data comes from the network while the go command reads the build list.
+	type runtimesRead struct {
+		rs   []Runtime
+		note string
+		err  error
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	read := make(chan runtimesRead, 1)
+	go func() {
+		var rr runtimesRead
+		rr.rs, rr.note, rr.err = runtimes(rctx, o)
+		read <- rr
+	}()
 	deps, note, err := dependencies(ctx, o)
 	if err != nil {
 		return nil, err
 	}
-	if o.Now.IsZero() {
-		o.Now = time.Now()
-	}
 	r := &Report{Dependencies: deps, Vulnerabilities: []Vulnerability{}, BuildListNote: note, failUnreachable: o.FailUnreachable}
-	if r.Runtimes, r.RuntimeNote, err = runtimes(ctx, o); err != nil {
-		return nil, err
+	rr := <-read
+	if rr.err != nil {
+		return nil, rr.err
 	}
+	r.Runtimes, r.RuntimeNote = rr.rs, rr.note
 	if o.VulnDB == VulnDBOff {
 		return r, nil
 	}

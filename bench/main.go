@@ -4,7 +4,7 @@
 //	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
-//	audit     shipyard audit beside go list -m -u -json all, 150 requirements on a file:// GOPROXY
+//	audit     shipyard audit beside go list -m -u -json all, 150 requirements and 450 modules on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
 //	migrate   a live migration (unthrottled, then yielding 3 times) beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
 //	migrate-up  shipyard migrate up beside golang-migrate up, 200 plain files on SQLite and PostgreSQL
