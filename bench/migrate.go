@@ -54,14 +54,11 @@ func benchMigrate(ctx context.Context, b *bench) error {
 	if err != nil {
 		return err
 	}
-	admin, err := sql.Open("pgx/v5", migrateAdmin)
+	admin, err := pgAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	if err := admin.PingContext(ctx); err != nil {
-		return fmt.Errorf("PostgreSQL at 127.0.0.1:5432: %w", err)
-	}
 	fmt.Printf("\nmigrate: add email_lower NOT NULL = lower(email) to %d rows under ~%d writes/s\n", migrateRows, migrateRate)
 	// Each way calls deployed when the new version of the service would start: it writes email_lower
 	// from then on, the old version did not.

@@ -26,14 +26,11 @@ func benchMigrateUp(ctx context.Context, b *bench) error {
 	if err := writePlainMigrations(dir, migrateFiles); err != nil {
 		return err
 	}
-	admin, err := sql.Open("pgx/v5", migrateAdmin)
+	admin, err := pgAdmin(ctx)
 	if err != nil {
 		return err
 	}
 	defer admin.Close()
-	if err := admin.PingContext(ctx); err != nil {
-		return fmt.Errorf("PostgreSQL at 127.0.0.1:5432: %w", err)
-	}
 	const pgName = "shipyard_bench_up"
 	pgURL := "postgres://postgres@127.0.0.1:5432/" + pgName + "?sslmode=disable"
 	freshPG := func() error {
@@ -100,4 +97,17 @@ func golangMigrateCLI() (string, error) {
 		return "", fmt.Errorf("golang-migrate's CLI is not on PATH (go install -tags 'pgx5 mysql sqlite' github.com/golang-migrate/migrate/v4/cmd/migrate@v4.20.1)")
 	}
 	return p, nil
+}
+
+// pgAdmin connects to the PostgreSQL server's postgres database, where the benchmarks make theirs.
+func pgAdmin(ctx context.Context) (*sql.DB, error) {
+	admin, err := sql.Open("pgx/v5", migrateAdmin)
+	if err != nil {
+		return nil, err
+	}
+	if err := admin.PingContext(ctx); err != nil {
+		admin.Close()
+		return nil, fmt.Errorf("PostgreSQL at 127.0.0.1:5432: %w", err)
+	}
+	return admin, nil
 }

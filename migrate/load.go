@@ -17,8 +17,8 @@ import (
 // of its own: on PostgreSQL one that commits, and so waits for the WAL flush every write of the service
 // waits for, and that reads how long the service's own running statements have taken so far) measures
 // what the service sees. Before the first batch the probe's latency is measured
-// at rest; while the backfill runs, the median of the probes during each batch is compared with the
-// limit (twice the latency at rest by default, or a latency given). Over it, the backfill backs off:
+// at rest; while the backfill runs, the slow probes during each batch are compared with the limit
+// (twice the slow probes' latency at rest by default, or a latency given). Over it, the backfill backs off:
 // the pause after each batch doubles (as a share of the batch's time, so that the backfill still ends
 // within a bounded multiple of its time) and the batch is halved. Under it, the pause shrinks again and
 // the batch grows back to its target duration. Like gh-ost's and pt-online-schema-change's --max-load,
@@ -133,7 +133,7 @@ type yielder struct {
 
 const (
 	probeEvery   = 20 * time.Millisecond
-	probesAtRest = 15
+	probesAtRest = 25
 	// A backfill that yields pauses at least a quarter of its batch's time after it, doubling while
 	// the probe stays over its bound, and at most one and a half times it: however busy the database,
 	// the backfill takes at most 2.5 times as long as it would unthrottled (and halved batches).
@@ -170,7 +170,7 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 			return nil, fmt.Errorf("probing the database before the backfill: %w", err)
 		}
 	}
-	y.rest = median(rest)
+	y.rest = slow(rest)
 	y.limit = l.Probe
 	if y.limit == 0 {
 		// A floor under the bound: on a quiet server the probe takes well under a millisecond at rest,
@@ -217,19 +217,24 @@ func (y *yielder) take() ([]time.Duration, bool, error) {
 	return probes, served, y.err
 }
 
-// median of ds, which it sorts; 0 for none.
-func median(ds []time.Duration) time.Duration {
+// slow is how slow the service's slow requests are, from probes ds (which it sorts): the second
+// slowest of three or more, the slowest of fewer, 0 for none. The tail is what a backfill hurts first
+// (the median hardly moves while the 99th percentile doubles); one probe's bad luck is not.
+func slow(ds []time.Duration) time.Duration {
 	if len(ds) == 0 {
 		return 0
 	}
 	slices.Sort(ds)
-	return ds[len(ds)/2]
+	if len(ds) < 3 {
+		return ds[len(ds)-1]
+	}
+	return ds[len(ds)-2]
 }
 
 // afterBatch takes the probes since the last batch, which took took, and decides: the pause before the
 // next batch, the size of the next batch (from adapted, the one that would take the batch time, and
-// last, the one that ran; never below floor), and why it yields ("" when it does not). The median of
-// the probes is what counts: the service's experience while the batch ran, not one probe's luck; and
+// last, the one that ran; never below floor), and why it yields ("" when it does not). The slow probes
+// are what count (slow): the service's tail while the batch ran, not one probe's luck; and
 // only when a probe saw the service at work (on PostgreSQL: another session of the database running a
 // statement), since a backfill on a database nobody uses slows nobody down.
 func (y *yielder) afterBatch(ctx context.Context, took time.Duration, adapted, last, floor int) (pause time.Duration, next int, why string, err error) {
@@ -248,7 +253,7 @@ func (y *yielder) afterBatch(ctx context.Context, took time.Duration, adapted, l
 	if perr != nil {
 		return 0, adapted, "", fmt.Errorf("probing the database during the backfill: %w", perr)
 	}
-	if m := median(probes); m > y.limit && served {
+	if m := slow(probes); m > y.limit && served {
 		y.share = min(max(2*y.share, minYieldShare), maxYieldShare)
 		pause = time.Duration(y.share * float64(took))
 		why = fmt.Sprintf("the probe takes %s, above %s (%s at rest)", m.Round(100*time.Microsecond), y.limit.Round(100*time.Microsecond), y.rest.Round(100*time.Microsecond))

@@ -94,7 +94,7 @@ func TestYielderBacksOffAndRecovers(t *testing.T) {
 		return out
 	}
 	pause, next, why := step(ms(4, 50, 3), 2000, 1000)
-	assert.Equal(t, time.Duration(0), pause, "one slow probe is not the service's experience")
+	assert.Equal(t, time.Duration(0), pause, "one slow probe is bad luck, not the service's tail")
 	assert.Equal(t, 2000, next)
 	assert.Empty(t, why)
 	y.probes = ms(30, 40) // slow, but no probe saw the service run anything
@@ -338,4 +338,19 @@ func TestProbeSeesTheServicesRunningStatements(t *testing.T) {
 	require.NoError(t, service.QueryRow(`SELECT EXTRACT(EPOCH FROM clock_timestamp() - query_start) FROM pg_stat_activity
 		WHERE query = 'SELECT pg_sleep(60)' AND application_name <> $1`, applicationName(r.runID)).Scan(&serviceAge))
 	assert.LessOrEqual(t, oldest, seconds(serviceAge), "the service's statement, not the older one of the backfill's")
+}
+
+func TestSlowProbes(t *testing.T) {
+	for _, tc := range []struct {
+		in   []time.Duration
+		want time.Duration
+	}{
+		{nil, 0},
+		{[]time.Duration{5}, 5},
+		{[]time.Duration{1, 5}, 5},
+		{[]time.Duration{9, 1, 3}, 3},
+		{[]time.Duration{100, 1, 2, 3}, 3},
+	} {
+		assert.Equal(t, tc.want, slow(tc.in), "%v", tc.in)
+	}
 }
