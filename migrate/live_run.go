@@ -73,8 +73,8 @@ func (r *Runner) Rollback(ctx context.Context) (*Result, error) {
 	})
 }
 
-// inProgress runs fn, a run in direction dir, with the lock held, on the live migration at the current version, if there is
-// one that is not complete (Rollback also sees a complete one, to refuse it).
+// inProgress runs fn, a run in direction dir, with the lock held, on the live migration at the current
+// version, if there is one that is not complete (Rollback also sees a complete one, to refuse it).
 func (r *Runner) inProgress(ctx context.Context, dir int, fn func(m Migration, st *LiveState, res *Result) error) (*Result, error) {
 	var res *Result
 	err := r.locked(ctx, func() error {

@@ -144,7 +144,7 @@ func (r *Runner) ensureProgress(ctx context.Context) error {
 // run ends, whether it succeeded or failed. Call it after cleanVersion: recovery reads the record of
 // the run before.
 func (r *Runner) tracked(ctx context.Context, dir int, res *Result, fn func() error) error {
-	err := r.bookkeep(ctx, "recording the start of the run", func(tx *sql.Tx) error {
+	err := r.bookkeep(ctx, "recording the start of the run", func(ctx context.Context, tx *sql.Tx) error {
 		if err := r.clearProgress(ctx, tx); err != nil {
 			return err
 		}
@@ -156,7 +156,8 @@ func (r *Runner) tracked(ctx context.Context, dir int, res *Result, fn func() er
 		return err
 	}
 	err = fn()
-	end := r.bookkeep(context.WithoutCancel(ctx), "recording the end of the run", func(tx *sql.Tx) error {
+	// Also after a SIGTERM: the record of a run that ended is no killed run's.
+	end := r.bookkeep(context.WithoutCancel(ctx), "recording the end of the run", func(ctx context.Context, tx *sql.Tx) error {
 		for _, s := range res.Steps {
 			if s.Direction != "up" || s.Phase != "" {
 				continue // a live part records its own duration
@@ -170,14 +171,14 @@ func (r *Runner) tracked(ctx context.Context, dir int, res *Result, fn func() er
 	return errors.Join(err, end)
 }
 
-// bookkeep runs fn in a transaction of shipyard's own connection.
-func (r *Runner) bookkeep(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+// bookkeep runs fn in a transaction of shipyard's own connection, with ctx.
+func (r *Runner) bookkeep(ctx context.Context, what string, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	tx, err := r.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	defer tx.Rollback()
-	if err := fn(tx); err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return fmt.Errorf("%s: %w", what, err)
 	}
 	if err := tx.Commit(); err != nil {
