@@ -192,21 +192,35 @@ func backfillUsers(t *testing.T, rows int, opts LiveOptions, during func(db *sql
 	return res.Backfill, reported
 }
 
+// execer is a connection, a pool or a transaction.
+type execer interface {
+	ExecContext(context.Context, string, ...any) (sql.Result, error)
+}
+
+// busySession runs a slow statement on q until ctx ends, as a session of the service stuck in a slow
+// request, and waits until db's database runs n of them; the channel closes when it has ended.
+func busySession(t *testing.T, ctx context.Context, q execer, db *sql.DB, n int) <-chan struct{} {
+	t.Helper()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_, _ = q.ExecContext(ctx, "SELECT pg_sleep(60)")
+	}()
+	require.Eventually(t, func() bool {
+		var active int
+		require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity
+			WHERE query = 'SELECT pg_sleep(60)' AND state = 'active' AND datname = current_database()`).Scan(&active))
+		return active == n
+	}, 10*time.Second, 10*time.Millisecond)
+	return done
+}
+
 // serviceAtWork starts a session of the service that runs a statement until the test ends.
 func serviceAtWork(t *testing.T) func(db *sql.DB) {
 	return func(db *sql.DB) {
 		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			_, _ = db.ExecContext(ctx, "SELECT pg_sleep(600)")
-		}()
+		done := busySession(t, ctx, db, db, 1)
 		t.Cleanup(func() { cancel(); <-done })
-		require.Eventually(t, func() bool {
-			var n int
-			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(600)' AND state = 'active'`).Scan(&n))
-			return n == 1
-		}, 10*time.Second, 10*time.Millisecond)
 	}
 }
 
@@ -259,27 +273,19 @@ func TestBackfillPausesWhileTooManySessionsAreActive(t *testing.T) {
 	ctx, release := context.WithCancel(context.Background())
 	defer release()
 	var once sync.Once
-	busy := make(chan error, 2)
+	var busy []<-chan struct{}
 	opts := LiveOptions{BatchSize: 100, BatchTime: -1, MaxLoad: &MaxLoad{Active: 1}, Progress: func(p BackfillProgress) {
 		if p.Paused != "" {
 			once.Do(release) // the service's sessions finish once the backfill said it waits for them
 		}
 	}}
 	res, reported := backfillUsers(t, 300, opts, func(db *sql.DB) {
-		for range 2 { // two sessions of the service, busy until released
-			go func() {
-				_, err := db.ExecContext(ctx, `SELECT pg_sleep(60)`)
-				busy <- err
-			}()
+		for n := 1; n <= 2; n++ { // two sessions of the service, busy until released
+			busy = append(busy, busySession(t, ctx, db, db, n))
 		}
-		require.Eventually(t, func() bool {
-			var n int
-			require.NoError(t, db.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'`).Scan(&n))
-			return n == 2
-		}, 10*time.Second, 10*time.Millisecond)
 	})
-	for range 2 {
-		<-busy
+	for _, done := range busy {
+		<-done
 	}
 	assert.Positive(t, res.Paused)
 	var paused []string
@@ -308,28 +314,18 @@ func TestProbeSeesTheServicesRunningStatements(t *testing.T) {
 	assert.Equal(t, time.Duration(0), oldest, "nothing else runs")
 
 	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	defer func() { cancel(); wg.Wait() }() // before the connections close
+	var busy []<-chan struct{}
+	defer func() { // before the connections close
+		cancel()
+		for _, done := range busy {
+			<-done
+		}
+	}()
 	service := sqlDB(t, "pgx/v5", url)
-	sleeping := func(q interface {
-		ExecContext(context.Context, string, ...any) (sql.Result, error)
-	}, n int) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, _ = q.ExecContext(sctx, "SELECT pg_sleep(60)")
-		}()
-		require.Eventually(t, func() bool {
-			var active int
-			require.NoError(t, service.QueryRow(`SELECT COUNT(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(60)' AND state = 'active'`).Scan(&active))
-			return active == n
-		}, 10*time.Second, 10*time.Millisecond)
-	}
 	own, err := r.db.Conn(ctx) // a session of this run, the backfill's own: the older statement
 	require.NoError(t, err)
 	t.Cleanup(func() { own.Close() })
-	sleeping(own, 1)
-	sleeping(service, 2)
+	busy = append(busy, busySession(t, sctx, own, service, 1), busySession(t, sctx, service, service, 2))
 	running, oldest, err = r.d.probe(ctx, conn, r.runID)
 	require.NoError(t, err)
 	assert.Equal(t, 1, running, "the service's statement, not the backfill's")
