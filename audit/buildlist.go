@@ -73,6 +73,26 @@ func buildList(ctx context.Context, dir string, m *GoModule, getenv func(string)
 	return list, nil
 }
 
+// goCommandEnv is getenv with the module proxy, the private module patterns and the module cache that
+// the go command reports (go env: the environment, then the file go env -w writes, then GOROOT's
+// go.env), so that lookups ask the proxy the go command asks and never ask one for a private module.
+// Without a go command it is getenv.
+func goCommandEnv(ctx context.Context, dir string, getenv func(string) string) func(string) string {
+	cmd := exec.CommandContext(ctx, "go", "env", "-json", "GOPROXY", "GONOPROXY", "GOPRIVATE", "GOMODCACHE")
+	cmd.Dir, cmd.Env = dir, goEnv(getenv)
+	out, err := cmd.Output()
+	var reported map[string]string
+	if err != nil || json.Unmarshal(out, &reported) != nil {
+		return getenv
+	}
+	return func(k string) string {
+		if v, ok := reported[k]; ok {
+			return v
+		}
+		return getenv(k)
+	}
+}
+
 // goEnv is the process's environment with the go command's variables that getenv sets.
 func goEnv(getenv func(string) string) []string {
 	env := os.Environ()

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/mod/module"
@@ -20,11 +21,27 @@ import (
 // GoProxy speaks the GOPROXY protocol to the proxies of a GOPROXY list, as the go command does: on a
 // not-found answer (404, 410) the next entry after a comma is asked, after a pipe on any error; "off"
 // refuses, "direct" means the module's own repository, which only the go command can read.
+//
+// A GoProxy remembers every answer it was given, so that one module's list or go.mod is read once in a
+// scan however many lookups need it (and one lookup may start before the build list is known): make one
+// for each scan.
 type GoProxy struct {
 	entries []proxyEntry
 	private string // GONOPROXY (default GOPRIVATE) patterns: these go direct
 	client  *http.Client
 	netrc   []netrcLine
+
+	mu    sync.Mutex
+	known map[string]*answer // by module path and "@v/list", "@latest", "@v/VERSION.mod"…
+}
+
+// answer is one request's answer, ready once done is closed. An answer cut short by its caller's
+// context (retry) is asked again by whoever needs it next.
+type answer struct {
+	done  chan struct{}
+	data  []byte
+	err   error
+	retry bool
 }
 
 type proxyEntry struct {
@@ -82,8 +99,45 @@ func NewGoProxy(getenv func(string) string, client *http.Client) (*GoProxy, erro
 	return p, nil
 }
 
-// get fetches $proxy/<module>/@<what> from the first proxy that has it.
+// get fetches $proxy/<module>/@<what> from the first proxy that has it, once: a request asked before, or
+// being asked, gets the same answer.
 func (p *GoProxy) get(ctx context.Context, path, what string) ([]byte, error) {
+	key := path + "/" + what
+	for {
+		p.mu.Lock()
+		a, asked := p.known[key]
+		if !asked {
+			if p.known == nil {
+				p.known = map[string]*answer{}
+			}
+			a = &answer{done: make(chan struct{})}
+			p.known[key] = a
+		}
+		p.mu.Unlock()
+		if !asked {
+			a.data, a.err = p.ask(ctx, path, what)
+			if a.err != nil && ctx.Err() != nil {
+				a.retry = true
+				p.mu.Lock()
+				delete(p.known, key)
+				p.mu.Unlock()
+			}
+			close(a.done)
+			return a.data, a.err
+		}
+		select {
+		case <-a.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if !a.retry {
+			return a.data, a.err
+		}
+	}
+}
+
+// ask fetches $proxy/<module>/@<what> from the first proxy that has it.
+func (p *GoProxy) ask(ctx context.Context, path, what string) ([]byte, error) {
 	if module.MatchPrefixPatterns(p.private, path) {
 		return nil, ErrDirect
 	}

@@ -48,11 +48,14 @@ type Dependency struct {
 	Range string `json:"-"`
 }
 
+// lookups is how many modules' versions are looked up at a time.
+const lookups = 16
+
 // OutdatedGo reads the versions of every requirement of m from the proxy, concurrently.
 func OutdatedGo(ctx context.Context, m *GoModule, proxy *GoProxy) ([]Dependency, error) {
 	deps := make([]Dependency, len(m.Requires))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(lookups)
 	for i, r := range m.Requires {
 		g.Go(func() error {
 			d, err := goDependency(gctx, m, proxy, r)

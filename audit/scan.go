@@ -117,7 +117,11 @@ func (o *Options) defaults() {
 		o.Getenv = os.Getenv
 	}
 	if o.Client == nil {
-		o.Client = &http.Client{Timeout: time.Minute}
+		// Lookups run 16 at a time: keep that many connections to the proxy open between them (the
+		// default transport keeps 2, and closes, then handshakes again, the rest).
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = lookups
+		o.Client = &http.Client{Timeout: time.Minute, Transport: t}
 	}
 	if o.VulnDB == "" {
 		o.VulnDB = DefaultVulnDB
@@ -267,16 +271,21 @@ func dependencies(ctx context.Context, o Options) (deps []Dependency, buildListN
 			return nil, "", err
 		}
 		m.File = "go.mod"
-		if list, err := buildList(ctx, o.Dir, m, o.Getenv); err == nil {
+		// The proxy, the private modules and the module cache the go command uses, go env -w's too.
+		getenv := goCommandEnv(ctx, o.Dir, o.Getenv)
+		proxy, err := NewGoProxy(getenv, o.Client)
+		if err != nil {
+			return nil, "", err
+		}
+		ahead := proxy.startReadAhead(ctx, m, getenv)
+		list, err := buildList(ctx, o.Dir, m, ahead.getenv)
+		if err == nil {
 			m.Requires = list
 		} else {
 			buildListNote = "the build list could not be read, so go.mod's requirements are audited alone: " + err.Error()
 		}
-		proxy, err := NewGoProxy(o.Getenv, o.Client)
-		if err != nil {
-			return nil, "", err
-		}
 		goDeps, err := OutdatedGo(ctx, m, proxy)
+		ahead.end()
 		if err != nil {
 			return nil, "", err
 		}

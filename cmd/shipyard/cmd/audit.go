@@ -37,9 +37,10 @@ func newAuditCmd(f *Factory) *cobra.Command {
 directory: the versions each could move to; deprecated modules, packages and retracted versions in use;
 and the advisories of the vulnerability database that affect the versions in use.
 
-Go versions are read over the GOPROXY protocol (GOPROXY, GOPRIVATE, GONOPROXY, file:// proxies, .netrc)
-as ` + "`go list -m -u`" + ` reads them: Current is the version in go.mod, Wanted the newest of the same major,
-Latest the newest of all, under a new major module path when there is one. npm versions come from the
+Go versions are read over the GOPROXY protocol (GOPROXY, GOPRIVATE and GONOPROXY as go env reports them,
+file:// proxies, .netrc) as ` + "`go list -m -u`" + ` reads them; a proxy on the network is read ahead, many
+requests at a time, while the go command reads the build list through it. Current is the version in go.mod, Wanted the newest of the same major, Latest the
+newest of all, under a new major module path when there is one. npm versions come from the
 registries .npmrc names, as ` + "`npm outdated`" + ` shows them: Current is the installed version
 (package-lock.json, else node_modules), Wanted what the range resolves to, Latest the latest dist-tag.
 
