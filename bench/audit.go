@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,13 +16,16 @@ import (
 const (
 	auditModules = 150 // go.mod's requirements
 	auditDeep    = 300 // the modules they require in turn, in two layers of 150
+	// proxyRoundTrip is how long the HTTP proxy takes to answer: about a CI runner's round trip to a
+	// public module proxy.
+	proxyRoundTrip = 10 * time.Millisecond
 )
 
 // benchAudit times `shipyard audit` beside `go list -m -u -json all` on a real-shaped module graph: a
 // go.mod of 150 requirements, each requiring three modules of a first layer of 150 that require two of
 // a second layer of 150 in turn, 450 modules in the build list (as go 1.16 modules, whose go.mod need
 // not list what they require indirectly). Each module has 20 versions on a file:// GOPROXY, a third a
-// newer major path.
+// newer major path; the proxy is read as a file:// directory and over HTTP.
 func benchAudit(ctx context.Context, b *bench) error {
 	proxy := filepath.Join(b.scratch, "goproxy")
 	dir := filepath.Join(b.scratch, "audit-module")
@@ -59,34 +64,46 @@ func benchAudit(ctx context.Context, b *bench) error {
 	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644); err != nil {
 		return err
 	}
-	// The runs' environment, never this process's: a benchmark run after this one sees its own.
-	env := append(os.Environ(), "GOPROXY=file://"+filepath.ToSlash(proxy), "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw", "GOTOOLCHAIN=local",
-		"GOMODCACHE="+filepath.Join(b.scratch, "audit-modcache"), "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
-	fmt.Printf("generated a go.mod of %d requirements (%d more below them) and a file:// GOPROXY of %d module paths\n", auditModules, auditDeep, len(modules))
-	// Both from an empty module cache, as on a fresh CI runner (shipyard's build list is the go
-	// command's, which fills it), and again with the cache a previous run filled. shipyard does the same
-	// work as the peer: the dependencies alone, no vulnerability or runtime data.
+	fmt.Printf("generated a go.mod of %d requirements (%d more below them) and a GOPROXY of %d module paths\n", auditModules, auditDeep, len(modules))
+	// The same proxy directory over HTTP, as proxy.golang.org, Athens or a company's proxy serve it,
+	// each answer after a CI runner's round trip to a public proxy.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	files := http.FileServer(http.Dir(proxy))
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(proxyRoundTrip)
+		files.ServeHTTP(w, r)
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
 	modcache := filepath.Join(b.scratch, "audit-modcache")
 	empty := func() error { return os.RemoveAll(modcache) }
-	audit := []string{"audit", "--vuln-db", "off", "--runtime-db", "off", "--fail-on", "none", "-o", "json"}
-	ours, err := b.run(ctx, empty, env, dir, b.shipyard, audit...)
-	if err != nil {
-		return err
+	audit := []string{b.shipyard, "audit", "--vuln-db", "off", "--runtime-db", "off", "--fail-on", "none", "-o", "json"}
+	golist := []string{"go", "list", "-m", "-u", "-json", "all"}
+	for _, p := range []struct{ name, url string }{
+		{"file:// GOPROXY", "file://" + filepath.ToSlash(proxy)},
+		{fmt.Sprintf("HTTP GOPROXY, %s a request", proxyRoundTrip), "http://" + ln.Addr().String()},
+	} {
+		// The runs' environment, never this process's: a benchmark run after this one sees its own.
+		env := append(os.Environ(), "GOPROXY="+p.url, "GOSUMDB=off", "GOFLAGS=-mod=mod -modcacherw", "GOTOOLCHAIN=local",
+			"GOMODCACHE="+modcache, "GOPRIVATE=", "GONOPROXY=", "GOWORK=off")
+		// Both from an empty module cache, as on a fresh CI runner (shipyard's build list is the go
+		// command's, which fills it), and again with the cache a previous run filled, taking turns.
+		// shipyard does the same work as the peer: the dependencies alone, no vulnerability or runtime
+		// data.
+		cold, err := b.alternate(ctx, empty, env, dir, audit, golist)
+		if err != nil {
+			return err
+		}
+		warm, err := b.alternate(ctx, nil, env, dir, audit, golist)
+		if err != nil {
+			return err
+		}
+		title := fmt.Sprintf("audit: %d requirements, %d modules in the build list, %s", auditModules, auditModules+auditDeep, p.name)
+		b.report(title, cold[0], cold[1], "go list -m -u (empty cache)", 0, 0.5)
+		b.report(title, warm[0], warm[1], "go list -m -u (warm cache)", 0, 1.0)
 	}
-	cold, err := b.run(ctx, empty, env, dir, "go", "list", "-m", "-u", "-json", "all")
-	if err != nil {
-		return err
-	}
-	oursWarm, err := b.run(ctx, nil, env, dir, b.shipyard, audit...)
-	if err != nil {
-		return err
-	}
-	warm, err := b.run(ctx, nil, env, dir, "go", "list", "-m", "-u", "-json", "all")
-	if err != nil {
-		return err
-	}
-	title := fmt.Sprintf("audit: %d requirements, %d modules in the build list, file:// GOPROXY", auditModules, auditModules+auditDeep)
-	b.report(title, ours, cold, "go list -m -u (empty cache)", 0, 0.5)
-	b.report(title, oursWarm, warm, "go list -m -u (warm cache)", 0, 1.0)
 	return nil
 }

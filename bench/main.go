@@ -145,12 +145,13 @@ func (b *bench) run(ctx context.Context, before func() error, env []string, dir 
 }
 
 // alternate runs each command b.runs times, taking turns (one warm-up round first), each after before,
-// untimed, and returns the median wall time of each: on a noisy disk the turns share its moods.
-func (b *bench) alternate(ctx context.Context, before func() error, dir string, cmds ...[]string) ([]time.Duration, error) {
+// untimed, and returns the median wall time of each: on a noisy disk the turns share its moods. The
+// commands run in env (nil: this process's environment).
+func (b *bench) alternate(ctx context.Context, before func() error, env []string, dir string, cmds ...[]string) ([]time.Duration, error) {
 	times := make([][]time.Duration, len(cmds))
 	for round := 0; round <= b.runs; round++ {
 		for i, c := range cmds {
-			t, err := b.once(ctx, before, dir, c[0], c[1:]...)
+			t, err := b.once(ctx, before, env, dir, c[0], c[1:]...)
 			if err != nil {
 				return nil, err
 			}
@@ -168,14 +169,14 @@ func (b *bench) alternate(ctx context.Context, before func() error, dir string, 
 }
 
 // once runs a command once after before, untimed, and returns its wall time.
-func (b *bench) once(ctx context.Context, before func() error, dir string, name string, args ...string) (time.Duration, error) {
+func (b *bench) once(ctx context.Context, before func() error, env []string, dir string, name string, args ...string) (time.Duration, error) {
 	if before != nil {
 		if err := before(); err != nil {
 			return 0, err
 		}
 	}
 	cmd := exec.CommandContext(ctx, name, args...)
-	cmd.Dir = dir
+	cmd.Dir, cmd.Env = dir, env
 	start := time.Now()
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return 0, fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)

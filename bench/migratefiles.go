@@ -57,7 +57,7 @@ func benchMigrateUp(ctx context.Context, b *bench) error {
 		{"SQLite", "sqlite://" + dbFile, "sqlite://" + dbFile, freshSQLite},
 		{"PostgreSQL", pgURL, strings.Replace(pgURL, "postgres://", "pgx5://", 1), freshPG},
 	} {
-		t, err := b.alternate(ctx, db.fresh, dir,
+		t, err := b.alternate(ctx, db.fresh, nil, dir,
 			[]string{b.shipyard, "migrate", "up", "--database", db.ours, "--dir", dir},
 			[]string{golangMigrate, "-path", dir, "-database", db.peer, "up"})
 		if err != nil {
