@@ -234,7 +234,7 @@ func (r *Runner) backfill(ctx context.Context, m Migration, st *LiveState) (*Bac
 		if o.BatchTime < 0 {
 			floor = size // a fixed size: yielding only pauses
 		}
-		pause, next, why, err := y.afterBatch(ctx, took, adapt(size, took, o), size, floor)
+		pause, next, why, err := y.afterBatch(ctx, took, func(target time.Duration) int { return adapt(size, took, target, o) }, o.BatchTime, size, floor)
 		if err != nil {
 			return res, err
 		}
@@ -318,15 +318,15 @@ func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx)
 	}
 }
 
-// adapt is the next batch size: the one that would have taken o.BatchTime, within half and double of
-// the last, and between a tenth and 100 times the first. The floor matters on a busy server: each batch
+// adapt is the next batch size: the one that would have taken target (o.BatchTime, or less while the
+// service is at work), within half and double of the last, and between a tenth and 100 times the first. The floor matters on a busy server: each batch
 // has a fixed cost (its commit's fsync above all), and a size that chased a target below that cost
 // would shrink to nothing.
-func adapt(size int, took time.Duration, o LiveOptions) int {
-	if o.BatchTime < 0 || took <= 0 {
+func adapt(size int, took, target time.Duration, o LiveOptions) int {
+	if target < 0 || took <= 0 {
 		return size
 	}
-	next := int(float64(size) * float64(o.BatchTime) / float64(took))
+	next := int(float64(size) * float64(target) / float64(took))
 	return min(max(next, size/2, o.BatchSize/10, 1), size*2, o.BatchSize*100)
 }
 

@@ -245,9 +245,9 @@ func TestAdapt(t *testing.T) {
 		{90000, 10 * time.Millisecond, 100000}, // never above 100 times the first size
 		{1000, 100 * time.Millisecond, 1000},
 	} {
-		assert.Equal(t, tc.want, adapt(tc.size, tc.took, o), "%d rows in %s", tc.size, tc.took)
+		assert.Equal(t, tc.want, adapt(tc.size, tc.took, o.BatchTime, o), "%d rows in %s", tc.size, tc.took)
 	}
-	assert.Equal(t, 1000, adapt(1000, time.Second, LiveOptions{BatchSize: 1000, BatchTime: -1}), "a fixed size")
+	assert.Equal(t, 1000, adapt(1000, time.Second, -1, LiveOptions{BatchSize: 1000, BatchTime: -1}), "a fixed size")
 }
 
 // TestBackfillThrottles: --max-rate holds the backfill to its rows per second.

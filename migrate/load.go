@@ -16,10 +16,11 @@ import (
 // own queries down. So while it runs, a probe (a statement as small as the service's, on a connection
 // of its own: on PostgreSQL one that commits, and so waits for the WAL flush every write of the service
 // waits for, and that reads how long the service's own running statements have taken so far) measures
-// what the service sees. Before the first batch the probe's latency is measured
-// at rest; while the backfill runs, the slow probes during each batch are compared with the limit
-// (twice the slow probes' latency at rest by default, or a latency given). Over it, the backfill backs off:
-// the pause after each batch doubles (as a share of the batch's time, so that the backfill still ends
+// what the service sees. Before the first batch the probe's latency is measured at rest. While a probe
+// of the last second saw the service at work, batches aim at busyBatchTime at most (a batch holds its
+// rows' locks until it commits); and while the slowest tenth of the last second of probes is over the
+// limit (twice the probes' latency at rest by default, or a latency given), the backfill backs off: the
+// pause after each batch doubles (as a share of the batch's time, so that the backfill still ends
 // within a bounded multiple of its time) and the batch is halved. Under it, the pause shrinks again and
 // the batch grows back to its target duration. Like gh-ost's and pt-online-schema-change's --max-load,
 // the number of sessions running a statement can be bounded too (PostgreSQL's active sessions,
@@ -122,23 +123,36 @@ type yielder struct {
 	share float64       // the pause after a batch, as a share of the batch's time
 
 	mu     sync.Mutex
-	probes []time.Duration // the probes since the last batch
-	// served says a probe since the last batch saw the service run a statement (or could not tell):
-	// with nobody there, the backfill has nobody to yield to.
-	served bool
+	probes []probe       // the probes since the last batch
+	window []probe       // the last probeWindow probes, judged after each batch
 	err    error         // the first probe that failed
 	probed chan struct{} // a probe was added
 	stop   func()
 }
 
+// probe is one probe's latency, and whether it saw the service at work: another session of the
+// database running a statement (or it could not tell). With nobody there, the backfill has nobody to
+// yield to.
+type probe struct {
+	took   time.Duration
+	served bool
+}
+
 const (
 	probeEvery   = 20 * time.Millisecond
 	probesAtRest = 25
+	// probeWindow is how many of the last probes are judged after each batch: a second of them. The
+	// service's tail is what a backfill hurts first, and a batch's few probes cannot see a tail.
+	probeWindow = 50
 	// A backfill that yields pauses at least a quarter of its batch's time after it, doubling while
 	// the probe stays over its bound, and at most one and a half times it: however busy the database,
 	// the backfill takes at most 2.5 times as long as it would unthrottled (and halved batches).
 	minYieldShare = 0.25
 	maxYieldShare = 1.5
+	// busyBatchTime is the most a batch aims at while the service is at work: a batch holds its rows'
+	// locks, and a core, until it commits, and the service's requests wait behind it. Short batches
+	// let them through between two.
+	busyBatchTime = 20 * time.Millisecond
 )
 
 // newYielder measures the probe at rest and starts probing, on a connection of db's of its own; call
@@ -153,16 +167,16 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connecting the backfill's probe: %w", err)
 	}
-	probe := func(ctx context.Context) (time.Duration, bool, error) {
+	measure := func(ctx context.Context) (probe, error) {
 		start := time.Now()
 		running, oldest, err := r.d.probe(ctx, conn, r.runID)
-		return max(time.Since(start), oldest), running != 0, err
+		return probe{took: max(time.Since(start), oldest), served: running != 0}, err
 	}
-	var rest []time.Duration
+	var rest []probe
 	for range probesAtRest {
-		d, _, err := probe(ctx)
+		p, err := measure(ctx)
 		if err == nil {
-			rest = append(rest, d)
+			rest = append(rest, p)
 			err = sleep(ctx, probeEvery)
 		}
 		if err != nil {
@@ -170,7 +184,7 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 			return nil, fmt.Errorf("probing the database before the backfill: %w", err)
 		}
 	}
-	y.rest = slow(rest)
+	y.rest = tail(rest)
 	y.limit = l.Probe
 	if y.limit == 0 {
 		// A floor under the bound: on a quiet server the probe takes well under a millisecond at rest,
@@ -183,7 +197,7 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 		defer close(done)
 		defer conn.Close()
 		for pctx.Err() == nil {
-			d, served, err := probe(pctx)
+			p, err := measure(pctx)
 			if pctx.Err() != nil {
 				return
 			}
@@ -191,8 +205,7 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 			if err != nil && y.err == nil {
 				y.err = err
 			}
-			y.probes = append(y.probes, d)
-			y.served = y.served || served
+			y.probes = append(y.probes, p)
 			y.mu.Unlock()
 			select {
 			case y.probed <- struct{}{}:
@@ -208,52 +221,70 @@ func (r *Runner) newYielder(ctx context.Context, l MaxLoad) (*yielder, error) {
 // close stops the probe.
 func (y *yielder) close() { y.stop() }
 
-// take empties the probes since the last batch.
-func (y *yielder) take() ([]time.Duration, bool, error) {
+// take moves the probes since the last batch into the window, and says how many there were.
+func (y *yielder) take() (int, error) {
 	y.mu.Lock()
 	defer y.mu.Unlock()
-	probes, served := y.probes, y.served
-	y.probes, y.served = nil, false
-	return probes, served, y.err
+	n := len(y.probes)
+	y.window = append(y.window, y.probes...)
+	y.window = y.window[max(len(y.window)-probeWindow, 0):]
+	y.probes = nil
+	return n, y.err
 }
 
-// slow is how slow the service's slow requests are, from probes ds (which it sorts): the second
-// slowest of three or more, the slowest of fewer, 0 for none. The tail is what a backfill hurts first
-// (the median hardly moves while the 99th percentile doubles); one probe's bad luck is not.
-func slow(ds []time.Duration) time.Duration {
-	if len(ds) == 0 {
+// tail is how slow the service's slow requests are, from probes ps: the 90th percentile (the second
+// slowest of 3 to 19, the slowest of fewer), 0 for none. The tail is what a backfill hurts first (the
+// median hardly moves while the 99th percentile doubles); one probe's bad luck is not.
+func tail(ps []probe) time.Duration {
+	if len(ps) == 0 {
 		return 0
+	}
+	ds := make([]time.Duration, len(ps))
+	for i, p := range ps {
+		ds[i] = p.took
 	}
 	slices.Sort(ds)
 	if len(ds) < 3 {
 		return ds[len(ds)-1]
 	}
-	return ds[len(ds)-2]
+	return ds[len(ds)-1-max(1, len(ds)/10)]
 }
 
-// afterBatch takes the probes since the last batch, which took took, and decides: the pause before the
-// next batch, the size of the next batch (from adapted, the one that would take the batch time, and
-// last, the one that ran; never below floor), and why it yields ("" when it does not). The slow probes
-// are what count (slow): the service's tail while the batch ran, not one probe's luck; and
-// only when a probe saw the service at work (on PostgreSQL: another session of the database running a
-// statement), since a backfill on a database nobody uses slows nobody down.
-func (y *yielder) afterBatch(ctx context.Context, took time.Duration, adapted, last, floor int) (pause time.Duration, next int, why string, err error) {
+// atWork says whether a probe of the window saw the service run a statement.
+func atWork(ps []probe) bool {
+	return slices.ContainsFunc(ps, func(p probe) bool { return p.served })
+}
+
+// afterBatch judges the window of probes after a batch, which took took and had last rows, and
+// decides: the pause before the next batch, the size of the next (from adapt, the size that would take
+// a batch time, and never below floor), and why it yields ("" when it does not). While the service is at
+// work the batches aim at busyBatchTime at most; while the window's tail (tail) is over the limit, the
+// backfill backs off. A backfill on a database nobody uses slows nobody down, and never yields.
+func (y *yielder) afterBatch(ctx context.Context, took time.Duration, adapt func(target time.Duration) int, batchTime time.Duration, last, floor int) (pause time.Duration, next int, why string, err error) {
 	if y.limit == 0 {
-		return 0, adapted, "", nil
+		return 0, adapt(batchTime), "", nil
 	}
-	probes, served, perr := y.take()
-	for len(probes) == 0 && perr == nil { // a batch quicker than the probe's pace: wait for the next
+	n, perr := y.take()
+	for n == 0 && perr == nil { // a batch quicker than the probe's pace: wait for the next
 		select {
 		case <-y.probed:
 		case <-ctx.Done():
-			return 0, adapted, "", ctx.Err()
+			return 0, adapt(batchTime), "", ctx.Err()
 		}
-		probes, served, perr = y.take()
+		n, perr = y.take()
 	}
 	if perr != nil {
-		return 0, adapted, "", fmt.Errorf("probing the database during the backfill: %w", perr)
+		return 0, adapt(batchTime), "", fmt.Errorf("probing the database during the backfill: %w", perr)
 	}
-	if m := slow(probes); m > y.limit && served {
+	if !atWork(y.window) {
+		y.share = 0
+		return 0, adapt(batchTime), "", nil
+	}
+	target := min(batchTime, busyBatchTime)
+	if batchTime < 0 {
+		target = batchTime
+	}
+	if m := tail(y.window); m > y.limit {
 		y.share = min(max(2*y.share, minYieldShare), maxYieldShare)
 		pause = time.Duration(y.share * float64(took))
 		why = fmt.Sprintf("the probe takes %s, above %s (%s at rest)", m.Round(100*time.Microsecond), y.limit.Round(100*time.Microsecond), y.rest.Round(100*time.Microsecond))
@@ -263,5 +294,5 @@ func (y *yielder) afterBatch(ctx context.Context, took time.Duration, adapted, l
 	if y.share < minYieldShare/4 {
 		y.share = 0
 	}
-	return time.Duration(y.share * float64(took)), adapted, "", nil
+	return time.Duration(y.share * float64(took)), adapt(target), "", nil
 }

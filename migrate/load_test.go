@@ -3,6 +3,7 @@ package migrate
 import (
 	"context"
 	"database/sql"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -70,72 +71,89 @@ func FuzzParseMaxLoad(f *testing.F) {
 	})
 }
 
-// The yielder's decisions after each batch, from the median of the probes since the one before: over
-// the limit it doubles the pause (a share of the batch's time, up to its ceiling) and halves the batch
-// (down to the floor); under it, the pause shrinks by a quarter until it is gone and the batch takes
-// the size the batch time wants.
+// The yielder's decisions after each batch, from the tail of the last probes (a window of a second of
+// them): over the limit it doubles the pause (a share of the batch's time, up to its ceiling) and halves
+// the batch (down to the floor); under it, the pause shrinks by a quarter until it is gone. While a probe
+// of the window saw the service at work the batches aim at busyBatchTime; with nobody at work, at the
+// batch time, and it never yields.
 func TestYielderBacksOffAndRecovers(t *testing.T) {
 	const took = 100 * time.Millisecond
-	y := &yielder{limit: 10 * time.Millisecond, rest: 5 * time.Millisecond, stop: func() {}, probed: make(chan struct{}, 1)}
-	step := func(probes []time.Duration, adapted, last int) (time.Duration, int, string) {
-		if probes != nil {
-			y.probes, y.served = probes, true
+	const batchTime = 100 * time.Millisecond
+	newYielder := func() *yielder {
+		return &yielder{limit: 10 * time.Millisecond, rest: 5 * time.Millisecond, stop: func() {}, probed: make(chan struct{}, 1)}
+	}
+	// adapt stands for the backfill's: a size of 100 rows a millisecond of the target.
+	adapt := func(target time.Duration) int { return int(target / time.Millisecond * 100) }
+	ms := func(served bool, ns ...int) []probe {
+		var out []probe
+		for _, n := range ns {
+			out = append(out, probe{took: time.Duration(n) * time.Millisecond, served: served})
 		}
-		pause, next, why, err := y.afterBatch(context.Background(), took, adapted, last, 10)
+		return out
+	}
+	step := func(y *yielder, probes []probe, last int) (time.Duration, int, string) {
+		t.Helper()
+		if probes != nil {
+			y.probes = probes
+		}
+		pause, next, why, err := y.afterBatch(context.Background(), took, adapt, batchTime, last, 10)
 		require.NoError(t, err)
 		assert.Empty(t, y.probes, "each decision takes the probes since the last")
 		return pause, next, why
 	}
-	ms := func(ns ...int) []time.Duration {
-		var out []time.Duration
-		for _, n := range ns {
-			out = append(out, time.Duration(n)*time.Millisecond)
-		}
-		return out
-	}
-	pause, next, why := step(ms(4, 50, 3), 2000, 1000)
-	assert.Equal(t, time.Duration(0), pause, "one slow probe is bad luck, not the service's tail")
-	assert.Equal(t, 2000, next)
+
+	y := newYielder()
+	pause, next, why := step(y, ms(false, 30, 40, 50), 1000)
+	assert.Equal(t, time.Duration(0), pause, "slow, but no probe saw the service run anything: nobody to yield to")
+	assert.Equal(t, 10000, next, "the batch time's size")
 	assert.Empty(t, why)
-	y.probes = ms(30, 40) // slow, but no probe saw the service run anything
-	pause, next, why, err := y.afterBatch(context.Background(), took, 2000, 1000, 10)
-	require.NoError(t, err)
-	assert.Equal(t, time.Duration(0), pause, "nobody to yield to")
-	assert.Equal(t, 2000, next)
+	y = newYielder()
+	pause, next, why = step(y, ms(true, 4, 50, 3), 1000)
+	assert.Equal(t, time.Duration(0), pause, "one slow probe is bad luck, not the service's tail")
+	assert.Equal(t, 2000, next, "the service is at work: batches of busyBatchTime")
 	assert.Empty(t, why)
 
+	y = newYielder()
 	var pauses []time.Duration
 	size := 2000
 	for range 6 {
-		pause, size, why = step(ms(30, 4, 12), 4000, size)
+		pause, size, why = step(y, ms(true, 30, 4, 12), size)
 		pauses = append(pauses, pause)
-		assert.Equal(t, "the probe takes 12ms, above 10ms (5ms at rest)", why)
+		assert.Contains(t, why, "above 10ms (5ms at rest)")
 	}
-	assert.Equal(t, ms(25, 50, 100, 150, 150, 150), pauses, "a quarter of the batch's time, doubling, up to one and a half")
+	assert.Equal(t, "the probe takes 30ms, above 10ms (5ms at rest)", why)
+	assert.Equal(t, []time.Duration{25 * time.Millisecond, 50 * time.Millisecond, 100 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond, 150 * time.Millisecond},
+		pauses, "a quarter of the batch's time, doubling, up to one and a half")
 	assert.Equal(t, 31, size, "halved")
 	for range 3 {
-		_, size, _ = step(ms(30), 4000, size)
+		_, size, _ = step(y, ms(true, 30), size)
 	}
 	assert.Equal(t, 10, size, "down to the floor")
 
 	y.probed <- struct{}{}                       // a stale signal: its probe was taken with the last batch
 	time.AfterFunc(10*time.Millisecond, func() { // a probe comes in after the batch
 		y.mu.Lock()
-		y.probes, y.served = ms(30), true
+		y.probes = ms(true, 30)
 		y.mu.Unlock()
 		y.probed <- struct{}{}
 	})
-	_, next, why = step(nil, 20, size)
+	_, next, why = step(y, nil, size)
 	assert.Equal(t, 10, next, "no probe during the batch: it waited for one, and judged with it")
 	assert.Contains(t, why, "the probe takes 30ms")
-	pause, _, _ = step(ms(30), 20, size)
-	assert.Equal(t, 150*time.Millisecond, pause)
 
-	var recovering []time.Duration
+	// The window remembers the slow probes: good ones push them out, a second of them.
+	var good int
+	for why != "" {
+		pause, size, why = step(y, ms(true, 6), size)
+		good++
+		require.Less(t, good, probeWindow, "the slow probes leave the window")
+	}
+	assert.Greater(t, good, 20, "a tenth of the window was slow")
+	assert.Equal(t, 2000, size, "the size the busy batch time wants")
+	recovering := []time.Duration{pause}
 	for pause > 0 {
-		pause, size, why = step(ms(6), 20, size)
+		pause, _, why = step(y, ms(true, 6), size)
 		assert.Empty(t, why)
-		assert.Equal(t, 20, size, "the size the batch time wants")
 		recovering = append(recovering, pause)
 	}
 	assert.Equal(t, 112500*time.Microsecond, recovering[0], "a quarter less each good batch")
@@ -144,12 +162,19 @@ func TestYielderBacksOffAndRecovers(t *testing.T) {
 	}
 	assert.Less(t, len(recovering), 15, "the pause is gone in a few good batches")
 
+	y = newYielder()
+	y.probes = ms(true, 30, 30, 30)
+	pause, next, _, err := y.afterBatch(context.Background(), took, func(time.Duration) int { return 700 }, -1, 700, 700)
+	require.NoError(t, err)
+	assert.Equal(t, 25*time.Millisecond, pause)
+	assert.Equal(t, 700, next, "a fixed size only pauses")
+
 	off := &yielder{stop: func() {}}
-	off.probes = ms(3600_000)
-	pause, next, why, err = off.afterBatch(context.Background(), took, 300, 100, 10)
+	off.probes = ms(true, 3600_000)
+	pause, next, why, err = off.afterBatch(context.Background(), took, adapt, batchTime, 100, 10)
 	require.NoError(t, err)
 	assert.Equal(t, time.Duration(0), pause)
-	assert.Equal(t, 300, next)
+	assert.Equal(t, 10000, next, "with no limit the batch time, however busy the service")
 	assert.Empty(t, why, "with no limit it never yields")
 }
 
@@ -336,7 +361,15 @@ func TestProbeSeesTheServicesRunningStatements(t *testing.T) {
 	assert.LessOrEqual(t, oldest, seconds(serviceAge), "the service's statement, not the older one of the backfill's")
 }
 
-func TestSlowProbes(t *testing.T) {
+func TestTailOfProbes(t *testing.T) {
+	probes := func(ds ...time.Duration) []probe {
+		var out []probe
+		for _, d := range ds {
+			out = append(out, probe{took: d})
+		}
+		return out
+	}
+	n := func(count int, d time.Duration) []time.Duration { return slices.Repeat([]time.Duration{d}, count) }
 	for _, tc := range []struct {
 		in   []time.Duration
 		want time.Duration
@@ -346,7 +379,10 @@ func TestSlowProbes(t *testing.T) {
 		{[]time.Duration{1, 5}, 5},
 		{[]time.Duration{9, 1, 3}, 3},
 		{[]time.Duration{100, 1, 2, 3}, 3},
+		{append(n(22, 1), 7, 8, 9), 7},              // 25 at rest: the third slowest
+		{append(n(44, 1), 2, 6, 7, 8, 9, 10), 2},    // 50: the sixth slowest, the 90th percentile
+		{append(n(43, 1), 2, 3, 6, 7, 8, 9, 10), 3}, // one more slow one moves it
 	} {
-		assert.Equal(t, tc.want, slow(tc.in), "%v", tc.in)
+		assert.Equal(t, tc.want, tail(probes(tc.in...)), "%v", tc.in)
 	}
 }

@@ -61,9 +61,9 @@ The batch size adapts to --batch-time; --max-rate caps the rows per second; on P
 has the short --live-lock-timeout and runs again when it hits it, and the backfill pauses while a
 replica lags more than --max-lag or a session waits for a lock longer than --max-lock-wait.
 
---max-load yields to the application: while a probe (on PostgreSQL a commit) takes over twice its time
-at rest (probe=2x, or probe=25ms) it backs off, pausing and halving batches, until the probe recovers;
-active=N waits while more than N other sessions run a statement (MySQL: Threads_running).`,
+--max-load yields to the application: while it works, batches take 20ms at most; while the slowest tenth of
+a second of probes (commits) takes over twice its time at rest (probe=2x, or probe=25ms), the backfill
+pauses and halves batches; active=N waits while more than N other sessions run a statement.`,
 		Example: `  shipyard migrate up --phase expand     # before the deploy
   shipyard migrate backfill --max-rate 5000
   shipyard migrate up --phase contract   # once every instance runs the new code`,
