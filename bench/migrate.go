@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -41,6 +42,7 @@ type writeStats struct {
 	migration       time.Duration
 	firstFailure    string
 	checkpoints     int    // checkpoints PostgreSQL started while it ran
+	checkpointsAt   string // the seconds of the run they started in
 	slow            string // the writes over 20 ms in each second of the run ("12:40" is 40 in second 12)
 }
 
@@ -125,10 +127,10 @@ func benchMigrate(ctx context.Context, b *bench) error {
 		}
 		results = append(results, st)
 	}
-	fmt.Printf("  %-36s %7s %6s %8s %8s %8s %12s %10s %s\n", "way", "writes", "failed", "p50", "p99", "max", "longest wait", "migration", "checkpoints, slow writes (>20ms) by second")
+	fmt.Printf("  %-36s %7s %6s %8s %8s %8s %12s %10s %s\n", "way", "writes", "failed", "p50", "p99", "max", "longest wait", "migration", "checkpoints (started at second), slow writes (>20ms) by second")
 	for _, r := range results {
-		fmt.Printf("  %-36s %7d %6d %8s %8s %8s %12s %10s %d, %s\n", r.way, r.writes, r.failed, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
-			r.max.Round(time.Millisecond), r.longestLockWait.Round(time.Millisecond), r.migration.Round(100*time.Millisecond), r.checkpoints, r.slow)
+		fmt.Printf("  %-36s %7d %6d %8s %8s %8s %12s %10s %d (%s), %s\n", r.way, r.writes, r.failed, r.p50.Round(10*time.Microsecond), r.p99.Round(10*time.Microsecond),
+			r.max.Round(time.Millisecond), r.longestLockWait.Round(time.Millisecond), r.migration.Round(100*time.Millisecond), r.checkpoints, r.checkpointsAt, r.slow)
 		if r.firstFailure != "" {
 			fmt.Printf("      first failed write: %s\n", r.firstFailure)
 		}
@@ -235,9 +237,19 @@ CHECKPOINT`, migrateRows)
 			}
 		}
 	}()
-	go func() { // the longest a write of the service has waited for a lock, sampled
+	var checkpointAt []time.Time
+	go func() { // the longest a write of the service has waited for a lock, and when checkpoints start, sampled
 		defer wg.Done()
-		for lctx.Err() == nil {
+		last := checkpointsBefore
+		for i := 0; lctx.Err() == nil; i++ {
+			if i%10 == 0 {
+				if n := checkpoints(); n > last {
+					last = n
+					mu.Lock()
+					checkpointAt = append(checkpointAt, time.Now())
+					mu.Unlock()
+				}
+			}
 			var wait float64
 			err := admin.QueryRowContext(lctx, `SELECT COALESCE(EXTRACT(EPOCH FROM MAX(now() - query_start)), 0) FROM pg_stat_activity
 				WHERE application_name = $1 AND wait_event_type = 'Lock'`, writerAppName).Scan(&wait)
@@ -257,6 +269,11 @@ CHECKPOINT`, migrateRows)
 	stop()
 	wg.Wait()
 	st.checkpoints = checkpoints() - checkpointsBefore
+	var at []string
+	for _, t := range checkpointAt {
+		at = append(at, strconv.Itoa(int(t.Sub(start).Seconds())))
+	}
+	st.checkpointsAt = strings.Join(at, " ")
 	perSecond := map[int]int{}
 	for _, at := range slowAt {
 		perSecond[int(at.Sub(start).Seconds())]++
