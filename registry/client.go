@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"regexp"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -156,6 +157,9 @@ func (e *InputError) InputOption() string { return e.Option }
 // allowed to any registry.
 func (c *Client) ParseReference(s string) (name.Reference, error) {
 	ref, err := name.ParseReference(s, c.nameOptions()...)
+	if err == nil {
+		err = checkRepository(ref.Context())
+	}
 	if err != nil {
 		return nil, &InputError{Subject: "reference", Err: fmt.Errorf("%q is not an image reference (want host[:port]/repo[:tag|@sha256:…]): %w", s, err)}
 	}
@@ -165,10 +169,25 @@ func (c *Client) ParseReference(s string) (name.Reference, error) {
 // ParseRepository reads a repository (registry/repo).
 func (c *Client) ParseRepository(s string) (name.Repository, error) {
 	repo, err := name.NewRepository(s, c.nameOptions()...)
+	if err == nil {
+		err = checkRepository(repo)
+	}
 	if err != nil {
 		return name.Repository{}, &InputError{Subject: "repository", Err: fmt.Errorf("%q is not a repository (want host[:port]/repo): %w", s, err)}
 	}
 	return repo, nil
+}
+
+// repositoryName is the OCI distribution spec's <name>: path components of lowercase letters and digits,
+// separated by '.', '_', '__' or dashes, between slashes. go-containerregistry lets "..", empty components
+// and leading separators through, which would send requests outside /v2/.
+var repositoryName = regexp.MustCompile(`^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$`)
+
+func checkRepository(repo name.Repository) error {
+	if path := repo.RepositoryStr(); !repositoryName.MatchString(path) {
+		return fmt.Errorf("the repository %q is not a name a registry takes: its components are lowercase letters and digits, separated by '.', '_', '__' or dashes", path)
+	}
+	return nil
 }
 
 func (c *Client) nameOptions() []name.Option {

@@ -20,6 +20,9 @@ import (
 	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // storage on disk
 )
 
+// catalogMaxEntries is the most repositories one /v2/_catalog answer lists; a client pages on with ?last=.
+const catalogMaxEntries = 1000
+
 // ServeOptions configures the embedded registry.
 type ServeOptions struct {
 	Addr string // host:port to listen on; port 0 picks a free one
@@ -60,6 +63,9 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	cfg := &configuration.Configuration{}
+	// What distribution's YAML defaults to, and what a configuration built here must say: with none the
+	// catalog lists nothing, and refuses any ?n=.
+	cfg.Catalog.MaxEntries = catalogMaxEntries
 	cfg.Storage = configuration.Storage{
 		"filesystem": configuration.Parameters{"rootdirectory": o.Root},
 		"delete":     configuration.Parameters{"enabled": true},

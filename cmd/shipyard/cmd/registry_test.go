@@ -97,6 +97,8 @@ func TestPushErrors(t *testing.T) {
 		{[]string{"push", filepath.Join(dir, "nope"), r.Host + "/api:1"}, "SRC: " + filepath.Join(dir, "nope")},
 		{[]string{"push", dir, r.Host + "/api:1"}, "is not an OCI layout: it has no oci-layout file"},
 		{[]string{"push", layoutDir, "Not A Reference"}, `reference: "Not A Reference" is not an image reference`},
+		{[]string{"push", layoutDir, r.Host + "/../../etc:1"}, `the repository "../../etc" is not a name a registry takes`},
+		{[]string{"registry", "tags", r.Host + "/a//b"}, `the repository "a//b" is not a name a registry takes`},
 		{[]string{"push", layoutDir, r.Host + "/api", "--tag", "bad tag"}, `--tag: "bad tag" is not a valid tag`},
 		{[]string{"push", layoutDir, r.Host + "/api", "--ca-cert", filepath.Join(dir, "missing.pem")}, "--ca-cert: reading "},
 		{[]string{"registry", "prune", r.Host + "/api"}, "--keep: say how many images to keep"},
