@@ -14,10 +14,11 @@ import (
 
 	"github.com/distribution/distribution/v3/configuration"
 	"github.com/distribution/distribution/v3/registry/handlers"
+	storagedriver "github.com/distribution/distribution/v3/registry/storage/driver"
+	"github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/sirupsen/logrus"
 
-	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd"             // htpasswd auth
-	_ "github.com/distribution/distribution/v3/registry/storage/driver/filesystem" // storage on disk
+	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd" // htpasswd auth
 )
 
 // catalogMaxEntries is the most repositories one /v2/_catalog answer lists; a client pages on with ?last=.
@@ -31,16 +32,28 @@ type ServeOptions struct {
 	Htpasswd string
 	// TLSCert and TLSKey serve HTTPS.
 	TLSCert, TLSKey string
-	Logger          *slog.Logger
+	// Insecure allows Htpasswd over plain HTTP on an address beyond the loopback interface.
+	Insecure bool
+	// UploadAge is how long an upload may stay unfinished before it is purged (0: DefaultUploadAge).
+	UploadAge time.Duration
+	Logger    *slog.Logger
 }
+
+// DefaultUploadAge is how long an abandoned upload stays, by default.
+const DefaultUploadAge = 24 * time.Hour
 
 // Server is a running embedded registry: the CNCF distribution registry's own engine, with its
 // filesystem storage and htpasswd authentication, in this process.
 type Server struct {
-	srv  *http.Server
-	ln   net.Listener
-	done chan struct{} // closed when it stopped serving, err says why
-	err  error
+	srv       *http.Server
+	ln        net.Listener
+	tls       bool
+	done      chan struct{} // closed when it stopped serving, err says why
+	err       error
+	storage   storagedriver.StorageDriver
+	uploadAge time.Duration
+	logger    *slog.Logger
+	stopPurge func()
 }
 
 // Start starts the registry; it serves until Close or Shutdown.
@@ -50,6 +63,12 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	}
 	if err := os.MkdirAll(o.Root, 0o755); err != nil {
 		return nil, &InputError{Option: "registry.Root", Err: fmt.Errorf("creating %s: %w", o.Root, err)}
+	}
+	if o.UploadAge <= 0 {
+		o.UploadAge = DefaultUploadAge
+	}
+	if err := checkPlainAuth(o); err != nil {
+		return nil, err
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return nil, &InputError{Option: "registry.TLSCert", Err: errors.New("a TLS certificate needs its key, and a key its certificate")}
@@ -70,6 +89,8 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 		"filesystem": configuration.Parameters{"rootdirectory": o.Root},
 		"delete":     configuration.Parameters{"enabled": true},
 		"cache":      configuration.Parameters{"blobdescriptor": "inmemory"},
+		// Abandoned uploads are purged by the server below, from the start and at UploadAge.
+		"maintenance": configuration.Parameters{"uploadpurging": map[any]any{"enabled": false}},
 	}
 	if o.Htpasswd != "" {
 		if _, err := os.Stat(o.Htpasswd); err != nil {
@@ -86,8 +107,15 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	if err != nil {
 		return nil, &InputError{Option: "registry.Addr", Err: fmt.Errorf("listening on %s: %w", o.Addr, err)}
 	}
-	s := &Server{ln: ln, done: make(chan struct{})}
-	s.srv = &http.Server{Handler: logRequests(o.Logger, app), TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
+	fs, err := filesystem.FromParameters(map[string]any{"rootdirectory": o.Root})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("opening the registry's storage: %w", err)
+	}
+	s := &Server{ln: ln, tls: tlsConfig != nil, done: make(chan struct{}), storage: fs, uploadAge: o.UploadAge, logger: o.Logger}
+	s.startPurging()
+	handler := logRequests(o.Logger, hideStorageErrors(o.Logger, newLoginThrottle(app)))
+	s.srv = &http.Server{Handler: handler, TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug)} // TLS handshakes that fail, …
 	if tlsConfig != nil {
 		ln = tls.NewListener(ln, tlsConfig)
@@ -112,6 +140,14 @@ func newApp(ctx context.Context, cfg *configuration.Configuration) (app http.Han
 	return handlers.NewApp(ctx, cfg), nil
 }
 
+// URL is the registry's base URL: http:// or https:// and its address.
+func (s *Server) URL() string {
+	if s.tls {
+		return "https://" + s.Addr()
+	}
+	return "http://" + s.Addr()
+}
+
 // Addr is the address the registry listens on (host:port).
 func (s *Server) Addr() string { return s.ln.Addr().String() }
 
@@ -126,6 +162,7 @@ func (s *Server) Host() string {
 
 // Shutdown stops accepting requests and waits for those running to end, up to ctx's deadline.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.stopPurge()
 	if err := s.srv.Shutdown(ctx); err != nil {
 		s.srv.Close() // what did not finish in time is cut, and the registry stops all the same
 		<-s.done
@@ -137,6 +174,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 // Close stops the registry now.
 func (s *Server) Close() error {
+	s.stopPurge()
 	err := s.srv.Close()
 	<-s.done
 	return errors.Join(err, s.err)

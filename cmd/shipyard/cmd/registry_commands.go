@@ -185,8 +185,9 @@ func newRegistryServeCmd(f *Factory) *cobra.Command {
 		Short: "Run a private registry on a directory (the CNCF distribution engine)",
 		Long: `Run a private OCI registry: the CNCF distribution registry's own engine with its filesystem storage,
 so the data in --root survives a restart, and docker, skopeo, crane and shipyard can all use it.
---htpasswd (bcrypt entries, as ` + "`htpasswd -B`" + ` writes) asks for credentials; --tls-cert and --tls-key serve
-HTTPS. SIGINT or SIGTERM stops it gracefully.`,
+--htpasswd (bcrypt entries, as ` + "`htpasswd -B`" + ` writes) asks for credentials, over plain HTTP only on a loopback
+address or with --insecure; --tls-cert and --tls-key serve HTTPS. Failed logins are slowed down for each
+client; uploads left unfinished are purged after --upload-age. SIGINT or SIGTERM stops it gracefully.`,
 		Example: `  shipyard registry serve --addr 127.0.0.1:5000 --root .shipyard/registry
   shipyard registry serve --addr :5443 --root /var/lib/registry --htpasswd auth/htpasswd --tls-cert tls.crt --tls-key tls.key`,
 		Args: cobra.NoArgs,
@@ -194,11 +195,7 @@ HTTPS. SIGINT or SIGTERM stops it gracefully.`,
 			so.Root, so.Htpasswd, so.TLSCert, so.TLSKey = f.Path(so.Root), f.Path(so.Htpasswd), f.Path(so.TLSCert), f.Path(so.TLSKey)
 			so.Logger = slog.New(f.IO.LogHandler())
 			err := registry.Serve(cmd.Context(), so, 10*time.Second, func(s *registry.Server) error {
-				scheme := "http"
-				if so.TLSCert != "" {
-					scheme = "https"
-				}
-				f.IO.Infof("serving a registry on %s://%s with its data in %s", scheme, s.Addr(), so.Root)
+				f.IO.Infof("serving a registry on %s with its data in %s", s.URL(), so.Root)
 				return f.SetOutputs("registry", s.Host())
 			})
 			if err == nil {
@@ -212,6 +209,8 @@ HTTPS. SIGINT or SIGTERM stops it gracefully.`,
 	c.Flags().StringVar(&so.Htpasswd, "htpasswd", "", "htpasswd `FILE` of the users allowed in (bcrypt)")
 	c.Flags().StringVar(&so.TLSCert, "tls-cert", "", "PEM certificate `FILE` to serve HTTPS")
 	c.Flags().StringVar(&so.TLSKey, "tls-key", "", "PEM key `FILE` of --tls-cert")
+	c.Flags().BoolVar(&so.Insecure, "insecure", false, "allow --htpasswd over plain HTTP beyond the loopback interface")
+	c.Flags().DurationVar(&so.UploadAge, "upload-age", registry.DefaultUploadAge, "purge the uploads left unfinished for `DURATION`")
 	return c
 }
 
