@@ -175,7 +175,7 @@ func checkPlainAuth(o ServeOptions) error {
 		return nil
 	}
 	return &InputError{Option: "registry.Htpasswd", Err: fmt.Errorf(
-		"--htpasswd on %s without TLS would take passwords in the clear over the network: serve HTTPS (--tls-cert, --tls-key), listen on 127.0.0.1, or say --insecure", o.Addr)}
+		"over plain HTTP on %s the passwords would cross the network in the clear: serve HTTPS (--tls-cert, --tls-key), listen on 127.0.0.1, or say --insecure", o.Addr)}
 }
 
 // loopbackAddr says whether a listen address (host:port) is on the loopback interface only.

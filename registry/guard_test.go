@@ -89,12 +89,12 @@ func TestPlainAuthBeyondLoopback(t *testing.T) {
 		}
 		var input *InputError
 		if assert.ErrorAs(t, err, &input, "%+v", tc) {
-			assert.Contains(t, err.Error(), "without TLS would take passwords in the clear over the network")
+			assert.Contains(t, err.Error(), "the passwords would cross the network in the clear")
 			assert.Contains(t, err.Error(), "--insecure")
 		}
 	}
 	_, err := Start(context.Background(), ServeOptions{Addr: "0.0.0.0:0", Root: t.TempDir(), Htpasswd: htpasswd})
-	assert.ErrorContains(t, err, "would take passwords in the clear", "Start refuses it")
+	assert.ErrorContains(t, err, "the passwords would cross the network in the clear", "Start refuses it")
 	s, err := Start(context.Background(), ServeOptions{Addr: "127.0.0.1:0", Root: t.TempDir()})
 	require.NoError(t, err, "no --htpasswd: nothing to protect")
 	s.Close()

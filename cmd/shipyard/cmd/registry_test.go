@@ -102,7 +102,7 @@ func TestPushErrors(t *testing.T) {
 		{[]string{"push", layoutDir, r.Host + "/api", "--tag", "bad tag"}, `--tag: "bad tag" is not a valid tag`},
 		{[]string{"push", layoutDir, r.Host + "/api", "--ca-cert", filepath.Join(dir, "missing.pem")}, "--ca-cert: reading "},
 		{[]string{"registry", "prune", r.Host + "/api"}, "--keep: say how many images to keep"},
-		{[]string{"registry", "serve", "--addr", "0.0.0.0:0", "--root", t.TempDir(), "--htpasswd", r.Htpasswd}, "without TLS would take passwords in the clear"},
+		{[]string{"registry", "serve", "--addr", "0.0.0.0:0", "--root", t.TempDir(), "--htpasswd", r.Htpasswd}, "the passwords would cross the network in the clear"},
 	} {
 		res := cli(t, dir, env, tc.args...)
 		assert.Equal(t, 2, res.code, "%v: %s", tc.args, res.stderr)
