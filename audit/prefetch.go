@@ -36,6 +36,7 @@ type readAhead struct {
 	stop   context.CancelFunc
 	done   chan struct{}
 	srv    *http.Server
+	url    string              // the local proxy's, with its secret
 	getenv func(string) string // the go command's environment
 }
 
@@ -51,7 +52,7 @@ func (p *GoProxy) startReadAhead(ctx context.Context, m *GoModule, getenv func(s
 	}
 	ctx, ra.stop = context.WithCancel(ctx)
 	if url, srv, err := p.serveLocal(ctx); err == nil {
-		ra.srv = srv
+		ra.srv, ra.url = srv, url
 		// The local proxy first; when it has no answer, GOPROXY as it was.
 		ra.getenv = func(k string) string {
 			if k == "GOPROXY" {
@@ -74,6 +75,14 @@ func (ra *readAhead) end() {
 	if ra.srv != nil {
 		_ = ra.srv.Close()
 	}
+}
+
+// scrub keeps the local proxy's address, and its secret, out of a message of the go command's.
+func (ra *readAhead) scrub(msg string) string {
+	if ra.url == "" {
+		return msg
+	}
+	return strings.ReplaceAll(msg, ra.url, "(shipyard's read-ahead proxy)")
 }
 
 // serveLocal serves the proxy's answers on 127.0.0.1 under a secret path, and returns that URL.

@@ -215,6 +215,29 @@ func TestReadAheadServesTheGoCommand(t *testing.T) {
 	}
 }
 
+// TestReadAheadKeepsItsSecret: when the go command fails, its message does not show the local proxy's
+// address and secret.
+func TestReadAheadKeepsItsSecret(t *testing.T) {
+	srv, _ := countingProxy(t, writeGoProxy(t, graphModules()))
+	gomod := "module example.com/main\n\ngo 1.16\n\nrequire example.com/nowhere v1.0.0\n"
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "go.mod"), gomod)
+	getenv := env(map[string]string{"GOPROXY": srv.URL, "GOSUMDB": "off", "GOFLAGS": "-mod=mod", "GOMODCACHE": t.TempDir(), "GOTOOLCHAIN": "local", "GOWORK": "off"})
+	m, err := ParseGoMod("go.mod", []byte(gomod))
+	require.NoError(t, err)
+	p, err := NewGoProxy(getenv, srv.Client())
+	require.NoError(t, err)
+	ra := p.startReadAhead(context.Background(), m, getenv)
+	_, err = buildList(context.Background(), dir, m, ra.getenv)
+	ra.end()
+	require.Error(t, err)
+	secret := strings.TrimPrefix(ra.url, "http://")
+	_, secret, _ = strings.Cut(secret, "/")
+	require.NotEmpty(t, secret)
+	assert.NotContains(t, ra.scrub(err.Error()), secret)
+	assert.NotContains(t, ra.scrub("reading "+ra.url+"/x/@v/list: 404"), secret)
+}
+
 func TestReadAheadIsOnlyForProxiesOnTheNetwork(t *testing.T) {
 	m, err := ParseGoMod("go.mod", []byte("module example.com/main\n\ngo 1.16\n"))
 	require.NoError(t, err)

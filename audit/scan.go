@@ -282,7 +282,7 @@ func dependencies(ctx context.Context, o Options) (deps []Dependency, buildListN
 		if err == nil {
 			m.Requires = list
 		} else {
-			buildListNote = "the build list could not be read, so go.mod's requirements are audited alone: " + err.Error()
+			buildListNote = "the build list could not be read, so go.mod's requirements are audited alone: " + ahead.scrub(err.Error())
 		}
 		goDeps, err := OutdatedGo(ctx, m, proxy)
 		ahead.end()
