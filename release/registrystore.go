@@ -37,8 +37,9 @@ const MediaType types.MediaType = "application/vnd.shipyard.release.v1+json"
 // Registries have no create-if-absent for tags, so Create checks after it writes: it tags number N
 // only when the tag is absent, waits Settle, and reads the tag back, twice; a concurrent Create that took
 // N too has overwritten it or will find it taken, and the one whose artifact the tag holds keeps N while
-// the other tries N+1. What is left open is a writer that finds N absent and then stalls for longer
-// than twice Settle before it writes.
+// the other tries N+1. The record is uploaded by digest before, so that finding the tag absent and
+// tagging are two small requests apart. What is left open is a writer that stalls between those two for
+// longer than twice Settle.
 type RegistryStore struct {
 	Repository name.Repository
 	// Options give each request its context, authentication and transport.
@@ -107,6 +108,19 @@ func (s RegistryStore) Create(ctx context.Context, r *Record, scheme Scheme) err
 // still holds it after settle.
 func (s RegistryStore) claim(ctx context.Context, r *Record, settle time.Duration) (bool, error) {
 	tag := s.Repository.Tag(tagOf(r.Number, r.Env))
+	art, err := artifact(r)
+	if err != nil {
+		return false, err
+	}
+	want, err := art.Digest()
+	if err != nil {
+		return false, err
+	}
+	// The artifact goes up first, by digest, so that between finding the tag absent and tagging there
+	// is one small request, not an upload a loaded registry may take seconds over.
+	if err := remote.Write(s.Repository.Digest(want.String()), art, s.options(ctx)...); err != nil {
+		return false, &writeError{fmt.Errorf("writing the release record %s: %w", tag, err)}
+	}
 	// A tag that a concurrent create is rewriting reads as absent for a moment: absent three times, a
 	// little apart, is absent.
 	for try := range 3 {
@@ -121,16 +135,8 @@ func (s RegistryStore) claim(ctx context.Context, r *Record, settle time.Duratio
 			}
 		}
 	}
-	art, err := artifact(r)
-	if err != nil {
-		return false, err
-	}
-	want, err := art.Digest()
-	if err != nil {
-		return false, err
-	}
-	if err := remote.Write(tag, art, s.options(ctx)...); err != nil {
-		return false, &writeError{fmt.Errorf("writing the release record %s: %w", tag, err)}
+	if err := remote.Tag(tag, art, s.options(ctx)...); err != nil {
+		return false, &writeError{fmt.Errorf("tagging the release record %s: %w", tag, err)}
 	}
 	// Read back twice, settle apart: a writer that found the tag absent just before this write and
 	// stalled until after the first read is caught by the second. (Lost, the claim is left untagged for
