@@ -319,9 +319,9 @@ func (r *Runner) batchTx(ctx context.Context, o LiveOptions, fn func(tx *sql.Tx)
 }
 
 // adapt is the next batch size: the one that would have taken target (o.BatchTime, or less while the
-// service is at work), within half and double of the last, and between a tenth and 100 times the first. The floor matters on a busy server: each batch
-// has a fixed cost (its commit's fsync above all), and a size that chased a target below that cost
-// would shrink to nothing.
+// service is at work), within half and double of the last, and between a tenth and 100 times the
+// first. The floor matters on a busy server: each batch has a fixed cost (its commit's fsync above
+// all), and a size that chased a target below that cost would shrink to nothing.
 func adapt(size int, took, target time.Duration, o LiveOptions) int {
 	if target < 0 || took <= 0 {
 		return size
