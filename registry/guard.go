@@ -175,7 +175,7 @@ func checkPlainAuth(o ServeOptions) error {
 		return nil
 	}
 	return &InputError{Option: "registry.Htpasswd", Err: fmt.Errorf(
-		"over plain HTTP on %s the passwords would cross the network in the clear: serve HTTPS (--tls-cert, --tls-key), listen on 127.0.0.1, or say --insecure", o.Addr)}
+		"over plain HTTP on %s the passwords would cross the network in the clear: serve HTTPS (a TLS certificate and key), listen on a loopback address, or allow it as insecure", o.Addr)}
 }
 
 // loopbackAddr says whether a listen address (host:port) is on the loopback interface only.

@@ -90,7 +90,7 @@ func TestPlainAuthBeyondLoopback(t *testing.T) {
 		var input *InputError
 		if assert.ErrorAs(t, err, &input, "%+v", tc) {
 			assert.Contains(t, err.Error(), "the passwords would cross the network in the clear")
-			assert.Contains(t, err.Error(), "--insecure")
+			assert.Contains(t, err.Error(), "allow it as insecure")
 		}
 	}
 	_, err := Start(context.Background(), ServeOptions{Addr: "0.0.0.0:0", Root: t.TempDir(), Htpasswd: htpasswd})
