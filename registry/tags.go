@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/Masterminds/semver/v3"
+	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // ExpandTags is the tags a push of tag gives, given the tags the repository already has: a stable
@@ -76,4 +77,14 @@ func highestIn(moving string, tags []string) string {
 		}
 	}
 	return bestTag
+}
+
+// TaggedReferences is the tags output of a push: the references of repo's tags it wrote, one per line,
+// as docker/metadata-action gives them (REPO:1.4.2, REPO:1.4, …).
+func TaggedReferences(repo name.Repository, tags []string) string {
+	refs := make([]string, len(tags))
+	for i, t := range tags {
+		refs[i] = repo.Tag(t).String()
+	}
+	return strings.Join(refs, "\n")
 }

@@ -86,7 +86,7 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		return err
 	}
 	if rec.Pushed != nil {
-		if err := f.SetOutputs("tags", pushedTags(rec.Pushed.Reference, rec.Pushed.Tags)); err != nil {
+		if err := f.SetOutputs("tags", registry.TaggedReferences(rec.Pushed.Reference.Context(), rec.Pushed.Tags)); err != nil {
 			return err
 		}
 	}

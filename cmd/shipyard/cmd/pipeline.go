@@ -137,7 +137,7 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 		_ = textreport.Audit(f.IO.ErrOut, res.Report)
 	case *pipeline.BuildResult:
 		p := res.Record.Pushed
-		outputs = []string{"digest", res.Record.Digest, "version", res.Record.Version, "tags", pushedTags(p.Reference, p.Tags)}
+		outputs = []string{"digest", res.Record.Digest, "version", res.Record.Version, "tags", registry.TaggedReferences(p.Reference.Context(), p.Tags)}
 	case *pipeline.VersionResult:
 		outputs = []string{"version", res.Version, "tag", res.Tag, "tagged", strconv.FormatBool(res.Tagged)}
 	case *pipeline.ReleaseResult:

@@ -10,7 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
@@ -57,16 +56,6 @@ func (f *Factory) dockerConfig() string {
 		return filepath.Join(home, ".docker")
 	}
 	return ""
-}
-
-// pushedTags is the tags output of a push: the references it wrote, one per line, as
-// docker/metadata-action gives them (REPO:1.4.2, REPO:1.4, …).
-func pushedTags(pushed name.Digest, tags []string) string {
-	refs := make([]string, len(tags))
-	for i, t := range tags {
-		refs[i] = pushed.Context().Tag(t).String()
-	}
-	return strings.Join(refs, "\n")
 }
 
 // stdinSecret is the secret read from stdin, once per process: a command that makes two registry
@@ -198,7 +187,7 @@ or --username with --password-stdin or SHIPYARD_REGISTRY_PASSWORD.`,
 			for _, line := range textreport.Superseded(res.Superseded) {
 				f.IO.Infof("%s", line)
 			}
-			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", pushedTags(res.Reference, res.Tags)); err != nil {
+			if err := f.SetOutputs("digest", res.Digest, "image", res.Reference.String(), "tags", registry.TaggedReferences(res.Reference.Context(), res.Tags)); err != nil {
 				return err
 			}
 			return f.RenderLines(res, res.Reference.String())
