@@ -18,6 +18,8 @@ import (
 	"github.com/distribution/distribution/v3/registry/storage/driver/filesystem"
 	"github.com/sirupsen/logrus"
 
+	"github.com/shipyardci/shipyard/registry/ui"
+
 	_ "github.com/distribution/distribution/v3/registry/auth/htpasswd" // htpasswd auth
 )
 
@@ -36,7 +38,11 @@ type ServeOptions struct {
 	Insecure bool
 	// UploadAge is how long an upload may stay unfinished before it is purged (0: DefaultUploadAge).
 	UploadAge time.Duration
-	Logger    *slog.Logger
+	// NoUI turns off the web UI served at /ui/.
+	NoUI bool
+	// UIDelete lets the users of Htpasswd delete tags and manifests from the UI (read-only otherwise).
+	UIDelete bool
+	Logger   *slog.Logger
 }
 
 // DefaultUploadAge is how long an abandoned upload stays, by default.
@@ -69,6 +75,9 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 	}
 	if err := checkPlainAuth(o); err != nil {
 		return nil, err
+	}
+	if o.UIDelete && (o.NoUI || o.Htpasswd == "") {
+		return nil, &InputError{Option: "registry.UIDelete", Err: errors.New("deleting from the UI needs the UI and users to sign in (an htpasswd file)")}
 	}
 	if (o.TLSCert == "") != (o.TLSKey == "") {
 		return nil, &InputError{Option: "registry.TLSCert", Err: errors.New("a TLS certificate needs its key, and a key its certificate")}
@@ -113,8 +122,12 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 		return nil, fmt.Errorf("opening the registry's storage: %w", err)
 	}
 	s := &Server{ln: ln, tls: tlsConfig != nil, done: make(chan struct{}), storage: fs, uploadAge: o.UploadAge, logger: o.Logger}
+	handler, err := withUI(o, app)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
 	s.startPurging()
-	handler := logRequests(o.Logger, hideStorageErrors(o.Logger, newLoginThrottle(app)))
 	s.srv = &http.Server{Handler: handler, TLSConfig: tlsConfig, ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog: slog.NewLogLogger(o.Logger.Handler(), slog.LevelDebug)} // TLS handshakes that fail, …
 	if tlsConfig != nil {
@@ -128,6 +141,24 @@ func Start(ctx context.Context, o ServeOptions) (*Server, error) {
 		close(s.done)
 	}()
 	return s, nil
+}
+
+// withUI is the server's handler: the registry's API, and the UI at /ui/ (which reads the API in
+// process), one login throttle in front of both.
+func withUI(o ServeOptions, app http.Handler) (http.Handler, error) {
+	api := hideStorageErrors(o.Logger, app)
+	if o.NoUI {
+		return logRequests(o.Logger, newLoginThrottle(api)), nil
+	}
+	pages, err := ui.New(ui.Options{API: app, Auth: o.Htpasswd != "", Delete: o.UIDelete, Logger: o.Logger})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(ui.Prefix, pages)
+	mux.Handle("GET /{$}", http.RedirectHandler(ui.Prefix, http.StatusFound))
+	mux.Handle("/", api)
+	return logRequests(o.Logger, newLoginThrottle(mux)), nil
 }
 
 // newApp is distribution's registry application; it panics on a bad configuration, which becomes an error.

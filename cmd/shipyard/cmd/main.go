@@ -80,6 +80,7 @@ var flagOf = map[string]string{
 	"registry.Root":             "--root",
 	"registry.TLSCert":          "--tls-cert",
 	"registry.Htpasswd":         "--htpasswd",
+	"registry.UIDelete":         "--ui-delete",
 	"registry.Addr":             "--addr",
 	"registry.Source":           "SRC",
 	"registry.Destination":      "DST",

@@ -187,7 +187,9 @@ func newRegistryServeCmd(f *Factory) *cobra.Command {
 so the data in --root survives a restart, and docker, skopeo, crane and shipyard can all use it.
 --htpasswd (bcrypt entries, as ` + "`htpasswd -B`" + ` writes) asks for credentials, over plain HTTP only on a loopback
 address or with --insecure; --tls-cert and --tls-key serve HTTPS. Failed logins are slowed down for each
-client; uploads left unfinished are purged after --upload-age. SIGINT or SIGTERM stops it gracefully.`,
+client; uploads left unfinished are purged after --upload-age. SIGINT or SIGTERM stops it gracefully.
+A web UI at /ui/ shows the repositories, tags, images, referrers and releases, read-only unless
+--ui-delete lets the --htpasswd users delete tags and manifests (--no-ui: no UI).`,
 		Example: `  shipyard registry serve --addr 127.0.0.1:5000 --root .shipyard/registry
   shipyard registry serve --addr :5443 --root /var/lib/registry --htpasswd auth/htpasswd --tls-cert tls.crt --tls-key tls.key`,
 		Args: cobra.NoArgs,
@@ -196,6 +198,9 @@ client; uploads left unfinished are purged after --upload-age. SIGINT or SIGTERM
 			so.Logger = slog.New(f.IO.LogHandler())
 			err := registry.Serve(cmd.Context(), so, 10*time.Second, func(s *registry.Server) error {
 				f.IO.Infof("serving a registry on %s with its data in %s", s.URL(), so.Root)
+				if !so.NoUI {
+					f.IO.Infof("its web UI: %s/ui/", s.URL())
+				}
 				return f.SetOutputs("registry", s.Host())
 			})
 			if err == nil {
@@ -211,6 +216,8 @@ client; uploads left unfinished are purged after --upload-age. SIGINT or SIGTERM
 	c.Flags().StringVar(&so.TLSKey, "tls-key", "", "PEM key `FILE` of --tls-cert")
 	c.Flags().BoolVar(&so.Insecure, "insecure", false, "allow --htpasswd over plain HTTP beyond the loopback interface")
 	c.Flags().DurationVar(&so.UploadAge, "upload-age", registry.DefaultUploadAge, "purge the uploads left unfinished for `DURATION`")
+	c.Flags().BoolVar(&so.NoUI, "no-ui", false, "serve no web UI at /ui/")
+	c.Flags().BoolVar(&so.UIDelete, "ui-delete", false, "let the --htpasswd users delete tags and manifests from the UI")
 	return c
 }
 
