@@ -4,6 +4,7 @@
 //	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
+//	registry-ui  the first pages of registry serve's UI, 1,000 repositories and 10,000 tags, beside crane catalog and ls
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements and 450 modules on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
 //	migrate   a live migration (unthrottled, then yielding 3 times) beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
@@ -36,6 +37,7 @@ var capabilities = []capability{
 	{"version", benchVersion},
 	{"coverage", benchCoverage},
 	{"registry", benchRegistry},
+	{"registry-ui", benchRegistryUI},
 	{"audit", benchAudit},
 	{"build", benchBuild},
 	{"migrate", benchMigrate},

@@ -124,12 +124,9 @@ func (b *bench) pushRounds(ctx context.Context, layoutDir string, t pushTool) ([
 
 // startRegistry starts Debian's docker-registry on a free port with its data in a new directory.
 func (b *bench) startRegistry(ctx context.Context) (host string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if host, err = freeHost(); err != nil {
 		return "", nil, err
 	}
-	host = ln.Addr().String()
-	ln.Close()
 	root, err := os.MkdirTemp(b.scratch, "registry-")
 	if err != nil {
 		return "", nil, err
@@ -148,14 +145,32 @@ func (b *bench) startRegistry(ctx context.Context) (host string, stop func(), er
 		_ = cmd.Wait()
 		os.RemoveAll(root)
 	}
+	if err := waitListening(host, "docker-registry"); err != nil {
+		stop()
+		return "", nil, err
+	}
+	return host, stop, nil
+}
+
+// freeHost is a loopback host:port nothing listens on.
+func freeHost() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// waitListening waits up to 10s until what accepts connections on host.
+func waitListening(host, what string) error {
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		if conn, err := net.Dial("tcp", host); err == nil {
 			conn.Close()
-			return host, stop, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			stop()
-			return "", nil, fmt.Errorf("docker-registry did not start on %s", host)
+			return fmt.Errorf("%s did not start on %s", what, host)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

@@ -68,9 +68,10 @@ func statusOf(err error) int {
 
 // answer is a response read whole.
 type answer struct {
-	status int
-	header http.Header
-	body   bytes.Buffer
+	status   int
+	header   http.Header
+	body     bytes.Buffer
+	tooLarge bool // it had more than maxRead bytes
 }
 
 func (a *answer) Header() http.Header { return a.header }
@@ -82,6 +83,7 @@ func (a *answer) WriteHeader(code int) {
 func (a *answer) Write(p []byte) (int, error) {
 	a.WriteHeader(http.StatusOK)
 	if a.body.Len()+len(p) > maxRead {
+		a.tooLarge = true
 		return 0, errors.New("the answer is too large to show")
 	}
 	return a.body.Write(p)
@@ -110,6 +112,9 @@ func (a api) do(ctx context.Context, method, path string, query url.Values, acce
 	}
 	if ans.status/100 != 2 {
 		return nil, errorOf(ans)
+	}
+	if ans.tooLarge {
+		return nil, refusal(http.StatusUnprocessableEntity, "TOO_LARGE", "%s is larger than the %d MiB the UI reads", path, maxRead>>20)
 	}
 	return ans, nil
 }

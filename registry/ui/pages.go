@@ -32,13 +32,11 @@ const nameOrder = "/-.0123456789_abcdefghijklmnopqrstuvwxyz"
 // before is the catalog's ?last= that starts its listing at the first name with prefix: a name the
 // catalog orders below each of those and above every other name below them.
 func before(prefix string) string {
-	if prefix == "" {
-		return ""
+	if prefix == "" || strings.Trim(prefix, nameOrder) != "" {
+		return prefix // no name has a prefix of other characters, and any start will do
 	}
 	head, c := prefix[:len(prefix)-1], prefix[len(prefix)-1]
 	switch i := strings.IndexByte(nameOrder, c); {
-	case i < 0:
-		return prefix // not a name's character: no name has the prefix, and any start will do
 	case i == 0:
 		return strings.TrimSuffix(head, "/") // "team/" lists what is under team, after team itself
 	default:

@@ -120,7 +120,7 @@ func TestPagesShowWhatClientsSee(t *testing.T) {
 	assert.Contains(t, attr(tags, "data-digest"), sc.Index.String())
 	assert.Contains(t, attr(tags, "data-platform"), "linux/amd64")
 	assert.Contains(t, attr(tags, "data-platform"), "linux/arm64")
-	assert.Contains(t, tags, sc.Revs)
+	assert.Contains(t, attr(tags, "data-revision"), sc.Revs)
 	assert.Contains(t, tags, "2026-11-30 09:15:00 UTC")
 	assert.NotContains(t, tags, "Delete")
 
@@ -354,4 +354,18 @@ func TestNoUI(t *testing.T) {
 	var ie interface{ InputOption() string }
 	require.ErrorAs(t, err, &ie)
 	assert.Equal(t, "registry.UIDelete", ie.InputOption())
+}
+
+func TestBlobLargerThanTheUIReads(t *testing.T) {
+	s := served(t, false, false)
+	_, img := registrytest.Image(t, 5<<20, 1)
+	ref := registrytest.Ref(t, s.Host()+"/big/blob:1")
+	require.NoError(t, remote.Write(ref, img))
+	layers, err := img.Layers()
+	require.NoError(t, err)
+	d, err := layers[0].Digest()
+	require.NoError(t, err)
+	code, body, _ := newClient(t, s, false).do(http.MethodGet, "/ui/blob?repo=big%2Fblob&digest="+d.String(), nil)
+	assert.Equal(t, http.StatusUnprocessableEntity, code)
+	assert.Contains(t, body, "is larger than the 4 MiB the UI reads")
 }
