@@ -82,6 +82,25 @@ func texts(t *testing.T, ctx context.Context, selector, attr string) []string {
 	return eval[[]string](t, ctx, fmt.Sprintf("[...document.querySelectorAll(%q)].map(e => %s)", selector, get))
 }
 
+// lowContrast lists the texts of the page whose contrast with their background is below WCAG AA.
+const lowContrast = `(() => {
+  const rgb = s => (s.match(/[\d.]+/g) || []).map(Number);
+  const lum = c => { const [r, g, b] = c.slice(0, 3).map(v => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }); return 0.2126 * r + 0.7152 * g + 0.0722 * b; };
+  const bg = e => { for (; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length < 4 || c[3] > 0) return c; } return [255, 255, 255]; };
+  const out = [];
+  for (const e of document.querySelectorAll('body *')) {
+    if (![...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const st = getComputedStyle(e);
+    if (st.visibility === 'hidden' || st.display === 'none' || e.closest('.sr, .skip, .live')) continue;
+    const a = lum(rgb(st.color)), b = lum(bg(e));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    const size = parseFloat(st.fontSize), bold = parseInt(st.fontWeight) >= 700;
+    const need = size >= 24 || (bold && size >= 18.66) ? 3 : 4.5;
+    if (ratio < need) out.push(e.tagName + ' "' + e.textContent.trim().slice(0, 30) + '" ' + ratio.toFixed(2));
+  }
+  return out;
+})()`
+
 // TestRegistryUIInABrowser: after pushes of a multi-platform image with an SBOM and three releases in
 // two environments, the UI's pages in headless Chromium show the repositories, tags, digests, sizes,
 // platforms, referrers and each environment's current release as crane and `shipyard release list -o json`
@@ -191,6 +210,12 @@ func TestRegistryUIInABrowser(t *testing.T) {
 	require.NoError(t, chromedp.Do(ctx, chromedp.KeyEvent("\t")))
 	assert.Equal(t, "skip", eval[string](t, ctx, `document.activeElement.className`))
 	assert.Zero(t, eval[int](t, ctx, `[...document.querySelectorAll('button, a, input:not([type=hidden])')].filter(e => !(e.getAttribute('aria-label') || e.textContent.trim() || (e.labels && e.labels.length))).length`))
+
+	// Contrast: every text on every page meets WCAG AA (4.5:1, 3:1 for large text).
+	for _, page := range []string{"", "tags?repo=shop%2Fapi", "image?repo=shop%2Fapi&ref=1.4.2", "releases?repo=shop%2Fapi"} {
+		require.NoError(t, chromedp.Do(ctx, chromedp.Navigate(base+page), chromedp.WaitReady(chromedp.CSS("main"))))
+		assert.Empty(t, eval[[]string](t, ctx, lowContrast), "texts below WCAG AA contrast on /ui/%s", page)
+	}
 
 	// A narrow screen: the tags become cards, nothing wider than the screen.
 	require.NoError(t, chromedp.Do(ctx, chromedp.EmulateViewport(390, 844)))
