@@ -116,8 +116,11 @@ func (r *Report) WriteReports(p *Profile, o Reports) error {
 	return nil
 }
 
-// WriteBadge writes an SVG badge of the coverage percent to path.
+// WriteBadge writes an SVG badge of the coverage percent to path; none when path is "" (no badge asked).
 func WriteBadge(path string, percent float64) error {
+	if path == "" {
+		return nil
+	}
 	return WriteFile(path, func(w io.Writer) error {
 		_, err := w.Write(Badge("coverage", percent))
 		return err

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
 
 	"github.com/docker/cli/cli/config"
 	"github.com/docker/cli/cli/config/configfile"
@@ -56,6 +57,17 @@ func (k dockerKeychain) Resolve(target authn.Resource) (authn.Authenticator, err
 		}
 	}
 	return authn.Anonymous, nil
+}
+
+// DockerConfigDir is the directory of Docker's config.json: $DOCKER_CONFIG, else ~/.docker.
+func DockerConfigDir(getenv func(string) string) string {
+	if d := getenv("DOCKER_CONFIG"); d != "" {
+		return d
+	}
+	if home := getenv("HOME"); home != "" {
+		return filepath.Join(home, ".docker")
+	}
+	return ""
 }
 
 // Login stores credentials for registry the way `docker login` does: in the credential helper or store

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +20,7 @@ type Actions struct {
 	enabled     bool
 	outputPath  string
 	summaryPath string
+	workspace   string
 
 	mu sync.Mutex
 	w  io.Writer
@@ -30,8 +32,21 @@ func New(getenv func(string) string, w io.Writer) *Actions {
 		enabled:     getenv("GITHUB_ACTIONS") == "true",
 		outputPath:  getenv("GITHUB_OUTPUT"),
 		summaryPath: getenv("GITHUB_STEP_SUMMARY"),
+		workspace:   getenv("GITHUB_WORKSPACE"),
 		w:           w,
 	}
+}
+
+// RepoPath makes a module-relative path relative to the repository (the GitHub workspace), as annotations
+// need when the module is in a subdirectory.
+func (a *Actions) RepoPath(moduleRoot, p string) string {
+	if a == nil || moduleRoot == "" || filepath.IsAbs(p) || a.workspace == "" {
+		return p
+	}
+	if rel, err := filepath.Rel(a.workspace, filepath.Join(moduleRoot, p)); err == nil && !strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(rel)
+	}
+	return p
 }
 
 // Enabled reports whether shipyard runs as a GitHub Actions step.

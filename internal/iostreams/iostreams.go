@@ -178,3 +178,25 @@ func (h *logHandler) WithAttrs(attrs []slog.Attr) slog.Handler {
 }
 
 func (h *logHandler) WithGroup(string) slog.Handler { return h }
+
+// Secret is a secret read from a stream once per process: a command that makes two registry clients
+// (build --base REF --push REF, release promote with a registry store) needs the password of
+// --password-stdin twice, and the second read would find stdin empty.
+type Secret struct {
+	once  sync.Once
+	value string
+	err   error
+}
+
+// Read reads the secret from in the first time, its trailing newline trimmed, and returns it each time.
+func (s *Secret) Read(in io.Reader) (string, error) {
+	s.once.Do(func() {
+		data, err := io.ReadAll(in)
+		if err != nil {
+			s.err = fmt.Errorf("reading the password from stdin: %w", err)
+			return
+		}
+		s.value = strings.TrimRight(string(data), "\r\n")
+	})
+	return s.value, s.err
+}

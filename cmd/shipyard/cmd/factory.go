@@ -23,7 +23,7 @@ type Factory struct {
 	ToolVersion string
 
 	// stdin holds the secret --password-stdin read, shared by the copies a pipeline makes.
-	stdin *stdinSecret
+	stdin *iostreams.Secret
 
 	// Resolved by the root command's PersistentPreRunE.
 	Dir    string

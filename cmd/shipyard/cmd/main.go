@@ -32,7 +32,7 @@ func Main(ctx context.Context, info BuildInfo) int {
 // failed, 2 usage or input error, 130 interrupted.
 func Run(ctx context.Context, f *Factory, info BuildInfo, args []string) int {
 	if f.stdin == nil {
-		f.stdin = &stdinSecret{}
+		f.stdin = &iostreams.Secret{}
 	}
 	root := NewRoot(f, info)
 	root.SetArgs(args)
@@ -81,6 +81,10 @@ var flagOf = map[string]string{
 	"registry.TLSCert":          "--tls-cert",
 	"registry.Htpasswd":         "--htpasswd",
 	"registry.UIDelete":         "--ui-delete",
+	"sign.Key":                  "--sign-key",
+	"sign.PublicKey":            "--key",
+	"sign.Attestations":         "--attestation",
+	"release.VerifyKey":         "--verify-key",
 	"registry.Addr":             "--addr",
 	"registry.Source":           "SRC",
 	"registry.Destination":      "DST",

@@ -2,12 +2,10 @@ package cmd
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -47,44 +45,12 @@ func addRegistryFlags(fs *pflag.FlagSet, o *registryOptions) {
 	config.BindUnder(fs, "registry", "username", "ca-cert", "insecure", "jobs")
 }
 
-// dockerConfig is the directory of Docker's config.json.
-func (f *Factory) dockerConfig() string {
-	if d := f.Getenv("DOCKER_CONFIG"); d != "" {
-		return d
-	}
-	if home := f.Getenv("HOME"); home != "" {
-		return filepath.Join(home, ".docker")
-	}
-	return ""
-}
-
-// stdinSecret is the secret read from stdin, once per process: a command that makes two registry
-// clients (build --base REF --push REF, release promote with a registry store) needs it twice, and the
-// second read would find stdin empty.
-type stdinSecret struct {
-	once  sync.Once
-	value string
-	err   error
-}
-
-func (s *stdinSecret) read(in io.Reader) (string, error) {
-	s.once.Do(func() {
-		data, err := io.ReadAll(in)
-		if err != nil {
-			s.err = fmt.Errorf("reading the password from stdin: %w", err)
-			return
-		}
-		s.value = strings.TrimRight(string(data), "\r\n")
-	})
-	return s.value, s.err
-}
-
 // password is --password-stdin's or $SHIPYARD_REGISTRY_PASSWORD, masked under GitHub Actions.
 func (f *Factory) password(o *registryOptions) (string, error) {
 	pw := f.Getenv("SHIPYARD_REGISTRY_PASSWORD")
 	if o.PasswordStdin {
 		var err error
-		if pw, err = f.stdin.read(f.IO.In); err != nil {
+		if pw, err = f.stdin.Read(f.IO.In); err != nil {
 			return "", err
 		}
 		if pw == "" {
@@ -109,7 +75,7 @@ func (f *Factory) registryClient(o *registryOptions) (*registry.Client, func(), 
 		cas = append(cas, f.Path(c))
 	}
 	opts := registry.Options{
-		Username: o.Username, Password: pw, DockerConfig: f.dockerConfig(), CACerts: cas,
+		Username: o.Username, Password: pw, DockerConfig: registry.DockerConfigDir(f.Getenv), CACerts: cas,
 		ClientCert: f.Path(o.ClientCert), ClientKey: f.Path(o.ClientKey), Insecure: o.Insecure,
 		Jobs: o.Jobs, Timeout: o.Timeout, Retries: o.Retries, UserAgent: "shipyard/" + f.ToolVersion,
 		Logger: slog.New(f.IO.LogHandler()), BlobCache: f.blobCache(),

@@ -48,7 +48,7 @@ The password comes from --password-stdin or SHIPYARD_REGISTRY_PASSWORD, never fr
 			if o.Username == "" || pw == "" {
 				return exitcode.Input(errors.New("--username and a password (--password-stdin or SHIPYARD_REGISTRY_PASSWORD) are both needed"))
 			}
-			file, err := registry.Login(f.dockerConfig(), args[0], o.Username, pw)
+			file, err := registry.Login(registry.DockerConfigDir(f.Getenv), args[0], o.Username, pw)
 			if err != nil {
 				return err
 			}
@@ -64,7 +64,7 @@ func newRegistryLogoutCmd(f *Factory) *cobra.Command {
 		Short: "Remove the stored credentials of a registry",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			file, err := registry.Logout(f.dockerConfig(), args[0])
+			file, err := registry.Logout(registry.DockerConfigDir(f.Getenv), args[0])
 			if err != nil {
 				return err
 			}

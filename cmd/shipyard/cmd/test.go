@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -206,7 +205,7 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 	}
 	for _, fl := range failures {
 		if fl.Scope == coverage.ScopeFile {
-			f.Actions.Annotate(ghactions.Annotation{File: f.repoPath(r.Root, fl.Name), Title: "coverage", Message: fl.Message})
+			f.Actions.Annotate(ghactions.Annotation{File: f.Actions.RepoPath(r.Root, fl.Name), Title: "coverage", Message: fl.Message})
 		}
 	}
 	if diff != nil {
@@ -215,28 +214,12 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 		}
 		for _, df := range diff.Files {
 			for _, rg := range textreport.LineRanges(df.Uncovered) {
-				f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: f.repoPath(r.Root, df.Path), Line: rg[0], EndLine: rg[1],
+				f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: f.Actions.RepoPath(r.Root, df.Path), Line: rg[0], EndLine: rg[1],
 					Title: "not covered", Message: "changed lines without a test that runs them"})
 			}
 		}
 	}
 	return f.Actions.AddSummary(textreport.CoverageMarkdown(r, failures))
-}
-
-// repoPath makes a module-relative path relative to the repository (the GitHub workspace), as annotations
-// need when the module is in a subdirectory.
-func (f *Factory) repoPath(moduleRoot, p string) string {
-	if moduleRoot == "" || filepath.IsAbs(p) {
-		return p
-	}
-	top := f.Getenv("GITHUB_WORKSPACE")
-	if top == "" {
-		return p
-	}
-	if rel, err := filepath.Rel(top, filepath.Join(moduleRoot, p)); err == nil && !strings.HasPrefix(rel, "..") {
-		return filepath.ToSlash(rel)
-	}
-	return p
 }
 
 // now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.

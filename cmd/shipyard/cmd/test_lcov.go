@@ -54,16 +54,8 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if err := f.Render(textreport.NewLcovResult(r, failures), func(w io.Writer) error { return textreport.Lcov(w, r) }); err != nil {
 		return err
 	}
-	if err := writeBadge(f.Path(o.Badge), r.Lines.Percent()); err != nil {
+	if err := coverage.WriteBadge(f.Path(o.Badge), r.Lines.Percent()); err != nil {
 		return err
 	}
 	return coverage.FailuresError(failures)
-}
-
-// writeBadge writes the badge when one was asked for.
-func writeBadge(path string, percent float64) error {
-	if path == "" {
-		return nil
-	}
-	return coverage.WriteBadge(path, percent)
 }
