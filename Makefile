@@ -13,7 +13,7 @@ build: ## the shipyard binary in bin/, with version, commit and date; static, as
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o bin/shipyard ./cmd/shipyard
 
 test: ## every test of every module; a failing module does not stop the others; what tests save for people (the UI's screenshots) goes to .test-output/
-	@mkdir -p $(CURDIR)/.test-output; failed=""; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -count=1 -artifacts -outputdir $(CURDIR)/.test-output ./...) || failed="$$failed $$m"; done; \
+	@mkdir -p $(CURDIR)/.test-output; failed=""; for m in $(MODULES); do echo "== go test $$m"; (cd $$m && $(GO) test -race -count=1 -timeout 20m -artifacts -outputdir $(CURDIR)/.test-output ./...) || failed="$$failed $$m"; done; \
 	if [ -n "$$failed" ]; then echo "FAIL: the tests failed in:$$failed"; exit 1; fi
 
 lint: ## gofmt, go vet and staticcheck on every module

@@ -44,6 +44,15 @@ type Pushed struct {
 	Reference name.Digest `json:"reference"`
 	Digest    string      `json:"digest"`
 	Tags      []string    `json:"tags"`
+	// Signatures are the signed bundles pushed beside it (build --sign-key), as referrers.
+	Signatures []Signature `json:"signatures,omitempty"`
+}
+
+// Signature is a signed bundle about one manifest of the push: its signature, provenance or SBOM.
+type Signature struct {
+	Subject       string `json:"subject"` // the digest it is about
+	Digest        string `json:"digest"`  // the referrer's
+	PredicateType string `json:"predicate_type"`
 }
 
 // WriteRecord writes the record of the project in dir, whole or not at all.

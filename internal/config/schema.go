@@ -37,6 +37,9 @@ type Release struct {
 	// promote refuse a record that names another. Default: the repository of the environment's newest
 	// release.
 	Repository string `yaml:"repository"`
+	// VerifyKey makes create, promote and rollback refuse an image without a valid signature from this
+	// public key (cosign.pub): a file or env://NAME.
+	VerifyKey string `yaml:"verify_key"`
 }
 
 // Build configures `shipyard build`.
@@ -69,6 +72,9 @@ type Build struct {
 	// Shipyard is the shipyard binary that goes in with them (default: the running one), for a shipyard
 	// that cannot run in the image: built with cgo, or for another platform.
 	Shipyard string `yaml:"shipyard"`
+	// SignKey signs what a build pushes: a cosign key pair's private key or a PEM key, a file or
+	// env://NAME; its password from COSIGN_PASSWORD or SHIPYARD_SIGN_PASSWORD.
+	SignKey string `yaml:"sign_key"`
 }
 
 // BuildLayer is a layer of project files: from (files, directories, globs) go under to at their paths

@@ -149,8 +149,9 @@ func Base(ctx context.Context, dir, base string, getenv func(string) string, cli
 	}, done, nil
 }
 
-// Push pushes the built index to ref, with the options' tags, and its referrers (the SBOMs) beside it.
-func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.Reference, opts registry.PushOptions) (*build.Pushed, error) {
+// Push pushes the built index to ref, with the options' tags, and its referrers (the SBOMs) beside it;
+// with signing, it signs the index and each platform's image and attests their provenance and SBOMs.
+func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.Reference, opts registry.PushOptions, signing *Signing) (*build.Pushed, error) {
 	pushed, err := c.Push(ctx, res.Index, ref, opts)
 	if err != nil {
 		return nil, err
@@ -160,7 +161,19 @@ func Push(ctx context.Context, c *registry.Client, res *build.Result, ref name.R
 			return nil, err
 		}
 	}
-	return &build.Pushed{Reference: pushed.Reference, Digest: pushed.Digest, Tags: pushed.Tags}, nil
+	out := &build.Pushed{Reference: pushed.Reference, Digest: pushed.Digest, Tags: pushed.Tags}
+	if signing != nil && signing.Key != nil {
+		signed, err := signPushed(ctx, c, signing, res, pushed.Reference)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range signed {
+			for _, r := range s.Referrers {
+				out.Signatures = append(out.Signatures, build.Signature{Subject: s.Digest, Digest: r.Digest, PredicateType: r.PredicateType})
+			}
+		}
+	}
+	return out, nil
 }
 
 // BuildResult is the build stage's outcome: the record of the build, pushed.
@@ -191,6 +204,11 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 		return nil, err
 	}
 	defer done()
+	key, err := SigningKey(s.Config.Build.SignKey, s.Dir, s.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	started := time.Now().UTC()
 	res, err := build.Run(ctx, spec)
 	if err != nil {
 		return nil, err
@@ -208,7 +226,8 @@ func buildStage(ctx context.Context, s *State) (Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Record.Pushed, err = Push(ctx, c, res, ref, registry.PushOptions{}); err != nil {
+	signing := &Signing{Key: key, Spec: spec, Base: s.Config.Build.Base, Getenv: s.Getenv, ToolVersion: s.ToolVersion, Started: started}
+	if res.Record.Pushed, err = Push(ctx, c, res, ref, registry.PushOptions{}, signing); err != nil {
 		return nil, err
 	}
 	if err := build.WriteRecord(s.Dir, &res.Record); err != nil {

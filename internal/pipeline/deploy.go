@@ -209,8 +209,11 @@ type Redeploy struct {
 	// Repository is the image repository the releases are of (release.repository); "" for the
 	// repository of the newest release of the environment a record comes from.
 	Repository string
-	Client     func() (*registry.Client, func(), error)
-	Log        *slog.Logger
+	// VerifyKey, when set, is the public key the image released again must be signed with.
+	VerifyKey string
+	Getenv    func(string) string
+	Client    func() (*registry.Client, func(), error)
+	Log       *slog.Logger
 }
 
 // UntrustedError is a release that cannot be released again: its image is not where the environment's
@@ -254,7 +257,7 @@ func (d Redeploy) verifier(store release.Store) release.Verifier {
 		if _, err := c.Digest(ctx, img); err != nil {
 			return &UntrustedError{Image: r.Image, Problem: fmt.Sprintf("cannot be found: %v", err)}
 		}
-		return nil
+		return checkSigned(ctx, d.VerifyKey, d.Dir, d.Getenv, img, d.Client)
 	}
 }
 

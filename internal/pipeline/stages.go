@@ -206,7 +206,7 @@ func (r *ReleaseResult) Detail() string { return r.Record.Env + " " + r.Record.N
 // releaseStage records a release of the image the build pushed (this run's, else the last build's).
 func releaseStage(ctx context.Context, s *State) (Result, error) {
 	in := ReleaseInput{Dir: s.Dir, Env: s.Env, Store: s.Config.Release.Store, Scheme: release.Scheme(s.Config.Release.Scheme),
-		Migrate: s.Config.Migrate, By: s.By, Now: s.Now, Client: s.Client}
+		Migrate: s.Config.Migrate, By: s.By, Now: s.Now, Client: s.Client, VerifyKey: s.Config.Release.VerifyKey, Getenv: s.Getenv}
 	if s.Build != nil {
 		in.Build = s.Build.Record
 	}
@@ -237,6 +237,9 @@ type ReleaseInput struct {
 	By     string
 	Now    time.Time
 	Client func() (*registry.Client, func(), error)
+	// VerifyKey, when set, is the public key the image must be signed with (release.verify_key).
+	VerifyKey string
+	Getenv    func(string) string
 }
 
 // CreateRelease records the release the input describes and returns it, named.
@@ -277,6 +280,9 @@ func CreateRelease(ctx context.Context, in ReleaseInput) (*release.Record, error
 		return nil, err
 	}
 	defer done()
+	if err := checkSigned(ctx, in.VerifyKey, in.Dir, in.Getenv, d, in.Client); err != nil {
+		return nil, err
+	}
 	scheme := cmp.Or(in.Scheme, release.Counter)
 	if err := store.Create(ctx, r, scheme); err != nil {
 		return nil, err

@@ -1,11 +1,14 @@
 package ui
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +76,31 @@ type described struct {
 	Kind     string
 	Type     string // an artifact's type
 	Variants []variant
+	// Referrers list what refers to the manifest (SBOMs, Sigstore bundles), from the referrers tag.
+	Referrers []descriptor
+}
+
+// sigstoreBundle is the artifact type of a Sigstore bundle (cosign 3, shipyard build --sign-key).
+const sigstoreBundle = "application/vnd.dev.sigstore.bundle"
+
+// Signed lists the predicates of the Sigstore bundles that refer to the manifest: a signature
+// (https://sigstore.dev/cosign/sign/v1), provenance, SBOM. The UI does not verify them; it has no key.
+func (d *described) Signed() []string {
+	var out []string
+	for _, r := range d.Referrers {
+		if strings.HasPrefix(r.ArtifactType, sigstoreBundle) {
+			out = append(out, cmp.Or(predicateNames[r.Annotations["dev.sigstore.bundle.predicateType"]], r.Annotations["dev.sigstore.bundle.predicateType"], "bundle"))
+		}
+	}
+	return out
+}
+
+// predicateNames are what people call the predicates.
+var predicateNames = map[string]string{
+	"https://sigstore.dev/cosign/sign/v1": "signature",
+	"https://slsa.dev/provenance/v1":      "SLSA provenance",
+	"https://spdx.dev/Document":           "SPDX SBOM",
+	"https://cyclonedx.org/bom":           "CycloneDX SBOM",
 }
 
 // first is the variant whose configuration speaks for the whole (the first platform of an index).
@@ -150,6 +178,15 @@ func (a api) describe(ctx context.Context, repo, ref string) (*described, error)
 		d.Kind, d.Type = kindArtifact, m.ArtifactType
 		if d.Type == "" && m.Config != nil {
 			d.Type = m.Config.MediaType
+		}
+	}
+	if d.Kind == kindImage || d.Kind == kindIndex || d.Kind == kindArtifact {
+		refs, err := a.manifest(ctx, repo, strings.Replace(m.Digest, ":", "-", 1))
+		switch {
+		case err == nil:
+			d.Referrers = refs.Manifests
+		case statusOf(err) != http.StatusNotFound:
+			return nil, err
 		}
 	}
 	return d, nil

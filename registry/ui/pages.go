@@ -147,12 +147,7 @@ func (h *Handler) image(w http.ResponseWriter, r *http.Request) {
 		Uses      []usedBy
 		RefErr    string
 	}
-	b := body{D: d, Pretty: pretty(d.Manifest.Raw)}
-	if refs, err := v.api.manifest(ctx, repo, strings.Replace(d.Manifest.Digest, ":", "-", 1)); err == nil {
-		b.Referrers = refs.Manifests
-	} else if statusOf(err) != http.StatusNotFound {
-		b.RefErr = err.Error()
-	}
+	b := body{D: d, Pretty: pretty(d.Manifest.Raw), Referrers: d.Referrers}
 	if envs, err := v.api.releases(ctx, repo); err == nil {
 		b.Uses = uses(envs, d.Manifest.Digest)
 	} else {

@@ -2,6 +2,11 @@ package ui_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
 	"html"
 	"io"
 	"net/http"
@@ -21,6 +26,7 @@ import (
 	"github.com/shipyardci/shipyard/internal/registrytest"
 	"github.com/shipyardci/shipyard/registry"
 	"github.com/shipyardci/shipyard/release"
+	"github.com/shipyardci/shipyard/sign"
 )
 
 // served starts the embedded registry with its UI; auth adds the test users, del lets them delete.
@@ -368,4 +374,35 @@ func TestBlobLargerThanTheUIReads(t *testing.T) {
 	code, body, _ := newClient(t, s, false).do(http.MethodGet, "/ui/blob?repo=big%2Fblob&digest="+d.String(), nil)
 	assert.Equal(t, http.StatusUnprocessableEntity, code)
 	assert.Contains(t, body, "is larger than the 4 MiB the UI reads")
+}
+
+func TestPagesShowWhetherADigestIsSigned(t *testing.T) {
+	s := served(t, false, false)
+	sc := registrytest.ShowcasePush(t, s.Host(), false)
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	require.NoError(t, err)
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	require.NoError(t, err)
+	key, err := sign.ParsePrivateKey(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil, "key")
+	require.NoError(t, err)
+	_, err = sign.Images(context.Background(), sign.Request{Key: key, Repository: sc.API, Digests: []string{sc.Index.String()}, Provenance: &sign.Provenance{Commit: sc.Revs}})
+	require.NoError(t, err)
+
+	c := newClient(t, s, false)
+	tags := c.page("/ui/tags?repo=shop%2Fapi")
+	row := func(tag string) string {
+		i := strings.Index(tags, `data-tag="`+tag+`"`)
+		require.GreaterOrEqual(t, i, 0, tag)
+		return tags[i : i+strings.Index(tags[i:], "</tr>")]
+	}
+	assert.Contains(t, row("1.4.2"), `class="badge ok signed"`)
+	assert.Contains(t, row("1.4.2"), "signature, SLSA provenance")
+	web := c.page("/ui/tags?repo=shop%2Fweb")
+	assert.NotContains(t, web, "signed")
+
+	img := c.page("/ui/image?repo=shop%2Fapi&ref=1.4.2")
+	assert.Contains(t, img, "Sigstore bundles: signature, SLSA provenance.")
+	assert.Contains(t, img, "shipyard verify "+s.Host()+"/shop/api@"+sc.Index.String()+" --key cosign.pub")
+	platform := c.page("/ui/image?repo=shop%2Fapi&ref=" + sc.Platforms["linux/amd64"].String())
+	assert.Contains(t, platform, "not signed")
 }

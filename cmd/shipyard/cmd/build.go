@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -24,6 +25,7 @@ type buildOptions struct {
 	Force      bool
 	CGO        bool
 	AppVersion string
+	SignKey    string
 	reg        registryOptions
 }
 
@@ -57,8 +59,9 @@ the same commit gives the same digest. The image goes to --dest (oci:DIR or tar:
 	fl.BoolVar(&o.Force, "force", false, "replace a released version's tag that names another image")
 	fl.BoolVar(&o.CGO, "cgo", false, "build with cgo (cross-compiling then needs a C cross-compiler)")
 	fl.StringVar(&o.AppVersion, "app-version", "", "the version to inject (default: shipyard version describe)")
+	fl.StringVar(&o.SignKey, "sign-key", "", "sign what --push pushes with this key `FILE` (or env://NAME), and attest its provenance and SBOMs")
 	addRegistryFlags(fl, &o.reg)
-	config.BindUnder(fl, "build", "main", "base", "dest", "cgo")
+	config.BindUnder(fl, "build", "main", "base", "dest", "cgo", "sign-key")
 	return c
 }
 
@@ -68,13 +71,15 @@ func (f *Factory) runBuild(ctx context.Context, cmd *cobra.Command, o *buildOpti
 		return err
 	}
 	defer done()
+	started := time.Now().UTC()
 	res, err := build.Run(ctx, spec)
 	if err != nil {
 		return err
 	}
 	rec := &res.Record
 	if o.Push != "" {
-		if rec.Pushed, err = f.pushBuild(ctx, o, res); err != nil {
+		signing := &pipeline.Signing{Spec: spec, Base: o.Base, Getenv: f.Getenv, ToolVersion: f.ToolVersion, Started: started}
+		if rec.Pushed, err = f.pushBuild(ctx, o, res, signing); err != nil {
 			return err
 		}
 	}
@@ -107,8 +112,8 @@ func (f *Factory) buildSpec(ctx context.Context, cmd *cobra.Command, o *buildOpt
 		Client: func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }})
 }
 
-// pushBuild pushes the built index and its referrers (the SBOMs) to --push.
-func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Result) (*build.Pushed, error) {
+// pushBuild pushes the built index and its referrers (the SBOMs) to --push, signed with --sign-key.
+func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Result, signing *pipeline.Signing) (*build.Pushed, error) {
 	client, done, err := f.registryClient(&o.reg)
 	if err != nil {
 		return nil, err
@@ -118,7 +123,10 @@ func (f *Factory) pushBuild(ctx context.Context, o *buildOptions, res *build.Res
 	if err != nil {
 		return nil, err
 	}
-	return pipeline.Push(ctx, client, res, ref, registry.PushOptions{Tags: o.Tags, Force: o.Force})
+	if signing.Key, err = pipeline.SigningKey(o.SignKey, f.Dir, f.Getenv); err != nil {
+		return nil, err
+	}
+	return pipeline.Push(ctx, client, res, ref, registry.PushOptions{Tags: o.Tags, Force: o.Force}, signing)
 }
 
 // buildPlatforms reads --platform, else build.platforms, else linux/amd64.

@@ -23,7 +23,9 @@ type releaseOptions struct {
 	Scheme release.Scheme
 	Env    string
 	NoTag  bool
-	reg    registryOptions
+	// VerifyKey is --verify-key: the key the image must be signed with.
+	VerifyKey string
+	reg       registryOptions
 }
 
 func newReleaseCmd(f *Factory) *cobra.Command {
@@ -45,8 +47,9 @@ move the environment's tag in the image's repository (REPO:ENV) to that digest, 
 	pf.StringVar(&o.Store, "store", pipeline.DefaultStore, "where the release records are: a `DIR`, or registry://HOST/REPO")
 	pf.StringVar((*string)(&o.Scheme), "scheme", string(release.Counter), "how releases are named: counter, timestamp, semver or calver")
 	pf.BoolVar(&o.NoTag, "no-tag", false, "leave the environment's tag in the registry as it is")
+	pf.StringVar(&o.VerifyKey, "verify-key", "", "refuse to create, promote or roll back to an image not signed with this public key `FILE` (or env://NAME)")
 	addRegistryFlags(pf, &o.reg)
-	config.BindUnder(pf, "release", "store", "scheme")
+	config.BindUnder(pf, "release", "store", "scheme", "verify-key")
 	c.AddCommand(newReleaseCreateCmd(f, &o), newReleaseListCmd(f, &o), newReleaseShowCmd(f, &o), newReleasePromoteCmd(f, &o), newReleaseRollbackCmd(f, &o), newReleaseManifestsCmd(f, &o))
 	return c
 }
@@ -83,7 +86,7 @@ it needs (default: the newest migration of migrate.dir).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			in := pipeline.ReleaseInput{Dir: f.Dir, Env: o.Env, Image: image, Version: version, Commit: commit, ConfigFile: configFile,
 				Migrate: f.Config.Migrate, Store: o.Store, Scheme: o.Scheme, By: migrate.DefaultAppliedBy(), Now: f.now(),
-				Client: func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }}
+				VerifyKey: o.VerifyKey, Getenv: f.Getenv, Client: func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }}
 			if migration >= 0 {
 				v := uint64(migration)
 				in.Migration = &v
@@ -188,6 +191,7 @@ func newReleaseRollbackCmd(f *Factory, o *releaseOptions) *cobra.Command {
 // environment's tag unless --no-tag, and warns when a rollback's schema is behind.
 func (f *Factory) redeploy(ctx context.Context, o *releaseOptions, d pipeline.Redeploy) error {
 	d.Dir, d.Store, d.Scheme, d.By, d.Now, d.NoTag = f.Dir, o.Store, o.Scheme, migrate.DefaultAppliedBy(), f.now(), o.NoTag
+	d.VerifyKey, d.Getenv = o.VerifyKey, f.Getenv
 	d.Migrations, d.Log, d.Repository = pipeline.MigrationsDir(f.Config.Migrate), slog.New(f.IO.LogHandler()), f.Config.Release.Repository
 	d.Client = func() (*registry.Client, func(), error) { return f.registryClient(&o.reg) }
 	res, err := d.Release(ctx)
