@@ -1,6 +1,8 @@
 package sign
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -105,6 +107,20 @@ type resourceDescriptor struct {
 	Digest map[string]string `json:"digest,omitempty"`
 }
 
+// dirHash1 is a go.sum h1: hash as in-toto's dirHash1 digest: the same SHA-256, in hexadecimal; "" for
+// none.
+func dirHash1(sum string) string {
+	b64, ok := strings.CutPrefix(sum, "h1:")
+	if !ok {
+		return ""
+	}
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil || len(raw) != 32 {
+		return ""
+	}
+	return hex.EncodeToString(raw)
+}
+
 // predicate is p as SLSA provenance v1.
 func (p Provenance) predicate() slsaProvenance {
 	var s slsaProvenance
@@ -143,8 +159,8 @@ func (p Provenance) predicate() slsaProvenance {
 	}
 	for _, m := range p.Modules {
 		d := resourceDescriptor{Name: m.Path, URI: "pkg:golang/" + m.Path + "@" + m.Version}
-		if alg, sum, ok := strings.Cut(m.Sum, ":"); ok && alg == "h1" {
-			d.Digest = map[string]string{"gomod-h1": sum} // go.sum's h1: hash, base64
+		if h := dirHash1(m.Sum); h != "" {
+			d.Digest = map[string]string{"dirHash1": h}
 		}
 		deps = append(deps, d)
 	}

@@ -106,6 +106,7 @@ func TestSignedBuildVerifiedBeforeRelease(t *testing.T) {
 				require.NoError(t, json.Unmarshal([]byte(out[strings.Index(out, "{"):]), &env), out)
 				assert.Contains(t, string(env.Payload), `"predicateType":"https://slsa.dev/provenance/v1"`)
 				assert.Contains(t, string(env.Payload), `"uri":"pkg:golang/modernc.org/sqlite@`, "the module list")
+				assert.Contains(t, string(env.Payload), `"dirHash1":"`)
 				assert.Contains(t, string(env.Payload), `"SOURCE_DATE_EPOCH":1700000000`)
 			}
 			for _, sig := range rec.Pushed.Signatures {
@@ -157,6 +158,16 @@ func TestSignedBuildVerifiedBeforeRelease(t *testing.T) {
 			_, stderr, code = shipyardIn(dir, "release", "promote", "--from", "staging", "--to", "prod", "--verify-key", other, "--no-tag")
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr, "refusing to release")
+			// Rollback: to an unsigned release (v2, recorded without the gate) is refused, to a signed one not.
+			_, stderr, code = shipyardIn(dir, "release", "create", "--env", "staging", "--image", unsigned, "--no-tag")
+			require.Zero(t, code, stderr)
+			_, stderr, code = shipyardIn(dir, "release", "create", "--env", "staging", "--image", signedRef, "--no-tag")
+			require.Zero(t, code, stderr)
+			_, stderr, code = shipyardIn(dir, "release", "rollback", "--env", "staging", "--to", "v2", "--verify-key", filepath.Join(keys, "cosign.pub"), "--no-tag")
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, "refusing to release "+unsigned)
+			_, stderr, code = shipyardIn(dir, "release", "rollback", "--env", "staging", "--to", "v1", "--verify-key", filepath.Join(keys, "cosign.pub"), "--no-tag")
+			assert.Zero(t, code, stderr)
 		})
 	}
 	all := strings.Join(outputs, "\n")
