@@ -83,12 +83,21 @@ func (h *Handler) repositories(w http.ResponseWriter, r *http.Request) {
 	h.render(w, v, "repositories", http.StatusOK, common{Title: "Repositories", Body: b})
 }
 
-// tags lists a repository's tags, a page at a time, each with what it holds.
-func (h *Handler) tags(w http.ResponseWriter, r *http.Request) {
-	v := h.visit(r)
+// repoVisit starts a page of one repository: the visit, and the repository the address names; false
+// when it names none, and the error page was written.
+func (h *Handler) repoVisit(w http.ResponseWriter, r *http.Request) (visit, string, bool) {
 	repo, err := repoParam(r)
 	if err != nil {
 		h.fail(w, r, err, "The address names no repository.")
+		return visit{}, "", false
+	}
+	return h.visit(r), repo, true
+}
+
+// tags lists a repository's tags, a page at a time, each with what it holds.
+func (h *Handler) tags(w http.ResponseWriter, r *http.Request) {
+	v, repo, ok := h.repoVisit(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := pageContext(r)
@@ -170,10 +179,8 @@ func checkRef(ref string) error {
 
 // releases shows each environment's current release and its history.
 func (h *Handler) releases(w http.ResponseWriter, r *http.Request) {
-	v := h.visit(r)
-	repo, err := repoParam(r)
-	if err != nil {
-		h.fail(w, r, err, "The address names no repository.")
+	v, repo, ok := h.repoVisit(w, r)
+	if !ok {
 		return
 	}
 	ctx, cancel := pageContext(r)
