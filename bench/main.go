@@ -3,6 +3,7 @@
 //
 //	version   shipyard version next beside git describe --tags, 20,000 commits and 2,000 tags
 //	coverage  shipyard test --profile beside go tool cover -func, a 500,000-line profile
+//	shard     shipyard test --shard K/4 on 200 packages of skewed durations: the slowest shard against the mean
 //	registry  shipyard push beside crane push and skopeo copy, a 200 MiB image of 20 layers
 //	registry-ui  the first pages of registry serve's UI, 1,000 repositories and 10,000 tags, beside crane catalog and ls
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements and 450 modules on a file:// GOPROXY
@@ -36,6 +37,7 @@ type capability struct {
 var capabilities = []capability{
 	{"version", benchVersion},
 	{"coverage", benchCoverage},
+	{"shard", benchShard},
 	{"registry", benchRegistry},
 	{"registry-ui", benchRegistryUI},
 	{"audit", benchAudit},

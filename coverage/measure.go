@@ -21,13 +21,60 @@ type MeasureOptions struct {
 	CoverDirs []string
 	// JUnit, when set, is the file go test's results go to as JUnit XML (the tests run with -json).
 	JUnit string
+	// Shard, when set, runs only its share of Test's packages, and keeps its files.
+	Shard *ShardRun
+}
+
+// ShardRun is one shard of a suite: which, the history that balances the shards, and where its files go.
+type ShardRun struct {
+	ID      ShardID
+	Timings string // the file of earlier runs' durations; none yet is no history
+	Dir     string
+	// Plan is what the shard ran, once it ran.
+	Plan Shard
+}
+
+// run plans the suite's shards from the timings and runs this one.
+func (s *ShardRun) run(ctx context.Context, g GoTest) (ShardFiles, error, error) {
+	history, err := ReadTimings(s.Timings)
+	if err != nil {
+		return ShardFiles{}, nil, err
+	}
+	pkgs, err := ListPackages(ctx, g.Dir, g.Packages)
+	if err != nil {
+		return ShardFiles{}, nil, err
+	}
+	s.Plan = PlanShards(pkgs, history, s.ID.N)[s.ID.K-1]
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return ShardFiles{}, nil, err
+	}
+	return RunShard(ctx, g, s.Plan, s.Dir)
 }
 
 // Measure returns the profile of the run: the tests', or the merged profiles and coverage directories.
 // testsErr says the tests failed (ErrTestsFailed); what ran is measured all the same.
 func Measure(ctx context.Context, o MeasureOptions) (p *Profile, testsErr, err error) {
 	profiles := o.Profiles
+	if len(profiles)+len(o.CoverDirs) > 0 {
+		switch {
+		case o.JUnit != "":
+			return nil, nil, &InputError{Option: "coverage.JUnit", Err: errors.New("recording a test run's results needs a test run: it does not go with profiles or GOCOVERDIR data")}
+		case len(o.Test.Packages)+len(o.Test.Args) > 0 || o.Shard != nil:
+			return nil, nil, &InputError{Err: errors.New("packages, shards and go test flags go with running the tests, not with profiles or GOCOVERDIR data")}
+		}
+	}
 	switch {
+	case o.Shard != nil:
+		files, terr, err := o.Shard.run(ctx, o.Test)
+		if err != nil {
+			return nil, nil, err
+		}
+		profiles, testsErr = []string{files.Profile}, terr
+		if o.JUnit != "" {
+			if err := WriteFile(o.JUnit, func(w io.Writer) error { return MergeJUnit([]string{files.JUnit}, w) }); err != nil {
+				return nil, nil, err
+			}
+		}
 	case len(profiles) == 0 && len(o.CoverDirs) == 0:
 		tmp, err := os.MkdirTemp("", "shipyard-cover-")
 		if err != nil {

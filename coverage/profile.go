@@ -272,3 +272,15 @@ func Merge(profiles ...*Profile) (*Profile, error) {
 	slices.SortFunc(merged.Files, func(a, b *FileProfile) int { return strings.Compare(a.Name, b.Name) })
 	return merged, nil
 }
+
+// Write writes p in the cover profile format go test writes (and go tool cover reads).
+func (p *Profile) Write(w io.Writer) error {
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "mode: %s\n", p.Mode)
+	for _, f := range p.Files {
+		for _, b := range f.Blocks {
+			fmt.Fprintf(bw, "%s:%d.%d,%d.%d %d %d\n", f.Name, b.StartLine, b.StartCol, b.EndLine, b.EndCol, b.NumStmt, b.Count)
+		}
+	}
+	return bw.Flush()
+}

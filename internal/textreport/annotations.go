@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/shipyardci/shipyard/audit"
+	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/ghactions"
 )
 
@@ -69,4 +70,25 @@ func AuditAnnotations(r *audit.Report, failOn string) []ghactions.Annotation {
 	}
 	return append(out[:MaxAnnotations-1], ghactions.Annotation{Level: level, Title: "shipyard audit",
 		Message: fmt.Sprintf("and %d more in the step summary", more)})
+}
+
+// CoverageAnnotations are a test run's annotations for GitHub Actions, paths relative to the module: a
+// file below its threshold, and each range of changed lines that no test ran.
+func CoverageAnnotations(r *coverage.Report, diff *coverage.DiffCoverage, failures []coverage.Failure) []ghactions.Annotation {
+	var out []ghactions.Annotation
+	for _, fl := range failures {
+		if fl.Scope == coverage.ScopeFile {
+			out = append(out, ghactions.Annotation{File: fl.Name, Title: "coverage", Message: fl.Message})
+		}
+	}
+	if diff == nil {
+		return out
+	}
+	for _, df := range diff.Files {
+		for _, rg := range LineRanges(df.Uncovered) {
+			out = append(out, ghactions.Annotation{Level: ghactions.Warning, File: df.Path, Line: rg[0], EndLine: rg[1],
+				Title: "not covered", Message: "changed lines without a test that runs them"})
+		}
+	}
+	return out
 }

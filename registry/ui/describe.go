@@ -92,7 +92,17 @@ func (d *described) Signed() []string {
 			out = append(out, cmp.Or(predicateNames[r.Annotations["dev.sigstore.bundle.predicateType"]], r.Annotations["dev.sigstore.bundle.predicateType"], "bundle"))
 		}
 	}
-	return out
+	// The referrers' order is the registry's: the signature first, then the rest by name.
+	slices.SortFunc(out, func(a, b string) int {
+		if (a == "signature") != (b == "signature") {
+			if a == "signature" {
+				return -1
+			}
+			return 1
+		}
+		return cmp.Compare(a, b)
+	})
+	return slices.Compact(out)
 }
 
 // predicateNames are what people call the predicates.

@@ -69,6 +69,8 @@ var flagOf = map[string]string{
 	"build.Platforms":           "--platform",
 	"build.Base":                "--base",
 	"coverage.DiffBase":         "--diff-base",
+	"coverage.JUnit":            "--junit",
+	"coverage.Shard":            "--shard",
 	"coverage.CoverDirs":        "--coverdir",
 	"coverage.Exclude":          "--exclude",
 	"build.Dest":                "--dest",

@@ -45,7 +45,7 @@ func TestWithFlag(t *testing.T) {
 func TestEveryOptionHasAFlag(t *testing.T) {
 	fset := token.NewFileSet()
 	found := 0
-	for _, pkg := range []string{"audit", "build", "coverage", "registry", "release", "semver", "internal/pipeline"} {
+	for _, pkg := range []string{"audit", "build", "coverage", "registry", "release", "semver", "sign", "internal/pipeline"} {
 		files, err := filepath.Glob(filepath.Join("..", "..", "..", pkg, "*.go"))
 		require.NoError(t, err)
 		for _, file := range files {

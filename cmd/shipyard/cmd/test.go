@@ -14,7 +14,6 @@ import (
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/config"
 	"github.com/shipyardci/shipyard/internal/exitcode"
-	"github.com/shipyardci/shipyard/internal/ghactions"
 	"github.com/shipyardci/shipyard/internal/iostreams"
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
@@ -43,6 +42,9 @@ type testOptions struct {
 	MinLines         float64
 	MinFunctions     float64
 	MinBranches      float64
+	Shard, ShardDir  string
+	Timings          string
+	ShardGate        bool
 }
 
 func newTestCmd(f *Factory) *cobra.Command {
@@ -80,7 +82,15 @@ Per-path thresholds go in shipyard.yaml:
 			return runTest(cmd, f, &o, pkgs, extra)
 		},
 	}
-	o.addFlags(c.Flags())
+	o.addFlags(c.PersistentFlags())
+	c.AddCommand(&cobra.Command{Use: "merge DIR…", Short: "Merge the shards' profiles, JUnit and timings, and gate once on the whole",
+		Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, dirs []string) (err error) {
+			if o.Profiles, err = pipeline.MergeShards(f.Dir, dirs, o.JUnit, o.Timings); err != nil {
+				return err
+			}
+			o.JUnit = "" // written, merged
+			return runTest(cmd, f, &o, nil, nil)
+		}})
 	return c
 }
 
@@ -108,6 +118,10 @@ func (o *testOptions) addFlags(fl *pflag.FlagSet) {
 	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
 	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
 	fl.Float64Var(&o.MinBranches, "min-branches", 0, "with --lcov: minimum share of branches taken in `PERCENT`")
+	fl.StringVar(&o.Shard, "shard", "", "run shard `K/N` of the packages, balanced by --timings; its files go to --shard-dir (merge them with test merge)")
+	fl.StringVar(&o.ShardDir, "shard-dir", pipeline.DefaultShardDir, "`DIR` of the shards' profiles, JUnit and timings")
+	fl.StringVar(&o.Timings, "timings", pipeline.DefaultTimings, "the `FILE` of earlier runs' durations, read by --shard, written by test merge")
+	fl.BoolVar(&o.ShardGate, "shard-gate", false, "with --shard: gate the shard on its own coverage too (by default only test merge gates)")
 	config.BindUnder(fl, "test", "min-total", "min-package", "min-file", "exclude", "include-generated", "coverpkg",
 		"diff-base", "min-diff", "baseline", "baseline-tolerance", "min-lines", "min-functions", "min-branches")
 }
@@ -154,14 +168,6 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 // measured. The tests' output goes to stderr, folded in a group under GitHub Actions; with --quiet it is
 // kept back and shown only when they fail.
 func (f *Factory) measure(cmd *cobra.Command, o *testOptions, pkgs, extra []string) (*coverage.RunResult, error) {
-	if len(o.Profiles)+len(o.CoverDirs) > 0 {
-		switch {
-		case o.JUnit != "":
-			return nil, exitcode.Input(errors.New("--junit records a test run and does not go with --profile or --coverdir"))
-		case len(pkgs)+len(extra) > 0:
-			return nil, exitcode.Input(errors.New("packages and go test flags go with running the tests, not with --profile or --coverdir"))
-		}
-	}
 	var held bytes.Buffer
 	w := f.IO.ErrOut
 	if f.IO.Quiet {
@@ -178,6 +184,15 @@ func (f *Factory) measure(cmd *cobra.Command, o *testOptions, pkgs, extra []stri
 	}
 	cfg := config.Test{MinTotal: o.MinTotal, MinPackage: o.MinPackage, MinFile: o.MinFile, Exclude: o.Exclude, IncludeGenerated: o.IncludeGenerated,
 		Overrides: f.Config.Test.Overrides, DiffBase: o.DiffBase, MinDiff: o.MinDiff, Baseline: o.Baseline, BaselineTolerance: o.Tolerance}
+	if o.Shard != "" {
+		var err error
+		if mo.Shard, err = pipeline.Shard(f.Dir, o.Shard, o.ShardDir, o.Timings); err != nil {
+			return nil, err
+		}
+		if !o.ShardGate { // a shard's coverage is a part: test merge gates the whole
+			cfg = config.Test{Exclude: o.Exclude, IncludeGenerated: o.IncludeGenerated}
+		}
+	}
 	end := f.Actions.Group("go test")
 	run, err := coverage.Run(cmd.Context(), coverage.RunOptions{Measure: mo, Analyze: pipeline.TestAnalysis(f.Dir, cfg), Gate: pipeline.TestGate(f.Dir, cfg)})
 	end()
@@ -197,27 +212,16 @@ func (f *Factory) writeTestReports(o *testOptions, report *coverage.Report, p *c
 }
 
 func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, failures []coverage.Failure) error {
-	if err := f.SetOutputs("coverage", fmt.Sprintf("%.1f", r.Total.Percent())); err != nil {
+	outputs := []string{"coverage", fmt.Sprintf("%.1f", r.Total.Percent())}
+	if diff != nil {
+		outputs = append(outputs, "diff_coverage", fmt.Sprintf("%.1f", diff.Percent()))
+	}
+	if err := f.SetOutputs(outputs...); err != nil || !f.Actions.Enabled() {
 		return err
 	}
-	if !f.Actions.Enabled() {
-		return nil
-	}
-	for _, fl := range failures {
-		if fl.Scope == coverage.ScopeFile {
-			f.Actions.Annotate(ghactions.Annotation{File: f.Actions.RepoPath(r.Root, fl.Name), Title: "coverage", Message: fl.Message})
-		}
-	}
-	if diff != nil {
-		if err := f.SetOutputs("diff_coverage", fmt.Sprintf("%.1f", diff.Percent())); err != nil {
-			return err
-		}
-		for _, df := range diff.Files {
-			for _, rg := range textreport.LineRanges(df.Uncovered) {
-				f.Actions.Annotate(ghactions.Annotation{Level: ghactions.Warning, File: f.Actions.RepoPath(r.Root, df.Path), Line: rg[0], EndLine: rg[1],
-					Title: "not covered", Message: "changed lines without a test that runs them"})
-			}
-		}
+	for _, a := range textreport.CoverageAnnotations(r, diff, failures) {
+		a.File = f.Actions.RepoPath(r.Root, a.File)
+		f.Actions.Annotate(a)
 	}
 	return f.Actions.AddSummary(textreport.CoverageMarkdown(r, failures))
 }

@@ -124,9 +124,9 @@ func TestTestCommandProfileErrors(t *testing.T) {
 	}{
 		{[]string{"--profile", "bad.out"}, `bad.out:2: no ' ' before the statement count`},
 		{[]string{"--profile", "missing.out"}, "reading cover profile: open "},
-		{[]string{"--profile", "bad.out", "./calc"}, "packages and go test flags go with running the tests, not with --profile or --coverdir"},
+		{[]string{"--profile", "bad.out", "./calc"}, "packages, shards and go test flags go with running the tests, not with profiles or GOCOVERDIR data"},
 		{[]string{"--coverdir", "empty"}, "--coverdir: reading coverage data in "},
-		{[]string{"--profile", "bad.out", "--junit", "j.xml"}, "--junit records a test run and does not go with --profile or --coverdir"},
+		{[]string{"--profile", "bad.out", "--junit", "j.xml"}, "--junit: recording a test run's results needs a test run: it does not go with profiles or GOCOVERDIR data"},
 		{[]string{"--exclude", "[x"}, `--exclude: invalid exclude pattern "[x"`},
 		{[]string{"--min-total", "high"}, `invalid argument "high" for "--min-total" flag`},
 	}
