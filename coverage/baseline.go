@@ -47,9 +47,14 @@ func (r *Report) CheckBaseline(b *Baseline, tolerance float64) (Failure, bool) {
 	return f, false
 }
 
+// Baseline is what a baseline records of the report: its total, rounded down to two decimals.
+func (r *Report) Baseline() Baseline {
+	return Baseline{Total: floor2(r.Total.Percent()), Statements: r.Total.Statements, Covered: r.Total.Covered}
+}
+
 // WriteBaseline records the report's total at path, atomically.
 func (r *Report) WriteBaseline(path string) error {
-	data, err := json.MarshalIndent(Baseline{Total: floor2(r.Total.Percent()), Statements: r.Total.Statements, Covered: r.Total.Covered}, "", "  ")
+	data, err := json.MarshalIndent(r.Baseline(), "", "  ")
 	if err != nil {
 		return err
 	}

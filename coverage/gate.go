@@ -36,6 +36,13 @@ type Gate struct {
 	// below it.
 	Baseline  string
 	Tolerance float64
+	// Store, when set, keeps the baseline instead of the Baseline file (a registry).
+	Store BaselineStore
+}
+
+// BaselineStore keeps a baseline somewhere other than a file.
+type BaselineStore interface {
+	ReadBaseline(ctx context.Context) (*Baseline, error)
 }
 
 // GateResult is what a gate found: the failures, and the changed lines and the baseline it measured
@@ -63,8 +70,11 @@ func (r *Report) Gate(ctx context.Context, p *Profile, g Gate) (*GateResult, err
 			out.Failures = append(out.Failures, fl)
 		}
 	}
-	if g.Baseline != "" {
+	if g.Baseline != "" || g.Store != nil {
 		b, err := ReadBaseline(g.Baseline)
+		if g.Store != nil {
+			b, err = g.Store.ReadBaseline(ctx)
+		}
 		if err != nil {
 			return nil, &InputError{Err: err} // the error names the file
 		}

@@ -29,6 +29,8 @@ type MeasureOptions struct {
 type ShardRun struct {
 	ID      ShardID
 	Timings string // the file of earlier runs' durations; none yet is no history
+	// History, when set, reads the earlier runs' durations instead of the Timings file (a registry).
+	History func(context.Context) (Timings, error)
 	Dir     string
 	// Plan is what the shard ran, once it ran.
 	Plan Shard
@@ -37,6 +39,9 @@ type ShardRun struct {
 // run plans the suite's shards from the timings and runs this one.
 func (s *ShardRun) run(ctx context.Context, g GoTest) (ShardFiles, error, error) {
 	history, err := ReadTimings(s.Timings)
+	if s.History != nil {
+		history, err = s.History(ctx)
+	}
 	if err != nil {
 		return ShardFiles{}, nil, err
 	}

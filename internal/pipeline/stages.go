@@ -42,7 +42,7 @@ func testStage(ctx context.Context, s *State) (Result, error) {
 	cfg := s.Config.Test
 	run, err := coverage.Run(ctx, coverage.RunOptions{
 		Measure: coverage.MeasureOptions{Test: coverage.GoTest{Dir: s.Dir, Coverpkg: cfg.Coverpkg, Stdout: s.Output, Stderr: s.Output}},
-		Analyze: TestAnalysis(s.Dir, cfg), Gate: TestGate(s.Dir, cfg)})
+		Analyze: TestAnalysis(s.Dir, cfg), Gate: TestGate(s.Dir, cfg, s.Client)})
 	if err != nil {
 		return nil, err
 	}
@@ -55,14 +55,18 @@ func TestAnalysis(dir string, c config.Test) []coverage.Option {
 	return []coverage.Option{coverage.WithDir(dir), coverage.WithExclude(c.Exclude...), coverage.WithGenerated(c.IncludeGenerated)}
 }
 
-// TestGate is the gate of test: in shipyard.yaml, for the project in dir.
-func TestGate(dir string, c config.Test) coverage.Gate {
+// TestGate is the gate of test: in shipyard.yaml, for the project in dir. A baseline in a registry
+// (registry://HOST/REPO) is read with client.
+func TestGate(dir string, c config.Test, client func() (*registry.Client, func(), error)) coverage.Gate {
 	t := coverage.Thresholds{Total: c.MinTotal, Package: c.MinPackage, File: c.MinFile}
 	for _, ov := range c.Overrides {
 		t.Overrides = append(t.Overrides, coverage.Override{Path: ov.Path, Min: ov.Min})
 	}
 	g := coverage.Gate{Thresholds: t, Dir: dir, DiffBase: c.DiffBase, MinDiff: c.MinDiff, Tolerance: c.BaselineTolerance}
-	if c.Baseline != "" {
+	switch {
+	case isRegistry(c.Baseline):
+		g.Store = recordsOf(c.Baseline, "baseline", client)
+	case c.Baseline != "":
 		g.Baseline = filepath.Join(dir, c.Baseline)
 	}
 	if g.Tolerance == 0 {

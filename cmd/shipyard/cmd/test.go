@@ -85,7 +85,7 @@ Per-path thresholds go in shipyard.yaml:
 	o.addFlags(c.PersistentFlags())
 	c.AddCommand(&cobra.Command{Use: "merge DIR…", Short: "Merge the shards' profiles, JUnit and timings, and gate once on the whole",
 		Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, dirs []string) (err error) {
-			if o.Profiles, err = pipeline.MergeShards(f.Dir, dirs, o.JUnit, o.Timings); err != nil {
+			if o.Profiles, err = pipeline.MergeShards(cmd.Context(), f.Dir, dirs, o.JUnit, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
 				return err
 			}
 			o.JUnit = "" // written, merged
@@ -156,7 +156,7 @@ func runTest(cmd *cobra.Command, f *Factory, o *testOptions, pkgs, extra []strin
 		return err
 	}
 	if o.UpdateBaseline && run.Err() == nil {
-		if err := report.WriteBaseline(f.Path(o.Baseline)); err != nil {
+		if err := pipeline.WriteBaseline(cmd.Context(), f.Dir, o.Baseline, report, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
 			return err
 		}
 		f.IO.Infof("recorded %.2f%% in %s", report.Total.Percent(), o.Baseline)
@@ -186,7 +186,7 @@ func (f *Factory) measure(cmd *cobra.Command, o *testOptions, pkgs, extra []stri
 		Overrides: f.Config.Test.Overrides, DiffBase: o.DiffBase, MinDiff: o.MinDiff, Baseline: o.Baseline, BaselineTolerance: o.Tolerance}
 	if o.Shard != "" {
 		var err error
-		if mo.Shard, err = pipeline.Shard(f.Dir, o.Shard, o.ShardDir, o.Timings); err != nil {
+		if mo.Shard, err = pipeline.Shard(f.Dir, o.Shard, o.ShardDir, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
 			return nil, err
 		}
 		if !o.ShardGate { // a shard's coverage is a part: test merge gates the whole
@@ -194,7 +194,7 @@ func (f *Factory) measure(cmd *cobra.Command, o *testOptions, pkgs, extra []stri
 		}
 	}
 	end := f.Actions.Group("go test")
-	run, err := coverage.Run(cmd.Context(), coverage.RunOptions{Measure: mo, Analyze: pipeline.TestAnalysis(f.Dir, cfg), Gate: pipeline.TestGate(f.Dir, cfg)})
+	run, err := coverage.Run(cmd.Context(), coverage.RunOptions{Measure: mo, Analyze: pipeline.TestAnalysis(f.Dir, cfg), Gate: pipeline.TestGate(f.Dir, cfg, pipeline.ClientFor(f.Config.Registry, f.Getenv))})
 	end()
 	if (err != nil || run.TestsErr != nil) && held.Len() > 0 {
 		f.IO.ErrOut.Write(held.Bytes())
