@@ -76,7 +76,7 @@ func Measure(ctx context.Context, o MeasureOptions) (p *Profile, testsErr, err e
 		}
 		profiles, testsErr = []string{files.Profile}, terr
 		if o.JUnit != "" {
-			if err := WriteFile(o.JUnit, func(w io.Writer) error { return MergeJUnit([]string{files.JUnit}, w) }); err != nil {
+			if err := WriteFile(o.JUnit, func(w io.Writer) error { return MergeJUnit([]string{files.JUnit}, w) }); err != nil && !errors.Is(err, ErrTestsFailed) {
 				return nil, nil, err
 			}
 		}

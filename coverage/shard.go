@@ -367,7 +367,8 @@ func ShardsIn(dirs []string) ([]ShardFiles, error) {
 	return out, nil
 }
 
-// MergeJUnit merges JUnit files into one: the suites of a package split across shards become one.
+// MergeJUnit merges JUnit files into one: the suites of a package split across shards become one. It
+// returns ErrTestsFailed, after writing, when a test failed or a package did not build.
 func MergeJUnit(paths []string, w io.Writer) error {
 	out := junitSuites{}
 	byName := map[string]int{}
@@ -411,8 +412,13 @@ func MergeJUnit(paths []string, w io.Writer) error {
 	if err := e.Encode(out); err != nil {
 		return err
 	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	if _, err := io.WriteString(w, "\n"); err != nil {
+		return err
+	}
+	if out.Failures+out.Errors > 0 {
+		return fmt.Errorf("%d of the shards' tests failed: %w", out.Failures+out.Errors, ErrTestsFailed)
+	}
+	return nil
 }
 
 func parseSeconds(s string) float64 {

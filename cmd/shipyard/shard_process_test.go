@@ -162,4 +162,18 @@ func TestShardsMergeToOneRun(t *testing.T) {
 		}
 	}
 	assert.Greater(t, split, 1, "p0s tests ran in more than one shard")
+
+	// A failing test fails its shard, and the merge too.
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p3", "fail_test.go"), []byte("package p3\n\nimport \"testing\"\n\nfunc TestFails(t *testing.T) { t.Fatal(\"no\") }\n"), 0o644))
+	failed := 0
+	for k := 1; k <= 4; k++ {
+		if _, _, code := shipyard(t, "-C", dir, "test", "--shard", fmt.Sprintf("%d/4", k), "--shard-dir", "round3"); code != 0 {
+			assert.Equal(t, 1, code)
+			failed++
+		}
+	}
+	assert.Equal(t, 1, failed, "one shard ran the failing test")
+	_, stderr, code = shipyard(t, "-C", dir, "test", "merge", "round3")
+	assert.Equal(t, 1, code, stderr)
+	assert.Contains(t, stderr, "of the shards' tests failed")
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 
 	"github.com/shipyardci/shipyard/coverage"
@@ -33,14 +34,15 @@ func Shard(dir, shard, shardDir, timings string, client func() (*registry.Client
 
 // MergeShards gathers the shards' files in dirs: it returns their profiles, to gate as one run, writes
 // their JUnit results merged to junit ("" for none), and records their timings as the history for the
-// next run's shards (a file, or registry://HOST/REPO written with client).
-func MergeShards(ctx context.Context, dir string, dirs []string, junit, timings string, client func() (*registry.Client, func(), error)) (profiles []string, err error) {
+// next run's shards (a file, or registry://HOST/REPO written with client). testsErr says a shard's tests
+// failed.
+func MergeShards(ctx context.Context, dir string, dirs []string, junit, timings string, client func() (*registry.Client, func(), error)) (profiles []string, testsErr, err error) {
 	for i, d := range dirs {
 		dirs[i] = resolve(dir, d)
 	}
 	shards, err := coverage.ShardsIn(dirs)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var ts []coverage.Timings
 	var junits []string
@@ -49,22 +51,32 @@ func MergeShards(ctx context.Context, dir string, dirs []string, junit, timings 
 		junits = append(junits, s.JUnit)
 		t, err := coverage.ReadTimings(s.Timings)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		ts = append(ts, t)
 	}
-	if junit != "" {
-		if err := coverage.WriteFile(resolve(dir, junit), func(w io.Writer) error { return coverage.MergeJUnit(junits, w) }); err != nil {
-			return nil, err
+	merge := func(w io.Writer) error {
+		testsErr = coverage.MergeJUnit(junits, w)
+		if errors.Is(testsErr, coverage.ErrTestsFailed) {
+			return nil
 		}
+		return testsErr
+	}
+	if junit == "" {
+		err = merge(io.Discard)
+	} else {
+		err = coverage.WriteFile(resolve(dir, junit), merge)
+	}
+	if err != nil {
+		return nil, nil, err
 	}
 	merged := coverage.MergeTimings(ts...)
 	if isRegistry(timings) {
 		doc, err := json.Marshal(merged)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		return profiles, recordsOf(timings, "timings", client).write(ctx, doc)
+		return profiles, testsErr, recordsOf(timings, "timings", client).write(ctx, doc)
 	}
-	return profiles, coverage.WriteTimings(resolve(dir, cmp.Or(timings, DefaultTimings)), merged)
+	return profiles, testsErr, coverage.WriteTimings(resolve(dir, cmp.Or(timings, DefaultTimings)), merged)
 }

@@ -19,4 +19,18 @@ mapfile -d '' -t args <"$split"
 while IFS= read -r line; do
   [ -n "$line" ] && args+=("$line") # a block scalar's last newline gives no empty argument
 done <<<"${ACTION_ARGS:-}"
+# The shard input goes before a "--", after which the arguments are go test's.
+if [ -n "${ACTION_SHARD:-}" ]; then
+  with=()
+  placed=
+  for a in "${args[@]}"; do
+    if [ -z "$placed" ] && [ "$a" = "--" ]; then
+      with+=(--shard "$ACTION_SHARD")
+      placed=1
+    fi
+    with+=("$a")
+  done
+  [ -n "$placed" ] || with+=(--shard "$ACTION_SHARD")
+  args=("${with[@]}")
+fi
 exec shipyard "${args[@]}"

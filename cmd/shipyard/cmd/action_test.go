@@ -243,3 +243,22 @@ func TestActionRunSplitsLikeAShell(t *testing.T) {
 		})
 	}
 }
+
+// TestActionShardInput: the shard input becomes --shard K/N before a "--" (after it, the arguments are
+// go test's), or at the end.
+func TestActionShardInput(t *testing.T) {
+	root := testenv.Root(t)
+	bin := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(bin, "shipyard"), []byte("#!/bin/sh\nprintf '%s\\n' \"$@\"\n"), 0o755))
+	for _, tc := range []struct{ command, shard, want string }{
+		{"test --min-total 80 -- -race", "2/4", "test\n--min-total\n80\n--shard\n2/4\n--\n-race\n"},
+		{"test", "1/3", "test\n--shard\n1/3\n"},
+		{"test --min-total 80", "", "test\n--min-total\n80\n"},
+	} {
+		cmd := exec.Command("bash", filepath.Join(root, "scripts", "action", "run.sh"))
+		cmd.Env = []string{"PATH=" + bin + string(os.PathListSeparator) + os.Getenv("PATH"), "ACTION_COMMAND=" + tc.command, "ACTION_SHARD=" + tc.shard}
+		out, err := cmd.Output()
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, string(out), tc.command)
+	}
+}

@@ -85,11 +85,12 @@ Per-path thresholds go in shipyard.yaml:
 	o.addFlags(c.PersistentFlags())
 	c.AddCommand(&cobra.Command{Use: "merge DIR…", Short: "Merge the shards' profiles, JUnit and timings, and gate once on the whole",
 		Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, dirs []string) (err error) {
-			if o.Profiles, err = pipeline.MergeShards(cmd.Context(), f.Dir, dirs, o.JUnit, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
+			var failed error
+			if o.Profiles, failed, err = pipeline.MergeShards(cmd.Context(), f.Dir, dirs, o.JUnit, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
 				return err
 			}
 			o.JUnit = "" // written, merged
-			return runTest(cmd, f, &o, nil, nil)
+			return errors.Join(runTest(cmd, f, &o, nil, nil), failed)
 		}})
 	return c
 }
