@@ -177,14 +177,15 @@ func (p *PublicKey) Hint() string {
 	return base64.StdEncoding.EncodeToString(sum[:])
 }
 
-// sign signs data: ECDSA over its SHA-256, Ed25519 as Ed25519ph (what cosign signs with by default).
+// sign signs data: ECDSA over its SHA-256, Ed25519 as pure Ed25519 (what cosign verifies a DSSE
+// envelope's Ed25519 signature as; it signs its own Ed25519ph or pure, and verify takes both).
 func (k *Key) sign(data []byte) ([]byte, error) {
 	switch s := k.signer.(type) {
 	case *ecdsa.PrivateKey:
 		sum := sha256.Sum256(data)
 		return ecdsa.SignASN1(nil, s, sum[:])
 	case ed25519.PrivateKey:
-		return s.Sign(nil, sha512Sum(data), &ed25519.Options{Hash: crypto.SHA512})
+		return ed25519.Sign(s, data), nil
 	}
 	return nil, errors.New("unsupported key")
 }

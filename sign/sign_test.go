@@ -248,3 +248,34 @@ func TestCosignInterop(t *testing.T) {
 		})
 	}
 }
+
+// TestCosignInteropEd25519: an Ed25519 key, imported into cosign (cosign import-key-pair), signs and
+// verifies both ways: cosign signs Ed25519 as Ed25519ph, and so does shipyard.
+func TestCosignInteropEd25519(t *testing.T) {
+	dir := t.TempDir()
+	pemData := pemKey(t, "ed25519")
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "ed.pem"), pemData, 0o600))
+	out, err := cosign(t, dir, "import-key-pair", "--key", "ed.pem", "--output-key-prefix", "imported")
+	require.NoError(t, err, out)
+	key := parse(t, pemData, "")
+	pubData, err := os.ReadFile(filepath.Join(dir, "imported.pub"))
+	require.NoError(t, err)
+	pub, err := sign.ParsePublicKey(pubData, nil, "imported.pub")
+	require.NoError(t, err)
+	imported, err := os.ReadFile(filepath.Join(dir, "imported.key"))
+	require.NoError(t, err)
+	assert.Equal(t, string(key.Public().PEM()), string(parse(t, imported, "correct horse").Public().PEM()), "cosign's encrypted copy is the same key")
+
+	host := registries(t)["registry serve"]
+	ref, digests := pushIndex(t, host, "ed")
+	_, err = sign.Images(context.Background(), sign.Request{Key: key, Repository: ref.Context(), Digests: digests[:1]})
+	require.NoError(t, err)
+	out, err = cosign(t, dir, "verify", "--key", "imported.pub", "--insecure-ignore-tlog", "--allow-http-registry", ref.String())
+	require.NoError(t, err, "cosign verify: %s", out)
+
+	other, _ := pushIndex(t, host, "ed-cosigned")
+	out, err = cosign(t, dir, "sign", "--key", "imported.key", "--use-signing-config=false", "--tlog-upload=false", "--allow-http-registry", "--yes", other.String())
+	require.NoError(t, err, out)
+	_, err = sign.Verify(context.Background(), sign.VerifyRequest{Ref: other, Key: pub})
+	require.NoError(t, err)
+}
