@@ -2,8 +2,10 @@ package coverage
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path"
 	"slices"
@@ -60,10 +62,40 @@ func ReadLcov(path string) (*LcovReport, error) {
 	return ParseLcov(f, path)
 }
 
+// ReadLcovs reads lcov tracefiles and adds them up, as `lcov -a` does: a source file's records in several
+// of them (the shards of jest --shard, unit and integration runs) count together. A file that does not
+// exist is an input error.
+func ReadLcovs(paths ...string) (*LcovReport, error) {
+	records := map[string]*lcovRecord{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, &InputError{Err: fmt.Errorf("reading lcov file: %w", err)}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reading lcov file: %w", err)
+		}
+		err = parseLcov(f, p, records)
+		f.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	return summarize(records), nil
+}
+
 // ParseLcov parses an lcov tracefile. Like lcov, it counts from the data lines (DA, FN/FNDA, BRDA) rather
 // than the LF/LH summaries, and merges the records of one file (several test names, several runs).
 func ParseLcov(r io.Reader, name string) (*LcovReport, error) {
 	records := map[string]*lcovRecord{}
+	if err := parseLcov(r, name, records); err != nil {
+		return nil, err
+	}
+	return summarize(records), nil
+}
+
+// parseLcov adds the records of an lcov tracefile to records.
+func parseLcov(r io.Reader, name string, records map[string]*lcovRecord) error {
 	var cur *lcovRecord
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 64*1024), 1024*1024)
@@ -79,18 +111,18 @@ func ParseLcov(r io.Reader, name string) (*LcovReport, error) {
 		}
 		if line == "end_of_record" {
 			if cur == nil {
-				return nil, fail("end_of_record outside a record")
+				return fail("end_of_record outside a record")
 			}
 			cur = nil
 			continue
 		}
 		key, value, ok := strings.Cut(line, ":")
 		if !ok {
-			return nil, fail("want KEY:VALUE, got %q", truncate([]byte(line)))
+			return fail("want KEY:VALUE, got %q", truncate([]byte(line)))
 		}
 		if key == "SF" {
 			if value == "" {
-				return nil, fail("SF without a file name")
+				return fail("SF without a file name")
 			}
 			if records[value] == nil {
 				records[value] = &lcovRecord{lines: map[int]int{}, functions: map[string]int{}, branches: map[[3]string]int{}}
@@ -103,23 +135,23 @@ func ParseLcov(r io.Reader, name string) (*LcovReport, error) {
 			continue // test names and summaries: recomputed from the data
 		}
 		if cur == nil {
-			return nil, fail("%s before SF", key)
+			return fail("%s before SF", key)
 		}
 		fields := strings.Split(value, ",")
 		switch key {
 		case "DA": // line,count[,checksum]
 			if len(fields) < 2 {
-				return nil, fail("DA wants line,count: %q", value)
+				return fail("DA wants line,count: %q", value)
 			}
 			ln, err1 := strconv.Atoi(fields[0])
 			n, err2 := parseCount(fields[1])
 			if err1 != nil || err2 != nil || ln < 0 {
-				return nil, fail("DA wants line,count: %q", value)
+				return fail("DA wants line,count: %q", value)
 			}
 			cur.lines[ln] += n
 		case "FN": // line,name or, from lcov 2, line,end,name
 			if len(fields) < 2 {
-				return nil, fail("FN wants line,name: %q", value)
+				return fail("FN wants line,name: %q", value)
 			}
 			fn := fields[len(fields)-1]
 			if _, seen := cur.functions[fn]; !seen {
@@ -127,22 +159,22 @@ func ParseLcov(r io.Reader, name string) (*LcovReport, error) {
 			}
 		case "FNDA": // count,name
 			if len(fields) < 2 {
-				return nil, fail("FNDA wants count,name: %q", value)
+				return fail("FNDA wants count,name: %q", value)
 			}
 			n, err := parseCount(fields[0])
 			if err != nil {
-				return nil, fail("FNDA wants count,name: %q", value)
+				return fail("FNDA wants count,name: %q", value)
 			}
 			cur.functions[strings.Join(fields[1:], ",")] += n
 		case "BRDA": // line,block,branch,taken ("-": never evaluated)
 			if len(fields) != 4 {
-				return nil, fail("BRDA wants line,block,branch,taken: %q", value)
+				return fail("BRDA wants line,block,branch,taken: %q", value)
 			}
 			n := 0
 			if fields[3] != "-" {
 				var err error
 				if n, err = parseCount(fields[3]); err != nil {
-					return nil, fail("BRDA wants line,block,branch,taken: %q", value)
+					return fail("BRDA wants line,block,branch,taken: %q", value)
 				}
 			}
 			cur.branches[[3]string{fields[0], fields[1], fields[2]}] += n
@@ -150,12 +182,12 @@ func ParseLcov(r io.Reader, name string) (*LcovReport, error) {
 		// Other keys (FNL, FNA of newer lcov, vendor extensions) carry nothing the totals need.
 	}
 	if err := sc.Err(); err != nil {
-		return nil, &ParseError{File: name, Line: lineNo + 1, Msg: err.Error()}
+		return &ParseError{File: name, Line: lineNo + 1, Msg: err.Error()}
 	}
 	if cur != nil {
-		return nil, &ParseError{File: name, Line: lineNo, Msg: "the last record has no end_of_record"}
+		return &ParseError{File: name, Line: lineNo, Msg: "the last record has no end_of_record"}
 	}
-	return summarize(records), nil
+	return nil
 }
 
 // parseCount reads an execution count; some tools write large counts in floating point.

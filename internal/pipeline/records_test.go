@@ -86,7 +86,7 @@ func TestRegistryTimings(t *testing.T) {
 		require.NoError(t, coverage.WriteFile(files.Profile, (&coverage.Profile{Mode: "atomic"}).Write))
 		require.NoError(t, coverage.WriteTimings(files.Timings, coverage.Timings{Packages: map[string]float64{fmt.Sprintf("m/p%d", k): secs}}))
 	}
-	_, _, err = MergeShards(context.Background(), dir, []string{"."}, "", ref, client)
+	_, err = MergeShards(context.Background(), dir, []string{"."}, "", ref, client)
 	require.NoError(t, err)
 	got, err = s.History(context.Background())
 	require.NoError(t, err)

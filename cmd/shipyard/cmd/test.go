@@ -38,7 +38,7 @@ type testOptions struct {
 	Cobertura        string
 	Badge            string
 	HTML             string
-	Lcov             string
+	Lcov             []string
 	MinLines         float64
 	MinFunctions     float64
 	MinBranches      float64
@@ -76,7 +76,7 @@ Per-path thresholds go in shipyard.yaml:
 			if dash := cmd.ArgsLenAtDash(); dash >= 0 {
 				pkgs, extra = args[:dash], args[dash:]
 			}
-			if o.Lcov != "" {
+			if len(o.Lcov) > 0 {
 				return runLcov(cmd, f, &o, args)
 			}
 			return runTest(cmd, f, &o, pkgs, extra)
@@ -84,13 +84,15 @@ Per-path thresholds go in shipyard.yaml:
 	}
 	o.addFlags(c.PersistentFlags())
 	c.AddCommand(&cobra.Command{Use: "merge DIR…", Short: "Merge the shards' profiles, JUnit and timings, and gate once on the whole",
-		Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, dirs []string) (err error) {
-			var failed error
-			if o.Profiles, failed, err = pipeline.MergeShards(cmd.Context(), f.Dir, dirs, o.JUnit, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv)); err != nil {
+		Args: cobra.MinimumNArgs(1), RunE: func(cmd *cobra.Command, dirs []string) error {
+			m, err := pipeline.MergeShards(cmd.Context(), f.Dir, dirs, o.JUnit, o.Timings, pipeline.ClientFor(f.Config.Registry, f.Getenv))
+			if err != nil {
 				return err
 			}
-			o.JUnit = "" // written, merged
-			return errors.Join(runTest(cmd, f, &o, nil, nil), failed)
+			if o.Profiles, o.Lcov, o.JUnit = m.Profiles, m.Lcov, ""; len(o.Lcov) > 0 {
+				return runLcov(cmd, f, &o, nil)
+			}
+			return errors.Join(runTest(cmd, f, &o, nil, nil), m.TestsErr)
 		}})
 	return c
 }
@@ -115,7 +117,7 @@ func (o *testOptions) addFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&o.Cobertura, "cobertura", "", "write a Cobertura XML report to `FILE` (GitLab, Jenkins, Azure DevOps)")
 	fl.StringVar(&o.Badge, "badge", "", "write an SVG coverage badge to `FILE`")
 	fl.StringVar(&o.HTML, "html", "", "write an HTML report (an index and a page per file) to `DIR`")
-	fl.StringVar(&o.Lcov, "lcov", "", "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches)")
+	fl.StringArrayVar(&o.Lcov, "lcov", nil, "check the lcov `FILE` of nyc, c8 or jest instead (lines, functions, branches; repeatable: added up)")
 	fl.Float64Var(&o.MinLines, "min-lines", 0, "with --lcov: minimum total coverage of lines in `PERCENT`")
 	fl.Float64Var(&o.MinFunctions, "min-functions", 0, "with --lcov: minimum share of functions called in `PERCENT`")
 	fl.Float64Var(&o.MinBranches, "min-branches", 0, "with --lcov: minimum share of branches taken in `PERCENT`")

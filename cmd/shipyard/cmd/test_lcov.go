@@ -4,13 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/coverage"
 	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/ghactions"
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
 )
 
@@ -28,14 +28,8 @@ func runLcov(cmd *cobra.Command, f *Factory, o *testOptions, args []string) erro
 	if len(args) > 0 {
 		return exitcode.Input(errors.New("packages and go test flags do not go with --lcov"))
 	}
-	r, err := coverage.ReadLcov(f.Path(o.Lcov))
-	if errors.Is(err, fs.ErrNotExist) {
-		return exitcode.Input(err)
-	}
+	r, err := pipeline.ReadLcov(f.Dir, o.Lcov, o.Exclude)
 	if err != nil {
-		return err
-	}
-	if r, err = r.Exclude(o.Exclude...); err != nil {
 		return err
 	}
 	failures := r.Check(coverage.LcovThresholds{Lines: o.MinLines, Functions: o.MinFunctions, Branches: o.MinBranches, File: o.MinFile})

@@ -237,3 +237,30 @@ func TestTestCommandReports(t *testing.T) {
 	assert.Contains(t, readFile(t, filepath.Join(dir, "out", "html", "index.html")), `<a href="calc/calc.go.html">calc/calc.go</a>`)
 	assert.Contains(t, readFile(t, filepath.Join(dir, "out", "html", "calc", "calc.go.html")), "func Abs(x int) int {")
 }
+
+// TestTestMergeAddsUpLcovShards: test merge of directories without Go shards adds up their lcov
+// tracefiles (the shards of jest --shard), as lcov -a does, and gates them once.
+func TestTestMergeAddsUpLcovShards(t *testing.T) {
+	dir := t.TempDir()
+	shards := filepath.Join(dir, "shards")
+	require.NoError(t, os.MkdirAll(shards, 0o755))
+	// Two shards of one suite: each ran a part of src/app.js and src/util.js.
+	one := "SF:src/app.js\nFN:1,main\nFNDA:1,main\nDA:1,1\nDA:2,1\nDA:3,0\nDA:4,0\nBRDA:2,0,0,1\nBRDA:2,0,1,0\nend_of_record\nSF:src/util.js\nDA:1,0\nDA:2,0\nend_of_record\n"
+	two := "SF:src/app.js\nFN:1,main\nFNDA:0,main\nDA:1,0\nDA:2,0\nDA:3,2\nDA:4,0\nBRDA:2,0,0,0\nBRDA:2,0,1,3\nend_of_record\nSF:src/util.js\nDA:1,1\nDA:2,0\nend_of_record\n"
+	require.NoError(t, os.WriteFile(filepath.Join(shards, "lcov-1.info"), []byte(one), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(shards, "lcov-2.info"), []byte(two), 0o644))
+	r := cli(t, dir, nil, "-o", "json", "test", "merge", "shards", "--min-lines", "60")
+	require.Equal(t, 0, r.code, r.stderr)
+	var got struct {
+		Lines, Functions, Branches struct{ Found, Hit int }
+	}
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &got), r.stdout)
+	assert.Equal(t, struct{ Found, Hit int }{6, 4}, got.Lines, "lines 1-3 of app.js and 1 of util.js ran in one shard or the other")
+	assert.Equal(t, struct{ Found, Hit int }{1, 1}, got.Functions)
+	assert.Equal(t, struct{ Found, Hit int }{2, 2}, got.Branches)
+	r = cli(t, dir, nil, "test", "merge", "shards", "--min-lines", "70")
+	assert.Equal(t, 1, r.code, "66.7% of lines is below 70")
+	r = cli(t, dir, nil, "test", "merge", "nothing-here")
+	assert.Equal(t, 2, r.code)
+	assert.Contains(t, r.stderr, "no shard's profile")
+}
