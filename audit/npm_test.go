@@ -87,18 +87,3 @@ func FuzzParsePackageJSON(f *testing.F) {
 		check(err)
 	})
 }
-
-func FuzzReadNpmrc(f *testing.F) {
-	f.Add("registry=https://r.example/\n@acme:registry=https://a.example\n//r.example/:_authToken=${TOKEN}\n; comment\n")
-	f.Add("no equals sign")
-	f.Fuzz(func(t *testing.T, data string) {
-		r := &NpmRegistry{scopes: map[string]string{}, auth: map[string]string{}}
-		err := r.readNpmrc(".npmrc", data, func(string) string { return "secret" })
-		if err != nil {
-			var in *InputError
-			if !errors.As(err, &in) || in.Line < 1 || in.Line > strings.Count(data, "\n")+1 {
-				t.Fatalf("%v: not an InputError on a line of the file", err)
-			}
-		}
-	})
-}

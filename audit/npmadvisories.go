@@ -27,7 +27,7 @@ type npmAdvisory struct {
 }
 
 // BulkAdvisoryURL is where the default registry answers what npm audit asks.
-func (r *NpmRegistry) BulkAdvisoryURL() string { return r.registry + bulkAdvisoryPath }
+func (r *NpmRegistry) BulkAdvisoryURL() string { return r.Registry + bulkAdvisoryPath }
 
 // NpmVulnerabilities asks the default registry's bulk advisory endpoint, as npm audit does, about the
 // installed versions of deps, and returns the advisories that affect them, with npm's severities. The
@@ -53,7 +53,7 @@ func (r *NpmRegistry) NpmVulnerabilities(ctx context.Context, deps []Dependency)
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
-	if token := r.token(req.URL); token != "" {
+	if token := r.Token(req.URL); token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := r.client.Do(req)

@@ -6,27 +6,21 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
-	"os"
 	"os/exec"
-	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/Masterminds/semver/v3"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/shipyardci/shipyard/internal/npmrc"
 )
 
-// NpmRegistry reads package metadata (packuments) from npm registries, configured like npm: the
-// registry and @scope:registry settings and //host/:_authToken credentials of the project's .npmrc
-// and the user's, and NPM_CONFIG_REGISTRY.
+// NpmRegistry reads package metadata (packuments) from npm registries, configured like npm (npmrc).
 type NpmRegistry struct {
-	registry string            // the default registry URL, with a trailing slash
-	scopes   map[string]string // @scope → registry URL
-	auth     map[string]string // "//host/path/" → token
-	client   *http.Client
+	*npmrc.Config
+	client *http.Client
 	// Node is the version of the Node.js on PATH, whose engines.node npm checks when it picks a
 	// version; nil when there is none.
 	Node *semver.Version
@@ -47,57 +41,12 @@ func nodeOnPath() *semver.Version {
 
 // NewNpmRegistry reads dir/.npmrc, then the user's ~/.npmrc (NPM_CONFIG_USERCONFIG), through getenv.
 func NewNpmRegistry(dir string, getenv func(string) string, client *http.Client) (*NpmRegistry, error) {
-	r := &NpmRegistry{registry: "https://registry.npmjs.org/", scopes: map[string]string{}, auth: map[string]string{}, client: client, Node: nodeOnPath()}
-	user := getenv("NPM_CONFIG_USERCONFIG")
-	if user == "" && getenv("HOME") != "" {
-		user = filepath.Join(getenv("HOME"), ".npmrc")
+	c, err := npmrc.Read(dir, getenv)
+	if err != nil {
+		return nil, err
 	}
-	// The project's settings win over the user's: read the user's first.
-	for _, file := range []string{user, filepath.Join(dir, ".npmrc")} {
-		if file == "" {
-			continue
-		}
-		data, err := os.ReadFile(file)
-		if err != nil {
-			continue
-		}
-		if err := r.readNpmrc(file, string(data), getenv); err != nil {
-			return nil, err
-		}
-	}
-	if reg := getenv("NPM_CONFIG_REGISTRY"); reg != "" {
-		r.registry = withSlash(reg)
-	}
-	return r, nil
+	return &NpmRegistry{Config: c, client: client, Node: nodeOnPath()}, nil
 }
-
-var envRef = regexp.MustCompile(`\$\{([A-Za-z0-9_]+)\}`)
-
-func (r *NpmRegistry) readNpmrc(file, data string, getenv func(string) string) error {
-	for i, line := range strings.Split(data, "\n") {
-		line = strings.TrimSpace(line)
-		if line == "" || line[0] == '#' || line[0] == ';' {
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok {
-			return &InputError{File: file, Line: i + 1, Msg: fmt.Sprintf("%q is not key=value", line)}
-		}
-		key, value = strings.TrimSpace(key), strings.Trim(strings.TrimSpace(value), `"`)
-		value = envRef.ReplaceAllStringFunc(value, func(m string) string { return getenv(m[2 : len(m)-1]) })
-		switch {
-		case key == "registry":
-			r.registry = withSlash(value)
-		case strings.HasPrefix(key, "@") && strings.HasSuffix(key, ":registry"):
-			r.scopes[strings.TrimSuffix(key, ":registry")] = withSlash(value)
-		case strings.HasPrefix(key, "//") && strings.HasSuffix(key, ":_authToken"):
-			r.auth[strings.TrimSuffix(key, ":_authToken")] = value
-		}
-	}
-	return nil
-}
-
-func withSlash(u string) string { return strings.TrimSuffix(u, "/") + "/" }
 
 // Packument is a package's registry document: its versions, dist-tags and publish times.
 type Packument struct {
@@ -154,19 +103,14 @@ func (p *Packument) sortedVersions() []string {
 
 // Packument fetches the document of a package from its registry.
 func (r *NpmRegistry) Packument(ctx context.Context, name string) (*Packument, error) {
-	base := r.registry
-	if scope, _, ok := strings.Cut(name, "/"); ok && strings.HasPrefix(name, "@") {
-		if reg, ok := r.scopes[scope]; ok {
-			base = reg
-		}
-	}
-	u := base + strings.Replace(url.PathEscape(name), "%40", "@", 1)
+	base := r.RegistryFor(name)
+	u := base + npmrc.PackagePath(name)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Accept", "application/json")
-	if token := r.token(req.URL); token != "" {
+	if token := r.Token(req.URL); token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	resp, err := r.client.Do(req)
@@ -197,17 +141,6 @@ func (r *NpmRegistry) Packument(ctx context.Context, name string) (*Packument, e
 		}
 	}
 	return &p, nil
-}
-
-// token is the _authToken of the longest "//host/path/" prefix of u, as npm matches them.
-func (r *NpmRegistry) token(u *url.URL) string {
-	best, token := "", ""
-	for prefix, t := range r.auth {
-		if strings.HasPrefix("//"+u.Host+u.Path, prefix) && len(prefix) > len(best) {
-			best, token = prefix, t
-		}
-	}
-	return token
 }
 
 // OutdatedNpm reads the registry for every dependency of p, concurrently, and computes what
