@@ -67,12 +67,12 @@ func TestFilesAsNpmPacks(t *testing.T) {
 		return out
 	}
 	for name, files := range map[string]map[string]string{
-		"files array": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","main":"lib/index.js","bin":{"a":"bin/cli.js"},"files":["lib","docs/*.md"]}`}),
+		"files array":                  with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","main":"lib/index.js","bin":{"a":"bin/cli.js"},"files":["lib","docs/*.md"]}`}),
 		"files with a file and a glob": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","files":["lib/sub/x.js","src/**/*.ts","./docs/"]}`}),
-		"npmignore": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","main":"./lib/index.js"}`, ".npmignore": "test/\n*.md\n!README.md\nsrc\n"}),
-		"gitignore when no npmignore": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","bin":"bin/cli.js"}`, ".gitignore": "docs/\n/lib/sub\n*.txt\n"}),
-		"nested npmignore": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0"}`, "lib/.npmignore": "sub/\n.hidden\n"}),
-		"no rules at all": with(map[string]string{"package.json": `{"name":"a","version":"1.0.0"}`}),
+		"npmignore":                    with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","main":"./lib/index.js"}`, ".npmignore": "test/\n*.md\n!README.md\nsrc\n"}),
+		"gitignore when no npmignore":  with(map[string]string{"package.json": `{"name":"a","version":"1.0.0","bin":"bin/cli.js"}`, ".gitignore": "docs/\n/lib/sub\n*.txt\n"}),
+		"nested npmignore":             with(map[string]string{"package.json": `{"name":"a","version":"1.0.0"}`, "lib/.npmignore": "sub/\n.hidden\n"}),
+		"no rules at all":              with(map[string]string{"package.json": `{"name":"a","version":"1.0.0"}`}),
 	} {
 		t.Run(name, func(t *testing.T) {
 			dir := tree(t, files)
