@@ -41,6 +41,11 @@ func Pack(dir string) (*Tarball, error) {
 	if err != nil {
 		return nil, &InputError{Err: fmt.Errorf("packing %s: %w", dir, err)}
 	}
+	return pack(dir, data)
+}
+
+// pack packs dir with data as its package.json.
+func pack(dir string, data []byte) (*Tarball, error) {
 	var m Manifest
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, &InputError{Err: fmt.Errorf("%s: %v", filepath.Join(dir, "package.json"), err)}
@@ -62,6 +67,9 @@ func Pack(dir string) (*Tarball, error) {
 		content, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(f)))
 		if err != nil {
 			return nil, fmt.Errorf("packing %s: %w", f, err)
+		}
+		if f == "package.json" {
+			content = data
 		}
 		info, err := os.Stat(filepath.Join(dir, filepath.FromSlash(f)))
 		if err != nil {

@@ -23,6 +23,9 @@ import (
 // Request asks to publish the package in Dir.
 type Request struct {
 	Dir string
+	// Version, when set, is the version published instead of package.json's (the tarball's package.json
+	// says it; the files on disk are the caller's to write).
+	Version string
 	// Tag is the dist-tag (default: publishConfig.tag, else latest for a stable version and next for a
 	// pre-release).
 	Tag    string
@@ -71,11 +74,16 @@ func Publish(ctx context.Context, req Request) (*Result, error) {
 	if req.Client == nil {
 		req.Client = http.DefaultClient
 	}
-	tb, err := Pack(req.Dir)
-	if err != nil {
-		return nil, err
-	}
 	raw, err := os.ReadFile(filepath.Join(req.Dir, "package.json"))
+	if err != nil {
+		return nil, &InputError{Err: fmt.Errorf("publishing %s: %w", req.Dir, err)}
+	}
+	if req.Version != "" {
+		if raw, err = SetVersion(raw, req.Version, false); err != nil {
+			return nil, &InputError{Err: fmt.Errorf("%s: %v", filepath.Join(req.Dir, "package.json"), err)}
+		}
+	}
+	tb, err := pack(req.Dir, raw)
 	if err != nil {
 		return nil, err
 	}
