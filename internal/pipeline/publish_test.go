@@ -98,10 +98,10 @@ func TestPublishFromCommits(t *testing.T) {
 
 	t.Run("workspaces", func(t *testing.T) {
 		dir, environ := npmRepo(t, map[string]string{
-			"package.json":           `{"name":"root","private":true,"workspaces":["packages/*"]}`,
+			"package.json":            `{"name":"root","private":true,"workspaces":["packages/*"]}`,
 			"packages/a/package.json": `{"name":"@ws/a","version":"0.0.0"}`, "packages/a/index.js": "",
 			"packages/b/package.json": `{"name":"@ws/b","version":"0.0.0"}`, "packages/b/index.js": "",
-			"packages/a/.npmrc":       npmrc, "packages/b/.npmrc": npmrc,
+			"packages/a/.npmrc": npmrc, "packages/b/.npmrc": npmrc,
 		})
 		out, err := Publish(context.Background(), PublishInput{Dir: dir, Getenv: getenv})
 		require.NoError(t, err)
