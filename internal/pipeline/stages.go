@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	mm "github.com/Masterminds/semver/v3"
@@ -136,6 +137,48 @@ func DescribeVulnDB(db *audit.VulnDBInfo, now time.Time) string {
 		age = "1 day old"
 	}
 	return fmt.Sprintf("%s, modified %s (%s)", db.URL, db.Modified.UTC().Format("2006-01-02"), age)
+}
+
+// AuditFixOptions are audit fix's options: the level (patch, minor, major), the groups given (NAME=GLOB,…)
+// and shipyard.yaml's, its allow list and its ignore rules that have not expired; where names the file
+// and line of a key, for errors.
+func AuditFixOptions(level string, securityOnly bool, groups []string, c config.Audit, where func(key string) string, now time.Time) (audit.FixOptions, error) {
+	kind, ok := audit.ParseUpdateKind(level)
+	if !ok {
+		return audit.FixOptions{}, &InputError{Option: "audit.Level", Err: fmt.Errorf("%q is not patch, minor or major", level)}
+	}
+	opts := audit.FixOptions{Level: kind, SecurityOnly: securityOnly}
+	for _, g := range groups {
+		group, err := audit.ParseGroup(g)
+		if err != nil {
+			return opts, err
+		}
+		opts.Groups = append(opts.Groups, group)
+	}
+	for _, g := range c.Groups {
+		opts.Groups = append(opts.Groups, audit.FixGroup{Name: g.Name, Patterns: g.Patterns})
+	}
+	for _, a := range c.Allow {
+		kind, ok := audit.ParseUpdateKind(a)
+		if !ok {
+			return opts, &InputError{Err: &config.Error{Where: where("audit.allow"), Msg: fmt.Sprintf("audit.allow: %q is not patch, minor or major", a)}}
+		}
+		opts.Allow = append(opts.Allow, kind)
+	}
+	ignore, err := AuditIgnores(c.Ignore, now)
+	if err != nil {
+		return opts, err
+	}
+	opts.Ignore = ignore
+	return opts, nil
+}
+
+// Now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
+func Now(getenv func(string) string) time.Time {
+	if t, ok, err := Epoch(getenv); ok && err == nil {
+		return t
+	}
+	return time.Now()
 }
 
 // AuditIgnores are the ignore rules of audit.ignore that have not expired by now.
@@ -375,4 +418,25 @@ func MigrateOptions(dir string, c config.Migrate, toolVersion string, log *slog.
 		live.MaxLoad = &l
 	}
 	return append(opts, migrate.WithLive(live)), nil
+}
+
+// Outputs are the build stage's step outputs, as shipyard build gives them.
+func (r *BuildResult) Outputs() []string {
+	p := r.Record.Pushed
+	return []string{"digest", r.Record.Digest, "version", r.Record.Version, "tags", registry.TaggedReferences(p.Reference.Context(), p.Tags)}
+}
+
+// Outputs are the version stage's step outputs, as shipyard version tag gives them.
+func (r *VersionResult) Outputs() []string {
+	return []string{"version", r.Version, "tag", r.Tag, "tagged", strconv.FormatBool(r.Tagged)}
+}
+
+// Outputs are the release stage's step outputs.
+func (r *ReleaseResult) Outputs() []string {
+	return []string{"release", r.Record.Name, "digest", r.Record.Digest}
+}
+
+// Outputs are the migrate stage's step outputs.
+func (r *MigrateResult) Outputs() []string {
+	return []string{"migration_version", strconv.FormatUint(r.To, 10)}
 }

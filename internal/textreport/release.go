@@ -3,9 +3,11 @@ package textreport
 import (
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/release"
 )
 
@@ -38,4 +40,37 @@ func Releases(w io.Writer, all []release.Record) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.Name, r.Version, ShortDigest(r.Digest), r.CreatedAt.Format("2006-01-02 15:04"), note(&r))
 	}
 	return tw.Flush()
+}
+
+// PublishLines are shipyard publish's lines: each package's version and what became of it, and on a dry
+// run its files and integrity.
+func PublishLines(res []pipeline.PublishedPackage) []string {
+	var out []string
+	for _, p := range res {
+		what := "published under " + p.Tag
+		switch {
+		case p.Already:
+			what = "already published"
+		case !p.Published:
+			what = fmt.Sprintf("would publish under %s: %d files, %s", p.Tag, len(p.Files), p.Integrity)
+		}
+		out = append(out, fmt.Sprintf("%s@%s %s (%s)", p.Name, p.Version, what, p.Registry))
+		if !p.Published && !p.Already {
+			for _, f := range p.Files {
+				out = append(out, "  "+f)
+			}
+		}
+	}
+	return out
+}
+
+// PublishOutputs are shipyard publish's step outputs: the version (the last package's) and whether
+// anything was published.
+func PublishOutputs(res []pipeline.PublishedPackage) []string {
+	published, version := false, ""
+	for _, p := range res {
+		published = published || p.Published
+		version = p.Version
+	}
+	return []string{"version", version, "published", strconv.FormatBool(published)}
 }

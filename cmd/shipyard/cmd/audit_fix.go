@@ -1,14 +1,12 @@
 package cmd
 
 import (
-	"fmt"
 	"io"
 
 	"github.com/spf13/cobra"
 
 	"github.com/shipyardci/shipyard/audit"
 	"github.com/shipyardci/shipyard/internal/config"
-	"github.com/shipyardci/shipyard/internal/exitcode"
 	"github.com/shipyardci/shipyard/internal/pipeline"
 	"github.com/shipyardci/shipyard/internal/textreport"
 )
@@ -71,38 +69,11 @@ Ignore rules and allowed update types come from shipyard.yaml (audit.ignore, aud
 
 // fixOptions reads the flags and shipyard.yaml's groups and ignore rules.
 func (f *Factory) fixOptions(o *auditFixOptions) (audit.FixOptions, error) {
-	level, ok := audit.ParseUpdateKind(o.Level)
-	if !ok {
-		return audit.FixOptions{}, exitcode.Input(fmt.Errorf("--level: %q is not patch, minor or major", o.Level))
-	}
-	opts := audit.FixOptions{Level: level, SecurityOnly: o.SecurityOnly}
-	for _, g := range o.Groups {
-		group, err := audit.ParseGroup(g)
-		if err != nil {
-			return opts, err
-		}
-		opts.Groups = append(opts.Groups, group)
-	}
-	for _, g := range f.Config.Audit.Groups {
-		opts.Groups = append(opts.Groups, audit.FixGroup{Name: g.Name, Patterns: g.Patterns})
-	}
-	for _, a := range f.Config.Audit.Allow {
-		kind, ok := audit.ParseUpdateKind(a)
-		if !ok {
-			_, where, _ := f.Config.Lookup("audit.allow")
-			return opts, exitcode.Input(&config.Error{Where: where, Msg: fmt.Sprintf("audit.allow: %q is not patch, minor or major", a)})
-		}
-		opts.Allow = append(opts.Allow, kind)
-	}
-	ignore, err := f.auditIgnores()
-	if err != nil {
-		return opts, err
-	}
-	opts.Ignore = ignore
-	return opts, nil
+	where := func(key string) string { _, w, _ := f.Config.Lookup(key); return w }
+	return pipeline.AuditFixOptions(o.Level, o.SecurityOnly, o.Groups, f.Config.Audit, where, pipeline.Now(f.Getenv))
 }
 
 // auditIgnores are the ignore rules of shipyard.yaml that have not expired.
 func (f *Factory) auditIgnores() ([]audit.IgnoreRule, error) {
-	return pipeline.AuditIgnores(f.Config.Audit.Ignore, f.now())
+	return pipeline.AuditIgnores(f.Config.Audit.Ignore, pipeline.Now(f.Getenv))
 }

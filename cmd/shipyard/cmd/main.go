@@ -69,6 +69,7 @@ var flagOf = map[string]string{
 	"build.Platforms":           "--platform",
 	"build.Base":                "--base",
 	"coverage.DiffBase":         "--diff-base",
+	"audit.Level":               "--level",
 	"coverage.JUnit":            "--junit",
 	"coverage.Shard":            "--shard",
 	"coverage.CoverDirs":        "--coverdir",

@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 
 	"github.com/spf13/cobra"
 
@@ -135,15 +134,8 @@ func (f *Factory) stageEnded(r pipeline.StageReport) {
 			f.Actions.Annotate(a)
 		}
 		_ = textreport.Audit(f.IO.ErrOut, res.Report)
-	case *pipeline.BuildResult:
-		p := res.Record.Pushed
-		outputs = []string{"digest", res.Record.Digest, "version", res.Record.Version, "tags", registry.TaggedReferences(p.Reference.Context(), p.Tags)}
-	case *pipeline.VersionResult:
-		outputs = []string{"version", res.Version, "tag", res.Tag, "tagged", strconv.FormatBool(res.Tagged)}
-	case *pipeline.ReleaseResult:
-		outputs = []string{"release", res.Record.Name, "digest", res.Record.Digest}
-	case *pipeline.MigrateResult:
-		outputs = []string{"migration_version", strconv.FormatUint(res.To, 10)}
+	case interface{ Outputs() []string }:
+		outputs = res.Outputs()
 	}
 	if r.Result != nil {
 		f.IO.Infof("%s: %s", r.Stage, r.Result.Detail())

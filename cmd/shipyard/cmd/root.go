@@ -71,7 +71,7 @@ migrations. With no configuration it uses embedded defaults (an embedded registr
 	g.add(root.PersistentFlags(), f)
 
 	root.AddCommand(newVersionCmd(f), newChangelogCmd(f), newTestCmd(f), newMigrateCmd(f), newPushCmd(f),
-		newRegistryCmd(f), newAuditCmd(f), newBuildCmd(f), newInitCmd(f), newReleaseCmd(f), newVerifyCmd(f), newPipelineCmd(f))
+		newRegistryCmd(f), newAuditCmd(f), newBuildCmd(f), newInitCmd(f), newReleaseCmd(f), newVerifyCmd(f), newPublishCmd(f), newPipelineCmd(f))
 	root.SetIn(f.IO.In)
 	root.SetOut(f.IO.Out)
 	root.SetErr(f.IO.ErrOut)

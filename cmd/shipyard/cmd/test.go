@@ -230,12 +230,7 @@ func (f *Factory) testOutputs(r *coverage.Report, diff *coverage.DiffCoverage, f
 }
 
 // now is the time reports and records carry: SOURCE_DATE_EPOCH when set, so that builds reproduce.
-func (f *Factory) now() time.Time {
-	if t, ok, err := pipeline.Epoch(f.Getenv); ok && err == nil {
-		return t
-	}
-	return time.Now()
-}
+func (f *Factory) now() time.Time { return pipeline.Now(f.Getenv) }
 
 // warnNoSource names the files of a report whose source was not found.
 func (f *Factory) warnNoSource(r *coverage.Report) {
