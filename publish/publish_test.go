@@ -124,6 +124,16 @@ func TestPublishToVerdaccio(t *testing.T) {
 	require.NoError(t, err, out)
 	assert.Equal(t, "0.1.0", strings.TrimSpace(out))
 
+	// publishConfig names the registry (the default one is elsewhere), and --dist-tag the tag.
+	configured := tree(t, map[string]string{"package.json": `{"name":"configured","version":"3.0.0","publishConfig":{"registry":"` + reg + `"}}`,
+		".npmrc": "registry=https://registry.invalid/\n//" + host + "/:_authToken=${NPM_TOKEN}\n"})
+	cres, err := do(Request{Dir: configured, Getenv: getenv, Tag: "beta"})
+	require.NoError(t, err)
+	assert.True(t, cres.Published)
+	out, err = npmIn(t, configured, "view", "configured", "dist-tags.beta", "--registry", reg)
+	require.NoError(t, err, out)
+	assert.Equal(t, "3.0.0", strings.TrimSpace(out))
+
 	// Without a token: an input error naming where it goes, nothing published.
 	nokey := tree(t, map[string]string{"package.json": `{"name":"nokey","version":"1.0.0"}`, ".npmrc": "registry=" + reg + "/\n"})
 	_, err = do(Request{Dir: nokey, Getenv: getenv})

@@ -64,7 +64,8 @@ func TestPublishFromCommits(t *testing.T) {
 	getenv := func(k string) string { return map[string]string{"NPM_TOKEN": token}[k] }
 
 	t.Run("one package", func(t *testing.T) {
-		dir, environ := npmRepo(t, map[string]string{"package.json": "{\n  \"name\": \"solo\",\n  \"version\": \"0.0.0\"\n}\n", "index.js": "", ".npmrc": npmrc})
+		lock := "{\n  \"name\": \"solo\",\n  \"version\": \"0.0.0\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n    \"\": {\n      \"name\": \"solo\",\n      \"version\": \"0.0.0\"\n    }\n  }\n}\n"
+		dir, environ := npmRepo(t, map[string]string{"package.json": "{\n  \"name\": \"solo\",\n  \"version\": \"0.0.0\"\n}\n", "index.js": "", ".npmrc": npmrc, "package-lock.json": lock})
 		out, err := Publish(context.Background(), PublishInput{Dir: dir, Getenv: getenv})
 		require.NoError(t, err)
 		require.Len(t, out, 1)
@@ -74,13 +75,15 @@ func TestPublishFromCommits(t *testing.T) {
 		assert.Contains(t, runGit(t, dir, environ, "tag", "-n9", "-l", "v0.1.0"), "Features")
 		data, _ := os.ReadFile(filepath.Join(dir, "package.json"))
 		assert.Equal(t, "{\n  \"name\": \"solo\",\n  \"version\": \"0.1.0\"\n}\n", string(data))
+		data, _ = os.ReadFile(filepath.Join(dir, "package-lock.json"))
+		assert.Equal(t, strings.ReplaceAll(lock, "0.0.0", "0.1.0"), string(data), "the lock file says the version too, and nothing else changed")
 
 		again, err := Publish(context.Background(), PublishInput{Dir: dir, Getenv: getenv})
 		require.NoError(t, err)
 		assert.True(t, again[0].Already, "the same commit again: nothing new")
 		assert.False(t, again[0].Tagged)
 
-		runGit(t, dir, environ, "checkout", "package.json")
+		runGit(t, dir, environ, "checkout", "package.json", "package-lock.json")
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "index.js"), []byte("x"), 0o644))
 		runGit(t, dir, environ, "commit", "-qam", "feat: more (#12)")
 		rc, err := Publish(context.Background(), PublishInput{Dir: dir, Getenv: getenv, Bump: []semver.Option{semver.WithPre("rc")}})
