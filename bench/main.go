@@ -8,6 +8,7 @@
 //	registry-ui  the first pages of registry serve's UI, 1,000 repositories and 10,000 tags, beside crane catalog and ls
 //	audit     shipyard audit beside go list -m -u -json all, 150 requirements and 450 modules on a file:// GOPROXY
 //	build     shipyard build --push beside ko build, examples/hello to a local registry
+//	publish   shipyard publish beside npm pack and npm publish, a package of 2,000 files, Verdaccio
 //	migrate   a live migration (unthrottled, then yielding 3 times) beside golang-migrate's ALTER+UPDATE and no migration, 2,000,000 rows under writes
 //	migrate-up  shipyard migrate up beside golang-migrate up, 200 plain files on SQLite and PostgreSQL
 //
@@ -42,6 +43,7 @@ var capabilities = []capability{
 	{"registry-ui", benchRegistryUI},
 	{"audit", benchAudit},
 	{"build", benchBuild},
+	{"publish", benchPublish},
 	{"migrate", benchMigrate},
 	{"migrate-up", benchMigrateUp},
 }

@@ -29,60 +29,95 @@ const verdaccioPackage = `{"name":"shipyard-verdaccio","private":true,"dependenc
 func Verdaccio(t testing.TB) (url, token string) {
 	t.Helper()
 	testenv.Tool(t, "npm", "apt-get install npm") // skips without npm, fails in CI
-	cache, err := os.UserCacheDir()
+	url, token, stop, err := Start(t.TempDir())
 	require.NoError(t, err)
+	t.Cleanup(func() {
+		if logs := stop(); t.Failed() {
+			t.Logf("verdaccio: %s", logs)
+		}
+	})
+	return url, token
+}
+
+// Start installs verdaccio when it is not yet (in the user's cache) and starts it on a free loopback
+// port with its storage in dir; stop ends it and returns its log. For the tests and the benchmarks.
+func Start(dir string) (url, token string, stop func() string, err error) {
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		return "", "", nil, err
+	}
 	home := filepath.Join(cache, "shipyard-test", "verdaccio-5.33.0")
 	bin := filepath.Join(home, "node_modules", ".bin", "verdaccio")
 	if _, err := os.Stat(bin); err != nil {
-		require.NoError(t, os.MkdirAll(home, 0o755))
-		require.NoError(t, os.WriteFile(filepath.Join(home, "package.json"), []byte(verdaccioPackage), 0o644))
+		if err := os.MkdirAll(home, 0o755); err != nil {
+			return "", "", nil, err
+		}
+		if err := os.WriteFile(filepath.Join(home, "package.json"), []byte(verdaccioPackage), 0o644); err != nil {
+			return "", "", nil, err
+		}
 		cmd := exec.Command("npm", "install", "--no-audit", "--no-fund", "--ignore-scripts")
 		cmd.Dir = home
-		out, err := cmd.CombinedOutput()
-		require.NoError(t, err, "installing verdaccio: %s", out)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			return "", "", nil, fmt.Errorf("installing verdaccio: %v\n%s", err, out)
+		}
 	}
-	dir := t.TempDir()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
+	if err != nil {
+		return "", "", nil, err
+	}
 	addr := ln.Addr().String()
 	ln.Close()
-	config := fmt.Sprintf("storage: %s\nauth:\n  htpasswd:\n    file: %s\n    max_users: 10\nuplinks: {}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\nlog: { type: stdout, format: pretty, level: warn }\n",
+	config := fmt.Sprintf("storage: %s\nauth:\n  htpasswd:\n    file: %s\n    max_users: 10\nuplinks: {}\npackages:\n  '**':\n    access: $all\n    publish: $authenticated\nmax_body_size: 200mb\nlog: { type: stdout, format: pretty, level: warn }\n",
 		filepath.Join(dir, "storage"), filepath.Join(dir, "htpasswd"))
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config), 0o644))
-	logFile, err := os.Create(filepath.Join(dir, "verdaccio.log")) // a file: the process writes it while the test reads
-	require.NoError(t, err)
-	defer logFile.Close()
+	if err := os.WriteFile(filepath.Join(dir, "config.yaml"), []byte(config), 0o644); err != nil {
+		return "", "", nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "verdaccio.log")) // a file: the process writes it while the caller reads
+	if err != nil {
+		return "", "", nil, err
+	}
 	logs := func() string { data, _ := os.ReadFile(logFile.Name()); return string(data) }
 	cmd := exec.Command(bin, "--config", filepath.Join(dir, "config.yaml"), "--listen", addr)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return "", "", nil, err
+	}
+	stop = func() string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("verdaccio: %s", logs())
-		}
-	})
+		logFile.Close()
+		return logs()
+	}
 	url = "http://" + addr
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	for deadline := time.Now().Add(30 * time.Second); ; {
 		resp, err := http.Get(url + "/-/ping")
 		if err == nil {
 			resp.Body.Close()
 			break
 		}
-		require.True(t, time.Now().Before(deadline), "verdaccio did not start: %s", logs())
+		if time.Now().After(deadline) {
+			return "", "", nil, fmt.Errorf("verdaccio did not start: %s", stop())
+		}
 		time.Sleep(200 * time.Millisecond)
 	}
 	body := bytes.NewBufferString(`{"name":"shipyard","password":"shipyard-test-pass"}`)
 	req, err := http.NewRequest(http.MethodPut, url+"/-/user/org.couchdb.user:shipyard", body)
-	require.NoError(t, err)
+	if err != nil {
+		stop()
+		return "", "", nil, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
-	require.NoError(t, err)
+	if err != nil {
+		stop()
+		return "", "", nil, err
+	}
 	defer resp.Body.Close()
 	var created struct{ Token string }
-	require.NoError(t, json.NewDecoder(resp.Body).Decode(&created))
-	require.NotEmpty(t, created.Token, "creating a user: %s", resp.Status)
-	return url, created.Token
+	if err := json.NewDecoder(resp.Body).Decode(&created); err != nil || created.Token == "" {
+		stop()
+		return "", "", nil, fmt.Errorf("creating a user of verdaccio: %s %v", resp.Status, err)
+	}
+	return url, created.Token, stop, nil
 }
