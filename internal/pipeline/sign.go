@@ -101,8 +101,11 @@ func signPushed(ctx context.Context, c *registry.Client, s *Signing, res *build.
 // sbomOf reads an SBOM artifact of the build: its subject's digest and the SPDX document.
 func sbomOf(art v1.Image) (string, []byte, error) {
 	m, err := art.Manifest()
-	if err != nil || m.Subject == nil || len(m.Layers) != 1 {
-		return "", nil, fmt.Errorf("reading the build's SBOM artifact: %v", err)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the build's SBOM artifact: %w", err)
+	}
+	if m.Subject == nil || len(m.Layers) != 1 {
+		return "", nil, errors.New("the build's SBOM artifact has no subject, or not one layer")
 	}
 	l, err := art.LayerByDigest(m.Layers[0].Digest)
 	if err != nil {

@@ -210,7 +210,7 @@ func deleteURL(repo, ref string) string {
 	return Prefix + "delete?" + url.Values{"repo": {repo}, "ref": {ref}}.Encode()
 }
 
-// timeout bounds the reads of one page.
+// pageContext bounds the reads of one page.
 func pageContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), 30*time.Second)
 }
